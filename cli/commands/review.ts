@@ -1,0 +1,133 @@
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkPolicyFile } from "../../components/policy-file";
+import { type RecordedResource, runProgram, runStackDir } from "../../components/runner";
+import { TARGET_MODULES, targetModule } from "../../components/targets";
+import {
+  type CheckResult,
+  checkPolicyDocument,
+  formatDiagnostic,
+  formatMarkdown,
+  formatReview,
+  type Plan,
+  prove,
+  type ResourceRecord,
+  type ReviewJson,
+  reviewJson,
+  type TargetName,
+} from "../../lib";
+import { EXIT, InvalidInput, type Io } from "../io";
+
+export interface ReviewOptions {
+  stack?: string;
+  /** Policy file of a stack directory (default: policy.yaml/.yml/.json beside Pulumi.yaml). */
+  policy?: string;
+  json?: string;
+  markdown?: string;
+  emit?: string;
+}
+
+/** The output name a stack program may export its policy document under (e.g. from PolicyBuilder). */
+export const POLICY_OUTPUT = "blastradiusPolicy";
+
+const POLICY_FILES = ["policy.yaml", "policy.yml", "policy.json"];
+
+function printDiagnostics(r: CheckResult, io: Io) {
+  for (const d of r.diagnostics) (d.severity === "error" ? io.err : io.out)(formatDiagnostic(d));
+}
+
+function requirePlan(r: CheckResult, what: string, io: Io): Plan {
+  printDiagnostics(r, io);
+  if (!r.ok || !r.plan) throw new InvalidInput(`${what}: invalid policy; nothing was rendered or proven`);
+  return r.plan;
+}
+
+/** Runs the review and returns its JSON plus every recorded resource; throws InvalidInput on bad input. */
+export async function runReview(
+  input: string,
+  options: ReviewOptions,
+  io: Io,
+): Promise<{ review: ReviewJson; resources: RecordedResource[] }> {
+  if (!existsSync(input)) throw new InvalidInput(`${input}: no such file or directory`);
+  let plan: Plan;
+  let resources: RecordedResource[];
+  if (statSync(input).isDirectory()) {
+    if (!existsSync(join(input, "Pulumi.yaml")))
+      throw new InvalidInput(
+        `${input}: not a Pulumi project (no Pulumi.yaml); pass a stack directory or a policy file`,
+      );
+    let run: Awaited<ReturnType<typeof runStackDir>>;
+    try {
+      run = await runStackDir(input, { stack: options.stack });
+    } catch (e) {
+      throw new InvalidInput(`${input}: the Pulumi program failed under mocks: ${(e as Error).message}`);
+    }
+    resources = run.resources;
+    const policyFile = options.policy ?? POLICY_FILES.map((f) => join(input, f)).find((f) => existsSync(f));
+    if (policyFile) plan = requirePlan(checkPolicyFile(policyFile), policyFile, io);
+    else if (run.outputs[POLICY_OUTPUT] !== undefined)
+      plan = requirePlan(
+        checkPolicyDocument(run.outputs[POLICY_OUTPUT], `${input} (output ${POLICY_OUTPUT})`),
+        input,
+        io,
+      );
+    else
+      throw new InvalidInput(
+        `${input}: no policy found: add ${POLICY_FILES.join(" or ")}, pass --policy, or export the document as "${POLICY_OUTPUT}"`,
+      );
+  } else {
+    plan = requirePlan(checkPolicyFile(input), input, io);
+    const modules = plan.targets.map(targetModule).filter((m) => m !== undefined);
+    try {
+      resources = (
+        await runProgram(
+          () => {
+            for (const m of modules) m.placeholderProgram(plan);
+          },
+          { project: `blastradius-${plan.policy.name}` },
+        )
+      ).resources;
+    } catch (e) {
+      throw new InvalidInput(`${input}: rendering under mocks failed: ${(e as Error).message}`);
+    }
+  }
+
+  const evaluators = [];
+  const counts: Partial<Record<TargetName, number>> = {};
+  for (const m of TARGET_MODULES) {
+    const mine = resources.filter((r) => m.adapter.owns(r as ResourceRecord));
+    if (!plan.targets.includes(m.target) && mine.length === 0) continue;
+    counts[m.target] = mine.filter((r) => r.custom).length;
+    evaluators.push(m.adapter.evaluator(mine, plan));
+  }
+  const proof = prove(plan, evaluators);
+  return { review: reviewJson(plan, proof, counts), resources };
+}
+
+/** `blastradius review <stack dir | policy file>`: exit 0 proven, 1 proof failed, 2 invalid input. */
+export async function reviewCommand(input: string, options: ReviewOptions, io: Io): Promise<number> {
+  let result: Awaited<ReturnType<typeof runReview>>;
+  try {
+    result = await runReview(input, options, io);
+  } catch (e) {
+    if (e instanceof InvalidInput) {
+      io.err(e.message);
+      return EXIT.INVALID;
+    }
+    throw e;
+  }
+  const { review, resources } = result;
+  io.out(formatReview(review));
+  if (options.json) writeFileSync(options.json, `${JSON.stringify(review, null, 2)}\n`);
+  if (options.markdown) writeFileSync(options.markdown, formatMarkdown(review));
+  if (options.emit)
+    writeFileSync(
+      options.emit,
+      `${JSON.stringify(
+        resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs })),
+        null,
+        2,
+      )}\n`,
+    );
+  return review.ok ? EXIT.OK : EXIT.PROOF_FAILED;
+}

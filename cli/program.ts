@@ -1,0 +1,60 @@
+import { Command, CommanderError } from "commander";
+import { checkCommand } from "./commands/check";
+import { renderCommand } from "./commands/render";
+import { reviewCommand } from "./commands/review";
+import { EXIT, type Io, processIo } from "./io";
+
+/** Runs the CLI on `args` (without node and script) and resolves to the exit code. */
+export async function run(args: readonly string[], io: Io = processIo): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = new Command("blastradius")
+    .description("Micro-segmentation you can prove: check, render and review movement-path policies.")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command("check")
+    .description("parse, validate and compile a policy; print every problem")
+    .argument("<policy>", "policy file (YAML or JSON)")
+    .action((policy: string) => {
+      code = checkCommand(policy, io);
+    });
+
+  program
+    .command("render")
+    .description("write each target's native artefacts without Pulumi")
+    .argument("<policy>", "policy file (YAML or JSON)")
+    .requiredOption("--out <dir>", "output directory")
+    .action((policy: string, opts: { out: string }) => {
+      code = renderCommand(policy, opts.out, io);
+    });
+
+  program
+    .command("review")
+    .description("run a stack (or render a policy) offline under Pulumi mocks and prove it")
+    .argument("<input>", "a stack directory (with Pulumi.yaml) or a policy file")
+    .option("--stack <name>", "stack whose Pulumi.<name>.yaml config to use")
+    .option("--policy <file>", "the stack's policy file (default: policy.yaml beside Pulumi.yaml)")
+    .option("--json <file>", "write the review JSON")
+    .option("--markdown <file>", "write the review as Markdown")
+    .option("--emit <file>", "write every recorded resource as JSON [{type, name, inputs}]")
+    .action(
+      async (
+        input: string,
+        opts: { stack?: string; policy?: string; json?: string; markdown?: string; emit?: string },
+      ) => {
+        code = await reviewCommand(input, opts, io);
+      },
+    );
+
+  try {
+    await program.parseAsync([...args], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return e.exitCode === 0 ? EXIT.OK : EXIT.INVALID;
+    }
+    throw e;
+  }
+  return code;
+}

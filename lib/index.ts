@@ -1,0 +1,21 @@
+/**
+ * blastradius: the pure core (no Pulumi). Model → plan → (targets render/evaluate) → proof → review.
+ */
+
+export * from "./check";
+export * from "./model/builder";
+export * from "./model/diagnostics";
+export { type ParseResult, parsePolicyObject, parsePolicyText } from "./model/parse";
+export { policySchema, type RawPolicy } from "./model/schema";
+export { selectorMatches } from "./model/selector";
+export * from "./model/types";
+export { INTERNET_PEER, type ValidateOptions, validatePolicy } from "./model/validate";
+export * from "./net";
+export { type CompileOptions, compile } from "./plan/compile";
+export { identityScope, isPlacedOn, targetsOf } from "./plan/placement";
+export * from "./plan/types";
+export * from "./review/json";
+export { formatMarkdown } from "./review/markdown";
+export { formatReview } from "./review/terminal";
+export * from "./verify/prove";
+export * from "./verify/types";

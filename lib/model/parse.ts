@@ -1,0 +1,241 @@
+import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import type { z } from "zod";
+import { type Diagnostic, DiagnosticSink, type DocPath } from "./diagnostics";
+import { suggestion } from "./names";
+import { policySchema, type RawPolicy } from "./schema";
+import type { Policy } from "./types";
+import { type ValidateOptions, validatePolicy } from "./validate";
+
+export interface ParseResult {
+  /** The validated policy; absent when there are errors (then nothing may be rendered). */
+  policy?: Policy;
+  /** The policy with invalid parts left out, for further checks; absent when the document itself is unusable. */
+  partial?: Policy;
+  /** Every error and warning, in document order. */
+  diagnostics: Diagnostic[];
+  /** Finds the line and column of a document path (for diagnostics found later, e.g. by the compiler). */
+  locate: Locator;
+  /** Document path of each path by name, for diagnostics found later. */
+  pathLocation: (pathName: string) => DocPath;
+}
+
+/** Where each path of the document sits in the text (1-based), when it came from YAML/JSON. */
+export type Locator = (path: DocPath) => { line: number; column: number } | undefined;
+
+function locatorFor(doc: ReturnType<typeof parseDocument>, lines: LineCounter): Locator {
+  return (path) => {
+    // The deepest node that exists along the path: a missing field points at its parent.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as Node | undefined;
+      const offset = node && typeof node === "object" && "range" in node ? node.range?.[0] : undefined;
+      if (offset !== undefined) {
+        const pos = lines.linePos(offset);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+    return undefined;
+  };
+}
+
+/** Common names for placement keys, so a typo gets the right suggestion. */
+const PLACEMENT_ALIASES: Record<string, string> = {
+  k8s: "kubernetes",
+  kube: "kubernetes",
+  cilium: "kubernetes",
+  gke: "gcp",
+  google: "gcp",
+  ec2: "aws",
+  amazon: "aws",
+  azurerm: "azure",
+  dpu: "bluefield",
+  ovs: "bluefield",
+};
+
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  policy: ["name", "workloads", "segments", "peers", "paths", "$schema"],
+  placements: ["aws", "gcp", "azure", "kubernetes", "bluefield"],
+  path: [
+    "name",
+    "from",
+    "to",
+    "services",
+    "verdict",
+    "mode",
+    "owner",
+    "justification",
+    "expires",
+    "ticket",
+    "http",
+  ],
+};
+
+function keysFor(path: DocPath): readonly string[] | undefined {
+  if (path.length === 0) return KNOWN_KEYS.policy;
+  if (path[path.length - 1] === "placements") return KNOWN_KEYS.placements;
+  if (path.length === 2 && path[0] === "paths") return KNOWN_KEYS.path;
+  return undefined;
+}
+
+function schemaDiagnostics(sink: DiagnosticSink, issues: readonly z.core.$ZodIssue[]): void {
+  for (const issue of issues) {
+    const path = issue.path as (string | number)[];
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        const known = keysFor(path);
+        const alias =
+          path[path.length - 1] === "placements" ? PLACEMENT_ALIASES[key.toLowerCase()] : undefined;
+        sink.error([...path, key], `unknown field "${key}"`, {
+          hint: alias
+            ? `did you mean "${alias}"?`
+            : known
+              ? suggestion(key, known, "fields")
+              : "remove it (see schema/policy.schema.json)",
+        });
+      }
+    } else if (
+      issue.code === "invalid_type" &&
+      issue.input === undefined &&
+      !("input" in issue && issue.input === null)
+    ) {
+      sink.error(path, `missing required field "${String(path[path.length - 1])}"`, {
+        hint: "see schema/policy.schema.json for the policy format",
+      });
+    } else if (issue.code === "invalid_value" && "values" in issue) {
+      sink.error(path, `${JSON.stringify(issue.input)} is not allowed`, {
+        hint: `use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
+      });
+    } else {
+      sink.error(path, issue.message);
+    }
+  }
+}
+
+/**
+ * Parses and validates a policy (YAML or JSON text). Never throws on bad input: every problem is a
+ * diagnostic with file, line, field and a fix. `file` is used in messages only.
+ */
+export function parsePolicyText(text: string, file?: string, options: ValidateOptions = {}): ParseResult {
+  const sink = new DiagnosticSink(file);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = lines.linePos(e.pos[0]);
+      sink.items.push({
+        severity: "error",
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: [],
+        message: `not valid YAML/JSON: ${e.message.split("\n")[0]}`,
+      });
+    }
+    return { diagnostics: sink.items, locate: noLocation, pathLocation: byName };
+  }
+  const locate = locatorFor(doc, lines);
+  const data: unknown = doc.toJS();
+  if (
+    data === null ||
+    typeof data !== "object" ||
+    Array.isArray(data) ||
+    !(isMap(doc.contents) || isSeq(doc.contents))
+  ) {
+    sink.error([], "a policy must be a mapping with name, workloads, segments, peers and paths", {
+      hint: "see the example in README.md",
+    });
+    return { diagnostics: withPositions(sink.items, locate), locate, pathLocation: byName };
+  }
+  return structural(data, sink, options, locate);
+}
+
+const ELEMENT_COLLECTIONS = new Set(["workloads", "paths", "segments", "peers"]);
+
+/**
+ * Structural check, then semantic validation. When only some workloads, segments, peers or paths
+ * are malformed, they are reported and left out, and the rest is still validated, so one run
+ * reports every problem. References to a left-out segment or peer are not reported again.
+ */
+function structural(
+  data: unknown,
+  sink: DiagnosticSink,
+  options: ValidateOptions,
+  locate: Locator,
+): ParseResult {
+  const parsed = policySchema.safeParse(data, { reportInput: true });
+  if (parsed.success) return finish(parsed.data, sink, options, locate);
+  schemaDiagnostics(sink, parsed.error.issues);
+  const fail = (): ParseResult => ({
+    diagnostics: withPositions(sink.items, locate),
+    locate,
+    pathLocation: byName,
+  });
+  const drop = new Map<string, Set<string | number>>();
+  for (const issue of parsed.error.issues) {
+    const [collection, element] = issue.path;
+    if (typeof collection !== "string" || !ELEMENT_COLLECTIONS.has(collection) || element === undefined)
+      return fail();
+    let set = drop.get(collection);
+    if (!set) drop.set(collection, (set = new Set()));
+    set.add(element as string | number);
+  }
+  const doc = structuredClone(data) as Record<string, unknown>;
+  const leftOut = new Set<string>();
+  const indices: Record<"workloads" | "paths", number[]> = { workloads: [], paths: [] };
+  for (const [collection, elements] of drop) {
+    const value = doc[collection];
+    if (Array.isArray(value)) {
+      // Keep the document index of every element that stays, so diagnostics point at the right line.
+      const kept = value.map((_, i) => i).filter((i) => !elements.has(i));
+      indices[collection as "workloads" | "paths"] = kept;
+      doc[collection] = kept.map((i) => value[i]);
+    } else if (value && typeof value === "object") {
+      for (const k of elements) {
+        delete (value as Record<string, unknown>)[k as string];
+        leftOut.add(String(k));
+      }
+    }
+  }
+  const again = policySchema.safeParse(doc, { reportInput: true });
+  if (!again.success) return fail();
+  const result = finish(again.data, sink, { ...options, leftOut, documentIndex: indices }, locate);
+  delete result.policy;
+  return result;
+}
+
+/** Validates an in-memory document (the TypeScript builder's output) exactly as a file would be. */
+export function parsePolicyObject(
+  data: unknown,
+  source?: string,
+  options: ValidateOptions = {},
+): ParseResult {
+  const sink = new DiagnosticSink(source);
+  return structural(data, sink, options, noLocation);
+}
+
+function finish(
+  raw: RawPolicy,
+  sink: DiagnosticSink,
+  options: ValidateOptions,
+  locate: Locator,
+): ParseResult {
+  const policy = validatePolicy(raw, sink, options);
+  const diagnostics = withPositions(sink.items, locate);
+  const index = new Map<string, number>();
+  (raw.paths ?? []).forEach((p, i) => {
+    if (!index.has(p.name)) index.set(p.name, options.documentIndex?.paths?.[i] ?? i);
+  });
+  const pathLocation = (name: string): DocPath => {
+    const i = index.get(name);
+    return i === undefined ? ["paths", name] : ["paths", i];
+  };
+  const result: ParseResult = { partial: policy, diagnostics, locate, pathLocation };
+  if (!sink.hasErrors) result.policy = policy;
+  return result;
+}
+
+const noLocation: Locator = () => undefined;
+const byName = (name: string): DocPath => ["paths", name];
+
+export function withPositions(items: Diagnostic[], locate: Locator): Diagnostic[] {
+  return items.map((d) => (d.line !== undefined ? d : { ...d, ...locate(d.path) }));
+}

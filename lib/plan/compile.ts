@@ -1,0 +1,304 @@
+import { type Diagnostic, DiagnosticSink, type DocPath } from "../model/diagnostics";
+import { selectorMatches } from "../model/selector";
+import { type MovementPath, type Policy, TARGETS, type Workload } from "../model/types";
+import { AddressSet, ConnectionSet } from "../net";
+import { identityScope, targetsOf } from "./placement";
+import type { CompiledPath, Overlap, Party, Plan, Slice } from "./types";
+
+export interface CompileOptions {
+  /** File name for diagnostics. */
+  file?: string;
+  /** Where a path sits in the document, for diagnostics (default `paths[<name>]`). */
+  pathLocation?: (pathName: string) => DocPath;
+}
+
+const workloadKey = (name: string) => `workload:${name}`;
+const peerKey = (name: string) => `peer:${name}`;
+const pairKey = (a: Party, b: Party) => `${a.key}\u0000${b.key}`;
+
+/**
+ * Compiles a validated policy into the plan every renderer and the proof read: segment membership,
+ * which parties each path covers, intended connectivity, and the conflicts of DESIGN.md rule 4.
+ */
+export function compile(policy: Policy, options: CompileOptions = {}): Plan {
+  const sink = new DiagnosticSink(options.file);
+  const at = options.pathLocation ?? ((name: string) => ["paths", name]);
+
+  const parties: Party[] = [];
+  const byKey = new Map<string, Party>();
+  for (const workload of policy.workloads) {
+    const party: Party = {
+      kind: "workload",
+      name: workload.name,
+      key: workloadKey(workload.name),
+      workload,
+      // Unknown addresses (identity only) stand for every address: sound for proofs.
+      addresses: workload.addresses.isEmpty() ? AddressSet.ALL : workload.addresses,
+    };
+    parties.push(party);
+    byKey.set(party.key, party);
+  }
+  for (const peer of policy.peers) {
+    const party: Party = {
+      kind: "peer",
+      name: peer.name,
+      key: peerKey(peer.name),
+      peer,
+      addresses: peer.addresses,
+    };
+    parties.push(party);
+    byKey.set(party.key, party);
+  }
+
+  const members = new Map<string, string[]>();
+  for (const segment of policy.segments) {
+    const names = policy.workloads
+      .filter((w) => selectorMatches(segment.selector, w.labels))
+      .map((w) => w.name);
+    members.set(segment.name, names);
+    if (names.length === 0)
+      sink.warn(["segments", segment.name], "the segment matches no workload", {
+        subject: `segment "${segment.name}"`,
+        hint: "check its labels; paths through it open or forbid nothing",
+      });
+  }
+  const peersByName = new Map(policy.peers.map((p) => [p.name, p]));
+
+  const slicesOf = (endpoint: string): Slice[] => {
+    const names = members.get(endpoint);
+    if (names)
+      return names.map((n) => ({
+        party: byKey.get(workloadKey(n))!,
+        addresses: byKey.get(workloadKey(n))!.addresses,
+      }));
+    const peer = peersByName.get(endpoint);
+    if (!peer) return [];
+    // Every peer whose addresses the end covers, restricted to what it covers.
+    const out: Slice[] = [];
+    for (const other of policy.peers) {
+      const shared = other.addresses.intersect(peer.addresses);
+      if (!shared.isEmpty()) out.push({ party: byKey.get(peerKey(other.name))!, addresses: shared });
+    }
+    return out;
+  };
+
+  const compiled = (path: MovementPath): CompiledPath => ({
+    path,
+    from: slicesOf(path.from),
+    to: slicesOf(path.to),
+  });
+  const allows = policy.paths.filter((p) => p.verdict === "allow").map(compiled);
+  const guardrails = policy.paths.filter((p) => p.verdict === "forbid" && p.mode === "enforce").map(compiled);
+  const monitored = policy.paths.filter((p) => p.verdict === "forbid" && p.mode === "monitor").map(compiled);
+
+  // Index of allow paths by the parties their ends cover, so pair queries never scan every path.
+  const allowsFrom = new Map<string, Array<{ compiled: CompiledPath; slice: Slice }>>();
+  const allowsTo = new Map<string, Map<CompiledPath, Slice>>();
+  for (const c of allows) {
+    for (const s of c.from) {
+      let list = allowsFrom.get(s.party.key);
+      if (!list) allowsFrom.set(s.party.key, (list = []));
+      list.push({ compiled: c, slice: s });
+    }
+    for (const s of c.to) {
+      let map = allowsTo.get(s.party.key);
+      if (!map) allowsTo.set(s.party.key, (map = new Map()));
+      map.set(c, s);
+    }
+  }
+
+  const allowsBetween = (from: Party, to: Party) => {
+    const out: Array<{ path: MovementPath; connections: ConnectionSet }> = [];
+    const toMap = allowsTo.get(to.key);
+    if (!toMap) return out;
+    for (const { compiled: c, slice } of allowsFrom.get(from.key) ?? []) {
+      const toSlice = toMap.get(c);
+      if (toSlice)
+        out.push({
+          path: c.path,
+          connections: ConnectionSet.of(slice.addresses, toSlice.addresses, c.path.services),
+        });
+    }
+    return out;
+  };
+  const intendedCache = new Map<string, ConnectionSet>();
+  const intended = (from: Party, to: Party) => {
+    const key = pairKey(from, to);
+    let set = intendedCache.get(key);
+    if (!set) {
+      set = ConnectionSet.unionAll(allowsBetween(from, to).map((a) => a.connections));
+      intendedCache.set(key, set);
+    }
+    return set;
+  };
+
+  /** Where an allow path opens what forbid `f` names. */
+  const overlapsWith = (f: CompiledPath): Overlap[] => {
+    const out: Overlap[] = [];
+    for (const fs of f.from) {
+      for (const ts of f.to) {
+        const forbidden = ConnectionSet.of(fs.addresses, ts.addresses, f.path.services);
+        for (const a of allowsBetween(fs.party, ts.party)) {
+          const connections = a.connections.intersect(forbidden);
+          if (!connections.isEmpty())
+            out.push({ allow: a.path, forbid: f.path, from: fs.party, to: ts.party, connections });
+        }
+      }
+    }
+    return out;
+  };
+
+  // Rule 4: an allow overlapping an enforce forbid is an error naming both paths and the overlap.
+  for (const g of guardrails) {
+    const byAllow = new Map<string, Overlap[]>();
+    for (const o of overlapsWith(g)) {
+      let list = byAllow.get(o.allow.name);
+      if (!list) byAllow.set(o.allow.name, (list = []));
+      list.push(o);
+    }
+    for (const [allowName, overlaps] of byAllow) {
+      const pairs = overlaps
+        .slice(0, 3)
+        .map((o) => `${o.from.name} → ${o.to.name} (${o.connections.services()})`);
+      const more = overlaps.length > 3 ? ` and ${overlaps.length - 3} more pair(s)` : "";
+      sink.error(
+        [...at(allowName)],
+        `allow path "${allowName}" overlaps enforce forbid "${g.path.name}": ${pairs.join(", ")}${more}`,
+        {
+          subject: `path "${allowName}"`,
+          hint: `forbidden wins: narrow "${allowName}" (its from, to or services), or set "${g.path.name}" to mode: monitor while you migrate`,
+        },
+      );
+    }
+  }
+
+  // Rule 5: a monitored forbid may overlap allows; record what enforcing it would close.
+  const wouldClose = new Map<string, Overlap[]>();
+  for (const m of monitored) wouldClose.set(m.path.name, overlapsWith(m));
+
+  checkVisibility(allows, sink, at);
+  checkForbidsEnforceable(guardrails, sink, at);
+  warnSharedAddresses(policy, sink);
+
+  const placed = new Set(policy.workloads.flatMap(targetsOf));
+  return {
+    policy,
+    parties,
+    party: (key) => byKey.get(key),
+    members,
+    targets: TARGETS.filter((t) => placed.has(t)),
+    allows,
+    guardrails,
+    monitored,
+    wouldClose,
+    intended,
+    allowsBetween,
+    diagnostics: sink.items,
+  };
+}
+
+/**
+ * An allow path between workloads in different identity scopes needs addresses: the target on one
+ * side can only see the other side by address.
+ */
+function checkVisibility(allows: CompiledPath[], sink: DiagnosticSink, at: (name: string) => DocPath): void {
+  for (const c of allows) {
+    const reported = new Set<string>();
+    const check = (side: "from" | "to", own: Slice[], other: Slice[]) => {
+      for (const s of own) {
+        if (s.party.kind !== "workload" || !s.party.workload.addresses.isEmpty()) continue;
+        const w = s.party.workload;
+        // Declared but invalid addresses, or no placement at all, were reported by validation already.
+        if (declaresAddresses(w) || Object.keys(w.placements).length === 0) continue;
+        for (const o of other) {
+          if (o.party.kind !== "workload") continue;
+          const ow = o.party.workload;
+          // The targets enforcing on the other side see `w` by identity only inside a shared scope.
+          const seenBy = targetsOf(ow).filter((t) => {
+            const scope = identityScope(w, t);
+            return scope === undefined || scope !== identityScope(ow, t);
+          });
+          for (const t of seenBy) {
+            const key = `${w.name}/${t}`;
+            if (reported.has(key)) continue;
+            reported.add(key);
+            const placement = Object.keys(w.placements)[0];
+            sink.error(
+              [...at(c.path.name), side],
+              `workload "${w.name}" has no addresses, but ${t} (where "${o.party.name}" is) can only see it by address`,
+              {
+                subject: `path "${c.path.name}"`,
+                hint: `add placements.${placement}.cidrs to workload "${w.name}"`,
+              },
+            );
+          }
+        }
+      }
+    };
+    check("from", c.from, c.to);
+    check("to", c.to, c.from);
+  }
+}
+
+function declaresAddresses(w: Workload): boolean {
+  const p = w.placements;
+  return [p.aws?.cidrs, p.gcp?.cidrs, p.azure?.cidrs, p.kubernetes?.cidrs, p.bluefield?.addresses].some(
+    (list) => (list?.length ?? 0) > 0,
+  );
+}
+
+function checkForbidsEnforceable(
+  guardrails: CompiledPath[],
+  sink: DiagnosticSink,
+  at: (name: string) => DocPath,
+) {
+  for (const g of guardrails) {
+    const placed = [...g.from, ...g.to].some((s) => s.party.kind === "workload");
+    if (!placed)
+      sink.warn([...at(g.path.name)], "no workload is on either end, so no target enforces this forbid", {
+        subject: `path "${g.path.name}"`,
+        hint: "check the segments' selectors",
+      });
+  }
+}
+
+/**
+ * Targets that see workloads by address cannot tell apart two workloads that share addresses.
+ * A sweep over all ranges, so that thousands of workloads cost n log n, not n².
+ */
+function warnSharedAddresses(policy: Policy, sink: DiagnosticSink) {
+  const sharing = new Map<number, Set<number>>();
+  for (const family of [4, 6] as const) {
+    const ranges: Array<{ lo: bigint; hi: bigint; owner: number }> = [];
+    policy.workloads.forEach((w, owner) => {
+      for (const [lo, hi] of w.addresses.family(family).ranges) ranges.push({ lo, hi, owner });
+    });
+    ranges.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : a.owner - b.owner));
+    let active: typeof ranges = [];
+    for (const r of ranges) {
+      active = active.filter((a) => a.hi >= r.lo);
+      for (const a of active) {
+        if (a.owner === r.owner) continue;
+        const [i, j] = a.owner < r.owner ? [a.owner, r.owner] : [r.owner, a.owner];
+        let set = sharing.get(i);
+        if (!set) sharing.set(i, (set = new Set()));
+        set.add(j);
+      }
+      active.push(r);
+    }
+  }
+  for (const [i, others] of [...sharing].sort((a, b) => a[0] - b[0])) {
+    const w = policy.workloads[i]!;
+    const names = [...others].sort((a, b) => a - b).map((j) => `"${policy.workloads[j]!.name}"`);
+    sink.warn(
+      ["workloads", i],
+      `shares addresses with workload${names.length > 1 ? "s" : ""} ${names.join(", ")}`,
+      {
+        subject: `workload "${w.name}"`,
+        hint: "targets that see them by address cannot tell them apart; the proof shows any path this opens",
+      },
+    );
+  }
+}
+
+export type { Diagnostic };

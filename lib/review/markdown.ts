@@ -1,0 +1,64 @@
+import type { ReviewJson } from "./json";
+
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+/** The review as Markdown for a pull request: verdict, proof tables, monitored forbids, warnings. */
+export function formatMarkdown(r: ReviewJson): string {
+  const out: string[] = [];
+  out.push(`## blastradius review: \`${r.policy}\` — ${r.ok ? "✅ proven" : "❌ FAILED"}`, "");
+  out.push(
+    `Proven on: ${r.targets.length > 0 ? r.targets.map((t) => `**${t}** (${r.resources[t] ?? 0} resources)`).join(", ") : "no target"}`,
+  );
+  if (r.unproven.length > 0) out.push("", `⚠️ Not proven (no renderer yet): ${r.unproven.join(", ")}`);
+  out.push(
+    "",
+    "### Paths",
+    "",
+    "| path | verdict | from → to | services | owner | justification | expires |",
+    "|---|---|---|---|---|---|---|",
+  );
+  for (const p of r.paths) {
+    const verdict = p.verdict === "forbid" ? `forbid (${p.mode})` : "allow";
+    out.push(
+      `| ${cell(p.name)} | ${verdict} | ${cell(p.from)} → ${cell(p.to)} | ${cell(p.services.join(", "))} | ${cell(p.owner)} | ${cell(p.justification)} | ${p.expires ?? ""} |`,
+    );
+  }
+  if (r.forbidden.length > 0) {
+    out.push(
+      "",
+      "### Forbidden paths",
+      "",
+      "| path | target | status | decided by | witness |",
+      "|---|---|---|---|---|",
+    );
+    for (const f of r.forbidden) {
+      const status =
+        f.status === "blocked" ? "blocked" : f.mode === "monitor" ? "open (monitored)" : "**OPEN**";
+      const w = f.witness
+        ? `${f.witness.src} → ${f.witness.dst} ${f.witness.protocol}${f.witness.port !== undefined ? `/${f.witness.port}` : ""}`
+        : "";
+      out.push(`| ${cell(f.path)} | ${f.target} | ${status} | \`${cell(f.by)}\` | ${w} |`);
+    }
+  }
+  if (r.allowed.length > 0) {
+    out.push("", "### Allowed paths", "", "| path | target | status | missing |", "|---|---|---|---|");
+    for (const a of r.allowed)
+      out.push(
+        `| ${cell(a.path)} | ${a.target} | ${a.status === "open" ? "open" : "**BROKEN**"} | ${a.missing ?? ""} |`,
+      );
+  }
+  const closes = r.monitored.flatMap((m) => m.closes.map((c) => ({ ...c, path: m.path })));
+  if (r.monitored.length > 0) {
+    out.push("", "### Monitored forbids", "");
+    for (const m of r.monitored) {
+      const mine = closes.filter((c) => c.path === m.path);
+      if (mine.length === 0) out.push(`- \`${m.path}\`: enforcing it would close nothing that is allowed.`);
+      for (const c of mine)
+        out.push(
+          `- \`${m.path}\`: enforcing it would close ${c.services} from ${c.from} to ${c.to} (allowed by \`${c.allow}\`).`,
+        );
+    }
+  }
+  if (r.warnings.length > 0) out.push("", "### Warnings", "", ...r.warnings.map((w) => `- ${cell(w)}`));
+  return `${out.join("\n")}\n`;
+}

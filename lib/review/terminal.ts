@@ -1,0 +1,64 @@
+import type { ReviewJson } from "./json";
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => pad(c, widths[i]!))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+/** The review for a terminal: verdict first, then every forbid and allow per target. */
+export function formatReview(r: ReviewJson): string {
+  const out: string[] = [];
+  const openEnforced = r.forbidden.filter((f) => f.mode === "enforce" && f.status === "open");
+  const broken = r.allowed.filter((a) => a.status === "broken");
+  out.push(`blastradius review: policy "${r.policy}"`);
+  out.push(
+    r.targets.length > 0
+      ? `proven on: ${r.targets.map((t) => `${t} (${r.resources[t] ?? 0} resources)`).join(", ")}`
+      : "proven on: no target (no renderer is available for the targets this policy places workloads on)",
+  );
+  if (r.unproven.length > 0) out.push(`NOT proven (no renderer yet): ${r.unproven.join(", ")}`);
+  out.push("");
+  if (r.forbidden.length > 0) {
+    out.push("Forbidden paths:");
+    const rows = [["path", "mode", "target", "status", "decided by", "witness"]];
+    for (const f of r.forbidden) {
+      const status = f.status === "open" ? (f.mode === "monitor" ? "open (monitored)" : "OPEN") : "blocked";
+      const w = f.witness
+        ? `${f.witness.src} -> ${f.witness.dst} ${f.witness.protocol}${f.witness.port !== undefined ? `/${f.witness.port}` : ""}`
+        : "";
+      rows.push([f.path, f.mode, f.target, status, f.by, w]);
+    }
+    out.push(...table(rows).map((l) => `  ${l}`), "");
+  }
+  if (r.allowed.length > 0) {
+    out.push("Allowed paths:");
+    const rows = [["path", "target", "status", "missing"]];
+    for (const a of r.allowed)
+      rows.push([a.path, a.target, a.status === "open" ? "open" : "BROKEN", a.missing ?? ""]);
+    out.push(...table(rows).map((l) => `  ${l}`), "");
+  }
+  for (const m of r.monitored) {
+    if (m.closes.length === 0)
+      out.push(`monitored forbid "${m.path}": enforcing it would close nothing that is allowed`);
+    else
+      for (const c of m.closes)
+        out.push(
+          `monitored forbid "${m.path}": enforcing it would close ${c.services} from ${c.from} to ${c.to} (allowed by "${c.allow}")`,
+        );
+  }
+  if (r.monitored.length > 0) out.push("");
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  if (r.warnings.length > 0) out.push("");
+  const counts = `${r.forbidden.filter((f) => f.status === "blocked").length} forbid checks blocked, ${openEnforced.length} open; ${r.allowed.filter((a) => a.status === "open").length} allow checks open, ${broken.length} broken`;
+  out.push(r.ok ? `OK: ${counts}` : `FAILED: ${counts}`);
+  return out.join("\n");
+}
