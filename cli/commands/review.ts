@@ -2,7 +2,7 @@ import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkPolicyFile } from "../../components/policy-file";
 import { type RecordedResource, runProgram, runStackDir } from "../../components/runner";
-import { TARGET_MODULES, targetModule } from "../../components/targets";
+import { TARGET_MODULES, type TargetModule } from "../../components/targets";
 import {
   type CheckResult,
   checkPolicyDocument,
@@ -20,6 +20,8 @@ import { EXIT, InvalidInput, type Io } from "../io";
 
 export interface ReviewOptions {
   stack?: string;
+  /** The targets to render and prove (default: every target that has landed). */
+  modules?: readonly TargetModule[];
   /** Policy file of a stack directory (default: policy.yaml/.yml/.json beside Pulumi.yaml). */
   policy?: string;
   json?: string;
@@ -49,6 +51,7 @@ export async function runReview(
   io: Io,
 ): Promise<{ review: ReviewJson; resources: RecordedResource[] }> {
   if (!existsSync(input)) throw new InvalidInput(`${input}: no such file or directory`);
+  const modules = options.modules ?? TARGET_MODULES;
   let plan: Plan;
   let resources: RecordedResource[];
   if (statSync(input).isDirectory()) {
@@ -77,12 +80,12 @@ export async function runReview(
       );
   } else {
     plan = requirePlan(checkPolicyFile(input), input, io);
-    const modules = plan.targets.map(targetModule).filter((m) => m !== undefined);
+    const rendering = modules.filter((m) => plan.targets.includes(m.target));
     try {
       resources = (
         await runProgram(
           () => {
-            for (const m of modules) m.placeholderProgram(plan);
+            for (const m of rendering) m.placeholderProgram(plan);
           },
           { project: `blastradius-${plan.policy.name}` },
         )
@@ -94,7 +97,7 @@ export async function runReview(
 
   const evaluators = [];
   const counts: Partial<Record<TargetName, number>> = {};
-  for (const m of TARGET_MODULES) {
+  for (const m of modules) {
     const mine = resources.filter((r) => m.adapter.owns(r as ResourceRecord));
     if (!plan.targets.includes(m.target) && mine.length === 0) continue;
     counts[m.target] = mine.filter((r) => r.custom).length;

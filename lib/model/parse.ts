@@ -1,6 +1,7 @@
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { type Diagnostic, DiagnosticSink, type DocPath } from "./diagnostics";
+import { firstDuplicateJsonKey } from "./json-keys";
 import { suggestion } from "./names";
 import { policySchema, type RawPolicy } from "./schema";
 import type { Policy } from "./types";
@@ -116,30 +117,53 @@ function schemaDiagnostics(sink: DiagnosticSink, issues: readonly z.core.$ZodIss
  */
 export function parsePolicyText(text: string, file?: string, options: ValidateOptions = {}): ParseResult {
   const sink = new DiagnosticSink(file);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const pos = lines.linePos(e.pos[0]);
-      sink.items.push({
-        severity: "error",
-        file,
-        line: pos.line,
-        column: pos.col,
-        path: [],
-        message: `not valid YAML/JSON: ${e.message.split("\n")[0]}`,
-      });
+  // JSON is parsed natively (a hundred times faster than a YAML parser on large generated
+  // policies); the YAML parser then only runs if a diagnostic needs a line number.
+  const json = parseJson(text);
+  let yamlDoc: { doc: ReturnType<typeof parseDocument>; lines: LineCounter } | undefined;
+  const yaml = () => {
+    if (!yamlDoc) {
+      const lines = new LineCounter();
+      yamlDoc = {
+        doc: parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false }),
+        lines,
+      };
     }
+    return yamlDoc;
+  };
+  if (json.duplicate) {
+    const pos = yaml().lines.linePos(json.duplicate.offset);
+    sink.items.push({
+      severity: "error",
+      file,
+      line: pos.line,
+      column: pos.col,
+      path: [],
+      message: `not valid YAML/JSON: Map keys must be unique ("${json.duplicate.key}" appears twice)`,
+    });
     return { diagnostics: sink.items, locate: noLocation, pathLocation: byName };
   }
-  const locate = locatorFor(doc, lines);
-  const data: unknown = doc.toJS();
-  if (
-    data === null ||
-    typeof data !== "object" ||
-    Array.isArray(data) ||
-    !(isMap(doc.contents) || isSeq(doc.contents))
-  ) {
+  let data: unknown = json.value;
+  if (!json.ok) {
+    const { doc, lines } = yaml();
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const pos = lines.linePos(e.pos[0]);
+        sink.items.push({
+          severity: "error",
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: [],
+          message: `not valid YAML/JSON: ${e.message.split("\n")[0]}`,
+        });
+      }
+      return { diagnostics: sink.items, locate: noLocation, pathLocation: byName };
+    }
+    data = doc.toJS();
+  }
+  const locate: Locator = (path) => locatorFor(yaml().doc, yaml().lines)(path);
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
     sink.error([], "a policy must be a mapping with name, workloads, segments, peers and paths", {
       hint: "see the example in README.md",
     });
@@ -148,12 +172,29 @@ export function parsePolicyText(text: string, file?: string, options: ValidateOp
   return structural(data, sink, options, locate);
 }
 
+function parseJson(text: string): {
+  ok: boolean;
+  value?: unknown;
+  duplicate?: { offset: number; key: string };
+} {
+  const trimmed = text.trimStart();
+  if (!trimmed.startsWith("{") && !trimmed.startsWith("[")) return { ok: false };
+  try {
+    const value: unknown = JSON.parse(text);
+    const duplicate = firstDuplicateJsonKey(text);
+    return duplicate ? { ok: true, value, duplicate } : { ok: true, value };
+  } catch {
+    return { ok: false };
+  }
+}
+
 const ELEMENT_COLLECTIONS = new Set(["workloads", "paths", "segments", "peers"]);
 
 /**
- * Structural check, then semantic validation. When only some workloads, segments, peers or paths
- * are malformed, they are reported and left out, and the rest is still validated, so one run
- * reports every problem. References to a left-out segment or peer are not reported again.
+ * Structural check, then semantic validation. Malformed fields of a workload, segment, peer or path
+ * are reported and left out, and the rest is still validated (an element that cannot stand without
+ * the field is left out whole), so one run reports every problem. References to a left-out segment
+ * or peer, and semantic findings at a place already reported, are not reported again.
  */
 function structural(
   data: unknown,
@@ -169,19 +210,52 @@ function structural(
     locate,
     pathLocation: byName,
   });
-  const drop = new Map<string, Set<string | number>>();
-  for (const issue of parsed.error.issues) {
-    const [collection, element] = issue.path;
-    if (typeof collection !== "string" || !ELEMENT_COLLECTIONS.has(collection) || element === undefined)
-      return fail();
-    let set = drop.get(collection);
-    if (!set) drop.set(collection, (set = new Set()));
-    set.add(element as string | number);
-  }
+  if (!parsed.error.issues.every((i) => isElementPath(i.path))) return fail();
+  const reported = sink.items.map((d) => d.path);
+
+  // First try without the offending fields only.
   const doc = structuredClone(data) as Record<string, unknown>;
+  for (const issue of parsed.error.issues) {
+    const [collection, element, field] = issue.path as [string, string | number, string | number | undefined];
+    const item = elementOf(doc, collection, element);
+    if (!item) continue;
+    if (field !== undefined) delete item[field as string];
+    else if (issue.code === "unrecognized_keys") for (const key of issue.keys) delete item[key];
+  }
+  const fieldLevel = (i: z.core.$ZodIssue) =>
+    i.path.length > 2 || (i.path.length === 2 && i.code === "unrecognized_keys");
+  let again = policySchema.safeParse(doc, { reportInput: true });
+  // Then without the elements that cannot stand without those fields.
   const leftOut = new Set<string>();
-  const indices: Record<"workloads" | "paths", number[]> = { workloads: [], paths: [] };
-  for (const [collection, elements] of drop) {
+  const dropped = new Map<string, Set<string | number>>();
+  if (!again.success) {
+    if (!again.error.issues.every((i) => isElementPath(i.path))) return fail();
+    for (const issue of [...parsed.error.issues, ...again.error.issues]) {
+      const [collection, element] = issue.path as [string, string | number];
+      if (
+        !fieldLevel(issue) ||
+        again.error.issues.some((i) => i.path[0] === collection && i.path[1] === element)
+      ) {
+        let set = dropped.get(collection);
+        if (!set) dropped.set(collection, (set = new Set()));
+        set.add(element);
+      }
+    }
+  } else {
+    for (const issue of parsed.error.issues) {
+      if (!fieldLevel(issue)) {
+        const [collection, element] = issue.path as [string, string | number];
+        let set = dropped.get(collection);
+        if (!set) dropped.set(collection, (set = new Set()));
+        set.add(element);
+      }
+    }
+  }
+  const indices: Record<"workloads" | "paths", number[] | undefined> = {
+    workloads: undefined,
+    paths: undefined,
+  };
+  for (const [collection, elements] of dropped) {
     const value = doc[collection];
     if (Array.isArray(value)) {
       // Keep the document index of every element that stays, so diagnostics point at the right line.
@@ -195,11 +269,28 @@ function structural(
       }
     }
   }
-  const again = policySchema.safeParse(doc, { reportInput: true });
+  again = policySchema.safeParse(doc, { reportInput: true });
   if (!again.success) return fail();
+  const before = sink.items.length;
   const result = finish(again.data, sink, { ...options, leftOut, documentIndex: indices }, locate);
+  // A semantic finding at (or inside) a place already reported structurally says nothing new.
+  const fresh = sink.items
+    .slice(before)
+    .filter((d) => !reported.some((r) => r.length > 0 && r.every((part, i) => d.path[i] === part)));
+  sink.items.splice(before, sink.items.length - before, ...fresh);
+  result.diagnostics = withPositions(sink.items, locate);
   delete result.policy;
   return result;
+}
+
+function isElementPath(path: readonly PropertyKey[]): boolean {
+  return typeof path[0] === "string" && ELEMENT_COLLECTIONS.has(path[0]) && path[1] !== undefined;
+}
+
+function elementOf(doc: Record<string, unknown>, collection: string, element: string | number) {
+  const value = doc[collection] as Record<string | number, unknown> | undefined;
+  const item = value?.[element];
+  return item && typeof item === "object" ? (item as Record<string, unknown>) : undefined;
 }
 
 /** Validates an in-memory document (the TypeScript builder's output) exactly as a file would be. */

@@ -1,6 +1,6 @@
 import { type Diagnostic, DiagnosticSink, type DocPath } from "../model/diagnostics";
 import { selectorMatches } from "../model/selector";
-import { type MovementPath, type Policy, TARGETS, type Workload } from "../model/types";
+import { type LabelSelector, type MovementPath, type Policy, TARGETS, type Workload } from "../model/types";
 import { AddressSet, ConnectionSet } from "../net";
 import { identityScope, targetsOf } from "./placement";
 import type { CompiledPath, Overlap, Party, Plan, Slice } from "./types";
@@ -51,8 +51,9 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   }
 
   const members = new Map<string, string[]>();
+  const candidates = labelIndex(policy.workloads);
   for (const segment of policy.segments) {
-    const names = policy.workloads
+    const names = candidates(segment.selector)
       .filter((w) => selectorMatches(segment.selector, w.labels))
       .map((w) => w.name);
     members.set(segment.name, names);
@@ -194,6 +195,39 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
     intended,
     allowsBetween,
     diagnostics: sink.items,
+  };
+}
+
+/**
+ * Workloads that may match a selector, in policy order: those carrying the rarest of its
+ * matchLabels (or In values); every workload when it has neither. The caller still evaluates the
+ * selector on each candidate, so this only saves work, never changes membership.
+ */
+function labelIndex(workloads: readonly Workload[]): (selector: LabelSelector) => readonly Workload[] {
+  const postings = new Map<string, Workload[]>();
+  for (const w of workloads) {
+    for (const [k, v] of Object.entries(w.labels)) {
+      const key = `${k}=${v}`;
+      let list = postings.get(key);
+      if (!list) postings.set(key, (list = []));
+      list.push(w);
+    }
+  }
+  return (selector) => {
+    let best: readonly Workload[] = workloads;
+    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+      const list = postings.get(`${k}=${v}`) ?? [];
+      if (list.length < best.length) best = list;
+    }
+    for (const req of selector.matchExpressions ?? []) {
+      if (req.operator !== "In") continue;
+      const lists = req.values!.map((v) => postings.get(`${req.key}=${v}`) ?? []);
+      if (lists.reduce((n, l) => n + l.length, 0) < best.length) {
+        const chosen = new Set(lists.flat());
+        best = workloads.filter((w) => chosen.has(w));
+      }
+    }
+    return best;
   };
 }
 
