@@ -97,6 +97,8 @@ describe("blastradius review <policy file>", () => {
     const out = io.stdout.join("\n");
     expect(out).toContain("proven on: no target");
     expect(out).toContain("NOT proven (no renderer yet): aws, gcp, azure, cilium, bluefield");
+    expect(out).toContain("NOTHING PROVEN");
+    expect(out).not.toContain("OK:");
   });
 });
 
