@@ -1,4 +1,9 @@
 import type { Plan, TargetAdapter, TargetName } from "../lib";
+import { awsModule } from "./aws/module";
+import { azureModule } from "./azure/module";
+import { bluefieldModule } from "./bluefield/module";
+import { ciliumModule } from "./cilium/module";
+import { gcpModule } from "./gcp/module";
 
 /** A file a target renders for `blastradius render`, relative to the output directory. */
 export interface Artefact {
@@ -18,8 +23,14 @@ export interface TargetModule {
   artefacts(plan: Plan): Artefact[];
 }
 
-/** Every target that has landed. A target issue adds its module here. */
-export const TARGET_MODULES: readonly TargetModule[] = [];
+/** Every target that has landed, in TARGETS order (each target fills its own `components/<t>/module.ts`). */
+export const TARGET_MODULES: readonly TargetModule[] = [
+  awsModule,
+  gcpModule,
+  azureModule,
+  ciliumModule,
+  bluefieldModule,
+].filter((m): m is TargetModule => m !== undefined);
 
 export function targetModule(target: TargetName): TargetModule | undefined {
   return TARGET_MODULES.find((m) => m.target === target);

@@ -17,5 +17,6 @@ export * from "./plan/types";
 export * from "./review/json";
 export { formatMarkdown } from "./review/markdown";
 export { formatReview } from "./review/terminal";
+export * as targets from "./targets";
 export * from "./verify/prove";
 export * from "./verify/types";

@@ -60,7 +60,8 @@ export function formatReview(r: ReviewJson): string {
   if (r.warnings.length > 0) out.push("");
   const counts = `${r.forbidden.filter((f) => f.status === "blocked").length} forbid checks blocked, ${openEnforced.length} open; ${r.allowed.filter((a) => a.status === "open").length} allow checks open, ${broken.length} broken`;
   if (!r.ok) out.push(`FAILED: ${counts}`);
-  else if (r.targets.length === 0) out.push(`NOTHING PROVEN: no target's rules were rendered (${r.unproven.join(", ") || "no placements"})`);
+  else if (r.targets.length === 0)
+    out.push(`NOTHING PROVEN: no target's rules were rendered (${r.unproven.join(", ") || "no placements"})`);
   else out.push(`OK: ${counts}${r.unproven.length > 0 ? ` (not proven: ${r.unproven.join(", ")})` : ""}`);
   return out.join("\n");
 }

@@ -1,0 +1,2 @@
+// The aws target's Pulumi components (AwsSegmentation) are exported from here.
+export {};

@@ -1,0 +1,2 @@
+// The azure target's Pulumi components (AzureSegmentation) are exported from here.
+export {};

@@ -1,0 +1,2 @@
+// The bluefield target's Pulumi components (BlueFieldSegmentation) are exported from here.
+export {};

@@ -1,0 +1,2 @@
+// The cilium target's Pulumi components (CiliumSegmentation) are exported from here.
+export {};

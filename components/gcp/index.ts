@@ -1,0 +1,2 @@
+// The gcp target's Pulumi components (GcpSegmentation) are exported from here.
+export {};

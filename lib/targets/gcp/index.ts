@@ -1,0 +1,2 @@
+// The gcp target's render (plan → native rules) and evaluate (rules → connectivity) are exported from here.
+export {};
