@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { checkCommand } from "./commands/check";
+import { diffCommand } from "./commands/diff";
 import { renderCommand } from "./commands/render";
 import { reviewCommand } from "./commands/review";
 import { EXIT, type Io, processIo } from "./io";
@@ -46,6 +47,17 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
         code = await reviewCommand(input, opts, io);
       },
     );
+
+  program
+    .command("diff")
+    .description("semantic diff of two reviews: which paths opened or closed, on which target")
+    .argument("<old>", "review JSON written by review --json")
+    .argument("<new>", "review JSON written by review --json")
+    .option("--markdown <file>", "write the diff as Markdown")
+    .option("--json <file>", "write the diff as JSON")
+    .action((oldFile: string, newFile: string, opts: { markdown?: string; json?: string }) => {
+      code = diffCommand(oldFile, newFile, opts, io);
+    });
 
   try {
     await program.parseAsync([...args], { from: "user" });

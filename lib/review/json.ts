@@ -1,4 +1,3 @@
-import type { Diagnostic } from "../model/diagnostics";
 import { formatDiagnostic } from "../model/diagnostics";
 import type { TargetName } from "../model/types";
 import type { Plan } from "../plan/types";
@@ -37,15 +36,71 @@ export interface ReviewJson {
     path: string;
     closes: Array<{ allow: string; from: string; to: string; services: string }>;
   }>;
+  /** Segments (with their member workloads) and peers, for diagrams. */
+  endpoints: { segments: Record<string, string[]>; peers: string[] };
+  /**
+   * Allow paths with L7 rules and where those rules are enforced: `l7Targets` enforce the HTTP
+   * rules, `l4Targets` only the ports (every request on them passes).
+   */
+  l7: Array<{ path: string; l7Targets: string[]; l4Targets: string[] }>;
   warnings: string[];
+}
+
+/** Targets that enforce L7 (HTTP) rules; every other target enforces the same path at L4. */
+export const L7_TARGETS: readonly TargetName[] = ["cilium"];
+
+export interface ReviewOptions {
+  /** "Today", for expiry warnings (default: now). */
+  now?: Date;
+  /** Paths expiring within this many days are warned about (default 30). */
+  expiryWarningDays?: number;
+}
+
+const DAY = 86_400_000;
+
+function expiryWarnings(plan: Plan, now: Date, days: number): string[] {
+  const out: string[] = [];
+  for (const p of plan.policy.paths) {
+    if (!p.expires) continue;
+    const end = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(p.expires) ? `${p.expires}T23:59:59.999Z` : p.expires);
+    const left = Math.floor((end - now.getTime()) / DAY);
+    if (left >= 0 && left < days)
+      out.push(
+        `path "${p.name}" expires on ${p.expires} (in ${left} day${left === 1 ? "" : "s"}); owner ${p.owner} should renew or remove it`,
+      );
+  }
+  return out;
+}
+
+function l7Notes(plan: Plan, proof: Proof): ReviewJson["l7"] {
+  return plan.allows
+    .filter((c) => c.path.http && c.path.http.length > 0)
+    .map((c) => {
+      const targets = [...new Set(proof.allowed.filter((a) => a.path === c.path.name).map((a) => a.target))];
+      return {
+        path: c.path.name,
+        l7Targets: targets.filter((t) => L7_TARGETS.includes(t)),
+        l4Targets: targets.filter((t) => !L7_TARGETS.includes(t)),
+      };
+    });
 }
 
 export function reviewJson(
   plan: Plan,
   proof: Proof,
   resources: Partial<Record<TargetName, number>>,
-  warnings: readonly Diagnostic[] = plan.diagnostics.filter((d) => d.severity === "warning"),
+  options: ReviewOptions = {},
 ): ReviewJson {
+  const l7 = l7Notes(plan, proof);
+  const warnings = [
+    ...plan.diagnostics.filter((d) => d.severity === "warning").map(formatDiagnostic),
+    ...expiryWarnings(plan, options.now ?? new Date(), options.expiryWarningDays ?? 30),
+    ...l7.map((n) =>
+      n.l7Targets.length > 0
+        ? `path "${n.path}": L7 enforced on ${n.l7Targets.join(", ")} only${n.l4Targets.length > 0 ? `; ${n.l4Targets.join(", ")} enforce it at L4 (every request on its ports passes)` : ""}`
+        : `path "${n.path}": L7 rules are not enforced on any proven target; enforced at L4 only${n.l4Targets.length > 0 ? ` (${n.l4Targets.join(", ")})` : ""}`,
+    ),
+  ];
   return {
     policy: plan.policy.name,
     ok: proof.ok,
@@ -76,6 +131,11 @@ export function reviewJson(
         services: o.connections.services().toString(),
       })),
     })),
-    warnings: warnings.map(formatDiagnostic),
+    endpoints: {
+      segments: Object.fromEntries([...plan.members].map(([k, v]) => [k, [...v]])),
+      peers: plan.policy.peers.map((p) => p.name),
+    },
+    l7,
+    warnings,
   };
 }

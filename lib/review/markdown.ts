@@ -2,6 +2,39 @@ import type { ReviewJson } from "./json";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
+const nodeId = (name: string, peers: readonly string[]) =>
+  `${peers.includes(name) ? "peer" : "seg"}_${name.replace(/[^a-zA-Z0-9]/g, "_")}`;
+
+/**
+ * A Mermaid flowchart of segments (boxes, with member counts), peers (stadiums) and paths: allows
+ * as solid arrows, enforce forbids as thick red crossed edges, monitored forbids as dotted orange.
+ */
+export function mermaidDiagram(r: ReviewJson): string {
+  const peers = r.endpoints.peers;
+  const used = new Set(r.paths.flatMap((p) => [p.from, p.to]));
+  const lines = ["flowchart LR"];
+  for (const [name, members] of Object.entries(r.endpoints.segments))
+    lines.push(
+      `  ${nodeId(name, peers)}["${name}<br/>${members.length} workload${members.length === 1 ? "" : "s"}"]`,
+    );
+  for (const name of peers) if (used.has(name)) lines.push(`  ${nodeId(name, peers)}(["${name}"])`);
+  const styles: string[] = [];
+  r.paths.forEach((p, i) => {
+    const from = nodeId(p.from, peers);
+    const to = nodeId(p.to, peers);
+    const label = p.services.join(", ");
+    if (p.verdict === "allow") lines.push(`  ${from} -->|"${label}"| ${to}`);
+    else if (p.mode === "monitor") {
+      lines.push(`  ${from} -.->|"monitor: ${label}"| ${to}`);
+      styles.push(`  linkStyle ${i} stroke:#e69500,stroke-dasharray:4`);
+    } else {
+      lines.push(`  ${from} --x|"forbid: ${label}"| ${to}`);
+      styles.push(`  linkStyle ${i} stroke:#d00000,stroke-width:3px`);
+    }
+  });
+  return [...lines, ...styles].join("\n");
+}
+
 /** The review as Markdown for a pull request: verdict, proof tables, monitored forbids, warnings. */
 export function formatMarkdown(r: ReviewJson): string {
   const out: string[] = [];
@@ -60,5 +93,6 @@ export function formatMarkdown(r: ReviewJson): string {
     }
   }
   if (r.warnings.length > 0) out.push("", "### Warnings", "", ...r.warnings.map((w) => `- ${cell(w)}`));
+  out.push("", "### Segments and paths", "", "```mermaid", mermaidDiagram(r), "```");
   return `${out.join("\n")}\n`;
 }
