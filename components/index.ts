@@ -8,3 +8,4 @@ export * as gcp from "./gcp";
 export * from "./policy-file";
 export * from "./runner";
 export * from "./targets";
+export * as policypack from "./policypack";

@@ -1,0 +1,119 @@
+import type {
+  PolicyResource,
+  ReportViolation,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { type Plan, prove, type ResourceRecord } from "../../lib";
+import { loadPolicy } from "../policy-file";
+import { TARGET_MODULES, type TargetModule } from "../targets";
+
+/**
+ * The proof as Pulumi CrossGuard stack policies, for `pulumi preview --policy-pack`. Kept apart
+ * from the PolicyPack itself (policypack/index.ts) so tests can call them with resources recorded
+ * under mocks: constructing a PolicyPack starts a server.
+ */
+export interface ProofPolicyOptions {
+  /** The compiled plan; otherwise the policy file is read (see `policyFile`). */
+  plan?: Plan;
+  /**
+   * The policy file. Default: the pack config's `policyFile`, else the environment variable
+   * BLASTRADIUS_POLICY.
+   */
+  policyFile?: string;
+  /** The targets whose rules are proven (default: every target that has landed). */
+  modules?: readonly TargetModule[];
+}
+
+function planFor(options: ProofPolicyOptions, args: StackValidationArgs): Plan {
+  if (options.plan) return options.plan;
+  const file =
+    options.policyFile ??
+    args.getConfig<{ policyFile?: string }>().policyFile ??
+    process.env.BLASTRADIUS_POLICY;
+  if (!file)
+    throw new Error(
+      "blastradius policy pack: no policy file; set policyFile in the pack config (--policy-pack-config) or BLASTRADIUS_POLICY",
+    );
+  return loadPolicy(file);
+}
+
+/** What Pulumi would send, as the evaluators read it: the resource's type, name and inputs. */
+export function recordsOf(resources: readonly PolicyResource[]): ResourceRecord[] {
+  return resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    inputs: r.props,
+    urn: r.urn,
+    parent: r.parent?.urn,
+  }));
+}
+
+/** Runs the same proof as `blastradius review` over the stack's resources. */
+export function proveStack(
+  resources: readonly PolicyResource[],
+  plan: Plan,
+  modules: readonly TargetModule[],
+) {
+  const records = recordsOf(resources);
+  const evaluators = modules
+    .map((m) => ({ m, mine: records.filter((r) => m.adapter.owns(r)) }))
+    .filter(({ m, mine }) => plan.targets.includes(m.target) || mine.length > 0)
+    .map(({ m, mine }) => m.adapter.evaluator(mine, plan));
+  return { proof: prove(plan, evaluators), records };
+}
+
+const CONFIG_SCHEMA = {
+  properties: {
+    policyFile: { type: "string" as const, description: "The blastradius policy file of the stack." },
+  },
+};
+
+const witnessText = (w: { src: string; dst: string; protocol: string; port?: number } | undefined) =>
+  w ? ` (witness ${w.src} → ${w.dst} ${w.protocol}${w.port !== undefined ? `/${w.port}` : ""})` : "";
+
+/** Mandatory: every enforce forbid is blocked on every target where its endpoints are placed. */
+export function noForbiddenPathPolicy(options: ProofPolicyOptions = {}): StackValidationPolicy {
+  return {
+    name: "blastradius-no-forbidden-path",
+    description:
+      "Every enforce-mode forbidden movement path is blocked on every target (proven from the rendered rules).",
+    enforcementLevel: "mandatory",
+    configSchema: CONFIG_SCHEMA,
+    validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+      const plan = planFor(options, args);
+      const { proof } = proveStack(args.resources, plan, options.modules ?? TARGET_MODULES);
+      for (const f of proof.forbidden) {
+        if (f.mode !== "enforce" || f.status !== "open") continue;
+        reportViolation(
+          `forbidden path "${f.path}" is open on ${f.target}: ${f.open ?? "traffic"} gets through, let in by ${f.by}${witnessText(f.witness)}`,
+        );
+      }
+    },
+  };
+}
+
+/** Advisory: every allow path is open (a broken allow is an outage, not a breach). */
+export function allowedPathsOpenPolicy(options: ProofPolicyOptions = {}): StackValidationPolicy {
+  return {
+    name: "blastradius-allowed-paths-open",
+    description: "Every allowed movement path is open on every target it crosses.",
+    enforcementLevel: "advisory",
+    configSchema: CONFIG_SCHEMA,
+    validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+      const plan = planFor(options, args);
+      const { proof } = proveStack(args.resources, plan, options.modules ?? TARGET_MODULES);
+      for (const a of proof.allowed) {
+        if (a.status !== "broken") continue;
+        reportViolation(
+          `allowed path "${a.path}" is broken on ${a.target}: ${a.missing} does not get through${witnessText(a.witness)}`,
+        );
+      }
+    },
+  };
+}
+
+/** Both policies, for `new PolicyPack(name, { policies: blastradiusPolicies(options) })`. */
+export function blastradiusPolicies(options: ProofPolicyOptions = {}): StackValidationPolicy[] {
+  return [noForbiddenPathPolicy(options), allowedPathsOpenPolicy(options)];
+}

@@ -1,0 +1,7 @@
+// The blastradius policy pack: `pulumi preview --policy-pack ./policypack --policy-pack-config config.json`
+// with config.json = { "all": "mandatory", "blastradius-no-forbidden-path": { "policyFile": "../policy.yaml" } },
+// or BLASTRADIUS_POLICY=policy.yaml in the environment.
+import { PolicyPack } from "@pulumi/policy";
+import { blastradiusPolicies } from "../components/policypack";
+
+new PolicyPack("blastradius", { policies: blastradiusPolicies() });

@@ -1,0 +1,93 @@
+import { join } from "node:path";
+import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
+import { describe, expect, it } from "vitest";
+import { loadPolicy } from "../../components/policy-file";
+import { allowedPathsOpenPolicy, noForbiddenPathPolicy } from "../../components/policypack";
+import { runProgram } from "../../components/runner";
+import type { TargetModule } from "../../components/targets";
+import { toyModule } from "../support/toy-module";
+
+const FLAGSHIP = join(__dirname, "..", "..", "examples", "policies", "ai-platform.yaml");
+
+/** The stack's resources as a real preview hands them to a stack policy: recorded under mocks. */
+async function stackResources(modules: TargetModule[]): Promise<PolicyResource[]> {
+  const plan = loadPolicy(FLAGSHIP);
+  const { resources } = await runProgram(() => {
+    for (const m of modules) m.placeholderProgram(plan);
+  });
+  return resources
+    .filter((r) => r.custom)
+    .map(
+      (r) =>
+        ({
+          type: r.type,
+          name: r.name,
+          urn: r.urn,
+          props: r.inputs,
+          opts: {} as PolicyResource["opts"],
+          dependencies: [],
+          propertyDependencies: {},
+        }) as unknown as PolicyResource,
+    );
+}
+
+function validate(
+  policy: ReturnType<typeof noForbiddenPathPolicy>,
+  resources: PolicyResource[],
+  config: object = {},
+) {
+  const violations: string[] = [];
+  const args = {
+    resources,
+    stackTags: new Map(),
+    getConfig: <T extends object>() => config as T,
+    notApplicable: () => {
+      throw new Error("not applicable");
+    },
+  } as StackValidationArgs;
+  policy.validateStack(args, (message) => violations.push(message));
+  return violations;
+}
+
+describe("policy pack policies", () => {
+  it("pass a faithful stack (the policy file comes from the pack config)", async () => {
+    const modules = [toyModule("aws"), toyModule("gcp")];
+    const resources = await stackResources(modules);
+    expect(resources.length).toBe(10);
+    expect(validate(noForbiddenPathPolicy({ modules }), resources, { policyFile: FLAGSHIP })).toEqual([]);
+    expect(validate(allowedPathsOpenPolicy({ modules }), resources, { policyFile: FLAGSHIP })).toEqual([]);
+  });
+
+  it("report a mandatory violation when a hand-added permissive rule reopens a forbidden path", async () => {
+    const leaky = toyModule("aws", [
+      {
+        name: "hand-added-ssh",
+        rule: { action: "allow", from: ["10.200.0.0/16"], to: ["10.10.1.0/24"], services: ["tcp/22"] },
+      },
+    ]);
+    const resources = await stackResources([leaky]);
+    const plan = loadPolicy(FLAGSHIP);
+    const policy = noForbiddenPathPolicy({ modules: [leaky], plan });
+    expect(policy.enforcementLevel).toBe("mandatory");
+    expect(validate(policy, resources)).toEqual([
+      'forbidden path "no-workstation-to-training" is open on aws: tcp/22 gets through, let in by hand-added-ssh (witness 10.200.0.1 → 10.10.1.1 tcp/22)',
+    ]);
+  });
+
+  it("report a broken allow (advisory) when a rule is missing", async () => {
+    const plan = loadPolicy(FLAGSHIP);
+    const resources = (await stackResources([toyModule("aws")])).filter(
+      (r) => r.name !== "allow-training-reads-datalake",
+    );
+    const violations = validate(allowedPathsOpenPolicy({ modules: [toyModule("aws")], plan }), resources);
+    expect(violations).toEqual([
+      'allowed path "training-reads-datalake" is broken on aws: tcp/443 does not get through (witness 10.10.1.1 → 10.20.0.1 tcp/443)',
+    ]);
+  });
+
+  it("fails clearly without a policy file", async () => {
+    expect(() => validate(noForbiddenPathPolicy({ modules: [] }), [])).toThrow(
+      /no policy file; set policyFile/,
+    );
+  });
+});
