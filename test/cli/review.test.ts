@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { reviewCommand } from "../../cli/commands/review";
 import { run } from "../../cli/program";
+import { TARGET_MODULES } from "../../components/targets";
 import type { ReviewJson } from "../../lib";
 import { toyModule } from "../support/toy-module";
 import { captureIo } from "./capture";
@@ -91,9 +92,9 @@ describe("blastradius review <policy file>", () => {
     );
   });
 
-  it("with no target landed, proves nothing and says so instead of claiming success silently", async () => {
+  it("with no target rendered, proves nothing and says so instead of claiming success silently", async () => {
     const io = captureIo();
-    expect(await run(["review", FLAGSHIP], io)).toBe(0);
+    expect(await reviewCommand(FLAGSHIP, { modules: [] }, io)).toBe(0);
     const out = io.stdout.join("\n");
     expect(out).toContain("proven on: no target");
     expect(out).toContain("NOT proven (no renderer yet): aws, gcp, azure, cilium, bluefield");
@@ -118,7 +119,8 @@ describe("blastradius review <stack dir>", () => {
       io,
     );
     expect(io.stderr).toEqual([]);
-    expect(code).toBe(0);
+    // The program registers a VPC but no segmentation: every landed target's proof must fail.
+    expect(code).toBe(TARGET_MODULES.length > 0 ? 1 : 0);
     const emitted = JSON.parse(readFileSync(join(dir, "e.json"), "utf8")) as Array<{
       type: string;
       name: string;
@@ -155,13 +157,20 @@ describe("blastradius check / render / usage", () => {
     );
   });
 
-  it("render writes nothing but says which targets have no renderer yet", async () => {
+  it("render writes each landed target's artefacts and nothing for an invalid policy", async () => {
     const io = captureIo();
     const out = tmp();
     expect(await run(["render", FLAGSHIP, "--out", out], io)).toBe(0);
-    expect(io.stderr.join("\n")).toContain(
-      "no renderer is available yet for: aws, gcp, azure, cilium, bluefield",
-    );
+    const written = io.stdout.join("\n");
+    for (const m of TARGET_MODULES) expect(written, m.target).toMatch(new RegExp(`\\n  ${m.target}/`));
+    const bad = tmp();
+    expect(
+      await run(
+        ["render", join(ROOT, "test", "fixtures", "malformed", "33-port-out-of-range.yaml"), "--out", bad],
+        captureIo(),
+      ),
+    ).toBe(2);
+    expect(readdirSync(bad)).toEqual([]);
   });
 
   it("unknown commands and missing arguments exit 2", async () => {

@@ -1,2 +1,13 @@
-// The gcp target's render (plan → native rules) and evaluate (rules → connectivity) are exported from here.
-export {};
+/** The gcp target: render (plan → VPC firewall rules) and evaluate (firewall rules → connectivity). */
+export {
+  type FirewallRuleView,
+  type GcpEvaluatorOptions,
+  GcpRuleError,
+  gcpAdapter,
+  gcpEvaluator,
+  networksFromComponents,
+  rulesFromGcloudExport,
+  rulesFromRecords,
+} from "./evaluate";
+export { GcpRenderError, gcpNetworks, gcpRuleName, renderGcp, renderGcpNetwork } from "./render";
+export * from "./types";

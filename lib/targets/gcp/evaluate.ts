@@ -1,0 +1,409 @@
+import type { Workload } from "../../model/types";
+import { AddressSet, ConnectionSet, IntervalSet, MAX_PORT, type Packet, ServiceSet } from "../../net";
+import type { Party, Plan } from "../../plan/types";
+import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import { COMPONENT_TYPE, FIREWALL_TYPE } from "./types";
+
+/**
+ * An independent interpreter of GCP VPC firewall rules
+ * (https://cloud.google.com/firewall/docs/firewalls). It reads rules as Pulumi records them
+ * (`gcp:compute/firewall:Firewall` inputs) or as `gcloud compute firewall-rules list --format=json`
+ * prints them, and the plan only for topology (which workload runs in which network, as which
+ * service account, at which addresses). Semantics:
+ *
+ * - A rule applies to the instances of its network that its target names: `targetServiceAccounts`,
+ *   `targetTags`, or (neither) every instance. Disabled rules do not exist.
+ * - INGRESS: the packet's source matches `sourceRanges` OR an instance of the same network running
+ *   as one of `sourceServiceAccounts` OR carrying one of `sourceTags`; `destinationRanges`, if set,
+ *   narrows the destination address. EGRESS: `destinationRanges` (absent: everywhere) and, if set,
+ *   `sourceRanges` narrowing the source address.
+ * - Among the rules that match a packet, the lowest priority number decides; at equal priority a
+ *   deny wins. No match: the implied rules at 65535 deny ingress and allow egress.
+ * - A connection is allowed when the source instance's egress and the destination instance's
+ *   ingress both allow it (each side only when it is a GCP instance); replies follow (stateful).
+ * - Protocols: `tcp`, `udp`, `icmp` (IP protocol 1), `esp`, `ah`, `sctp`, `ipip`, `all`, or a number
+ *   (`58` is ICMPv6). Ports only narrow tcp, udp and sctp.
+ */
+
+type Direction = "INGRESS" | "EGRESS";
+
+/** One firewall rule as the evaluator understands it (from either source format). */
+export interface FirewallRuleView {
+  name: string;
+  /** The network as written (name, self link, URL or id). */
+  network: string;
+  priority: number;
+  direction: Direction;
+  action: "allow" | "deny";
+  /** Services in real IP protocol numbers, per family. */
+  v4: ServiceSet;
+  v6: ServiceSet;
+  sourceRanges?: AddressSet;
+  destinationRanges?: AddressSet;
+  sourceServiceAccounts: string[];
+  sourceTags: string[];
+  targetServiceAccounts: string[];
+  targetTags: string[];
+  disabled: boolean;
+}
+
+export class GcpRuleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GcpRuleError";
+  }
+}
+
+const PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, esp: 50, ah: 51, sctp: 132, ipip: 4 };
+const ALL_PORTS = IntervalSet.range(0n, BigInt(MAX_PORT));
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map((x) => String(x)) : []);
+
+function parsePorts(rule: string, ports: string[]): IntervalSet {
+  if (ports.length === 0) return ALL_PORTS;
+  return IntervalSet.unionAll(
+    ports.map((p) => {
+      const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(p);
+      const lo = m ? Number(m[1]) : Number.NaN;
+      const hi = m?.[2] !== undefined ? Number(m[2]) : lo;
+      if (!m || lo > hi || hi > MAX_PORT)
+        throw new GcpRuleError(`firewall rule "${rule}": bad port "${p}" (write "443" or "8000-8100")`);
+      return IntervalSet.range(BigInt(lo), BigInt(hi));
+    }),
+  );
+}
+
+/** The L4 entries as one ServiceSet of real protocol numbers (the same for both families). */
+function parseL4(rule: string, entries: unknown, protocolKey: string): ServiceSet {
+  if (!Array.isArray(entries)) return ServiceSet.EMPTY;
+  const sets = entries.map((e) => {
+    const o = (e ?? {}) as Record<string, unknown>;
+    const text = String(o[protocolKey] ?? "")
+      .trim()
+      .toLowerCase();
+    if (text === "all") return ServiceSet.ALL;
+    const n = PROTOCOLS[text] ?? (/^\d+$/.test(text) ? Number(text) : Number.NaN);
+    if (!Number.isInteger(n) || n < 0 || n > 255)
+      throw new GcpRuleError(`firewall rule "${rule}": unknown protocol "${text}"`);
+    return ServiceSet.protocol(n, parsePorts(rule, strings(o.ports)));
+  });
+  return sets.reduce((a, b) => a.union(b), ServiceSet.EMPTY);
+}
+
+/** ServiceSet "icmp" (1) means ICMPv6 (58) in IPv6 packets; swap so ConnectionSet.of yields real numbers. */
+function forV6(real: ServiceSet): ServiceSet {
+  const entries = real.entries();
+  const swapped = entries.map((e) =>
+    ServiceSet.protocol(e.protocol === 1 ? 58 : e.protocol === 58 ? 1 : e.protocol, e.ports),
+  );
+  return swapped.reduce((a, b) => a.union(b), ServiceSet.EMPTY);
+}
+
+function ranges(rule: string, v: unknown): AddressSet | undefined {
+  if (v === undefined || v === null) return undefined;
+  const list = strings(v);
+  if (list.length === 0) return undefined;
+  try {
+    return AddressSet.fromCidrs(list);
+  } catch (e) {
+    throw new GcpRuleError(`firewall rule "${rule}": ${(e as Error).message}`);
+  }
+}
+
+function view(
+  name: string,
+  o: Record<string, unknown>,
+  allowKey: string,
+  denyKey: string,
+  protocolKey: string,
+): FirewallRuleView {
+  const hasAllow = Array.isArray(o[allowKey]) && (o[allowKey] as unknown[]).length > 0;
+  const hasDeny = Array.isArray(o[denyKey]) && (o[denyKey] as unknown[]).length > 0;
+  if (hasAllow === hasDeny)
+    throw new GcpRuleError(`firewall rule "${name}": exactly one of ${allowKey} and ${denyKey} must be set`);
+  const real = parseL4(name, hasAllow ? o[allowKey] : o[denyKey], protocolKey);
+  const direction = String(o.direction ?? "INGRESS").toUpperCase();
+  if (direction !== "INGRESS" && direction !== "EGRESS")
+    throw new GcpRuleError(`firewall rule "${name}": direction "${direction}" is not INGRESS or EGRESS`);
+  const priority = o.priority === undefined || o.priority === null ? 1000 : Number(o.priority);
+  if (!Number.isInteger(priority) || priority < 0 || priority > 65535)
+    throw new GcpRuleError(
+      `firewall rule "${name}": priority ${String(o.priority)} is not an integer 0-65535`,
+    );
+  return {
+    name,
+    network: String(o.network ?? ""),
+    priority,
+    direction,
+    action: hasAllow ? "allow" : "deny",
+    v4: real,
+    v6: forV6(real),
+    sourceRanges: ranges(name, o.sourceRanges),
+    destinationRanges: ranges(name, o.destinationRanges),
+    sourceServiceAccounts: strings(o.sourceServiceAccounts),
+    sourceTags: strings(o.sourceTags),
+    targetServiceAccounts: strings(o.targetServiceAccounts),
+    targetTags: strings(o.targetTags),
+    disabled: o.disabled === true,
+  };
+}
+
+/** Rules from recorded Pulumi resources (`gcp:compute/firewall:Firewall`; other types are skipped). */
+export function rulesFromRecords(records: readonly ResourceRecord[]): FirewallRuleView[] {
+  return records
+    .filter((r) => r.type === FIREWALL_TYPE)
+    .map((r) => view(String(r.inputs.name ?? r.name), r.inputs, "allows", "denies", "protocol"));
+}
+
+/** Rules from `gcloud compute firewall-rules list --format=json` (the Compute API `Firewall` shape). */
+export function rulesFromGcloudExport(json: unknown): FirewallRuleView[] {
+  const list = typeof json === "string" ? (JSON.parse(json) as unknown) : json;
+  if (!Array.isArray(list))
+    throw new GcpRuleError("a gcloud firewall-rules export is a JSON array of rules (--format=json)");
+  return list.map((r, i) => {
+    const o = (r ?? {}) as Record<string, unknown>;
+    return view(String(o.name ?? `rule[${i}]`), o, "allowed", "denied", "IPProtocol");
+  });
+}
+
+export interface GcpEvaluatorOptions {
+  /**
+   * The placement network each rule network stands for, keyed by what the rules say (`network`
+   * input, self link or URL). Default: from the recorded GcpSegmentation components
+   * (`networkId` → `network`), else the last path segment of the rule's network.
+   */
+  networks?: Record<string, string>;
+  /** Network tags of each workload's instances (by workload name); default none. */
+  tags?: Record<string, string[]>;
+}
+
+interface Indexed {
+  rule: FirewallRuleView;
+}
+
+const lastSegment = (n: string) => n.replace(/\/+$/, "").split("/").pop() ?? n;
+
+/** Priority order: lower number first; at equal priority, deny first; then by name (determinism). */
+function byPrecedence(a: FirewallRuleView, b: FirewallRuleView): number {
+  if (a.priority !== b.priority) return a.priority - b.priority;
+  if (a.action !== b.action) return a.action === "deny" ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+const IMPLIED: Record<Direction, Decision> = {
+  INGRESS: { verdict: "deny", by: "implied-deny-ingress (priority 65535)" },
+  EGRESS: { verdict: "allow", by: "implied-allow-egress (priority 65535)" },
+};
+
+/** A TargetEvaluator over firewall rules (from records or a gcloud export) for a plan's topology. */
+export function gcpEvaluator(
+  rules: readonly FirewallRuleView[],
+  // The topology (network, service account, addresses) travels with each Party of this plan.
+  _plan: Plan,
+  options: GcpEvaluatorOptions = {},
+): TargetEvaluator {
+  const networkOf = (r: FirewallRuleView) => options.networks?.[r.network] ?? lastSegment(r.network);
+  const byNetwork = new Map<string, Record<Direction, Indexed[]>>();
+  for (const rule of [...rules].filter((r) => !r.disabled).sort(byPrecedence)) {
+    const n = networkOf(rule);
+    let entry = byNetwork.get(n);
+    if (!entry) byNetwork.set(n, (entry = { INGRESS: [], EGRESS: [] }));
+    entry[rule.direction].push({ rule });
+  }
+
+  const gcpOf = (p: Party): Workload["placements"]["gcp"] =>
+    p.kind === "workload" ? p.workload.placements.gcp : undefined;
+  const tagsOf = (p: Party) => (p.kind === "workload" ? (options.tags?.[p.name] ?? []) : []);
+
+  const appliesTo = (rule: FirewallRuleView, p: Party): boolean => {
+    if (rule.targetServiceAccounts.length > 0) {
+      const sa = gcpOf(p)?.serviceAccount;
+      return sa !== undefined && rule.targetServiceAccounts.includes(sa);
+    }
+    if (rule.targetTags.length > 0) return tagsOf(p).some((t) => rule.targetTags.includes(t));
+    return true;
+  };
+
+  const applicable = new Map<string, FirewallRuleView[]>();
+  /** The rules of the party's network that apply to its instances, in precedence order. */
+  const rulesAt = (p: Party, direction: Direction): FirewallRuleView[] => {
+    const key = `${direction}\u0000${p.key}`;
+    let list = applicable.get(key);
+    if (!list) {
+      const network = gcpOf(p)!.network;
+      list = (byNetwork.get(network)?.[direction] ?? []).map((i) => i.rule).filter((r) => appliesTo(r, p));
+      applicable.set(key, list);
+    }
+    return list;
+  };
+
+  /** Source addresses of `from` the rule matches (ingress at a GCP instance). */
+  const ingressSources = (rule: FirewallRuleView, from: Party, network: string): AddressSet => {
+    const sameNetwork = gcpOf(from)?.network === network;
+    const sa = sameNetwork ? gcpOf(from)?.serviceAccount : undefined;
+    if (sa !== undefined && rule.sourceServiceAccounts.includes(sa)) return from.addresses;
+    if (sameNetwork && rule.sourceTags.length > 0 && tagsOf(from).some((t) => rule.sourceTags.includes(t)))
+      return from.addresses;
+    const none = rule.sourceServiceAccounts.length === 0 && rule.sourceTags.length === 0;
+    // gcloud fills 0.0.0.0/0 when an ingress rule names no source; read "no source at all" the same way.
+    if (!rule.sourceRanges) return none ? from.addresses : AddressSet.EMPTY;
+    return rule.sourceRanges.intersect(from.addresses);
+  };
+
+  /** Per family, the source and destination addresses of from → to the rule matches (its direction). */
+  interface Match {
+    rule: FirewallRuleView;
+    src: AddressSet;
+    dst: AddressSet;
+    set?: ConnectionSet;
+  }
+  const matchOf = (
+    rule: FirewallRuleView,
+    from: Party,
+    to: Party,
+    direction: Direction,
+  ): Match | undefined => {
+    let src: AddressSet;
+    if (direction === "INGRESS") src = ingressSources(rule, from, gcpOf(to)!.network);
+    else if (!rule.sourceRanges) src = from.addresses;
+    else
+      src = rule.sourceRanges.overlaps(from.addresses)
+        ? rule.sourceRanges.intersect(from.addresses)
+        : AddressSet.EMPTY;
+    if (src.isEmpty()) return undefined;
+    const dst = !rule.destinationRanges
+      ? to.addresses
+      : rule.destinationRanges.overlaps(to.addresses)
+        ? rule.destinationRanges.intersect(to.addresses)
+        : AddressSet.EMPTY;
+    if (dst.isEmpty()) return undefined;
+    // Some packets need both a source and a destination of one family.
+    if ((src.v4.isEmpty() || dst.v4.isEmpty()) && (src.v6.isEmpty() || dst.v6.isEmpty())) return undefined;
+    return { rule, src, dst };
+  };
+  const setOf = (m: Match): ConnectionSet =>
+    (m.set ??= ConnectionSet.of(
+      m.src.intersect(AddressSet.ALL_V4),
+      m.dst.intersect(AddressSet.ALL_V4),
+      m.rule.v4,
+    ).union(
+      ConnectionSet.of(m.src.intersect(AddressSet.ALL_V6), m.dst.intersect(AddressSet.ALL_V6), m.rule.v6),
+    ));
+
+  // Not cached: proofs over thousands of workloads visit each pair about once, and caching every
+  // pair's matches costs more in garbage collection than recomputing the few a decision needs.
+  const matchesAt = (from: Party, to: Party, direction: Direction): Match[] => {
+    const list: Match[] = [];
+    for (const rule of rulesAt(direction === "INGRESS" ? to : from, direction)) {
+      const m = matchOf(rule, from, to, direction);
+      if (m) list.push(m);
+    }
+    return list;
+  };
+
+  /**
+   * First match by precedence, then the implied rule, over one family. When every matching rule
+   * covers the pair's whole addresses of that family (the usual case: identities and whole
+   * workloads), the fold runs over services alone; otherwise over connection sets.
+   */
+  const familyAllowed = (from: Party, to: Party, direction: Direction, family: 4 | 6): ConnectionSet => {
+    const fromRaw = from.addresses.family(family);
+    const toRaw = to.addresses.family(family);
+    if (fromRaw.isEmpty() || toRaw.isEmpty()) return ConnectionSet.EMPTY;
+    const fromF = AddressSet.ofFamily(family, fromRaw);
+    const toF = AddressSet.ofFamily(family, toRaw);
+    const svc = (r: FirewallRuleView) => (family === 4 ? r.v4 : r.v6);
+    const matches = matchesAt(from, to, direction).filter(
+      (m) => !m.src.family(family).isEmpty() && !m.dst.family(family).isEmpty(),
+    );
+    const covers = (part: AddressSet, whole: AddressSet, raw: typeof fromRaw) =>
+      part === whole || raw.isSubsetOf(part.family(family));
+    const whole = matches.every(
+      (m) => covers(m.src, from.addresses, fromRaw) && covers(m.dst, to.addresses, toRaw),
+    );
+    if (whole) {
+      let decided = ServiceSet.EMPTY;
+      let allowed = ServiceSet.EMPTY;
+      for (const m of matches) {
+        const s = svc(m.rule);
+        if (m.rule.action === "allow") allowed = allowed.union(s.subtract(decided));
+        decided = decided.union(s);
+      }
+      if (direction === "EGRESS") allowed = allowed.union(ServiceSet.ALL.subtract(decided));
+      return ConnectionSet.of(fromF, toF, allowed);
+    }
+    const allowedParts: ConnectionSet[] = [];
+    let decided = ConnectionSet.EMPTY;
+    const restrict = ConnectionSet.of(fromF, toF, ServiceSet.ALL);
+    // Rules of equal priority and action cannot shadow each other: fold them as one group.
+    let i = 0;
+    while (i < matches.length) {
+      const head = matches[i]!.rule;
+      const group: ConnectionSet[] = [];
+      while (
+        i < matches.length &&
+        matches[i]!.rule.priority === head.priority &&
+        matches[i]!.rule.action === head.action
+      )
+        group.push(setOf(matches[i++]!));
+      const set = ConnectionSet.unionAll(group).intersect(restrict);
+      if (head.action === "allow") allowedParts.push(set.subtract(decided));
+      decided = decided.union(set);
+    }
+    if (direction === "EGRESS") allowedParts.push(restrict.subtract(decided));
+    return ConnectionSet.unionAll(allowedParts);
+  };
+  const sideAllowed = (from: Party, to: Party, direction: Direction): ConnectionSet =>
+    familyAllowed(from, to, direction, 4).union(familyAllowed(from, to, direction, 6));
+
+  const enforces = (p: Party) => gcpOf(p) !== undefined;
+
+  const firstMatch = (from: Party, to: Party, direction: Direction, packet: Packet): Decision => {
+    for (const m of matchesAt(from, to, direction))
+      if (setOf(m).has(packet)) return { verdict: m.rule.action, by: m.rule.name };
+    return IMPLIED[direction];
+  };
+
+  return {
+    target: "gcp",
+    enforces,
+    allowed(from, to) {
+      const egress = enforces(from) ? sideAllowed(from, to, "EGRESS") : undefined;
+      const ingress = enforces(to) ? sideAllowed(from, to, "INGRESS") : undefined;
+      if (egress && ingress) return egress.intersect(ingress);
+      return egress ?? ingress ?? ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
+    },
+    decide(from, to, packet) {
+      let last: Decision = { verdict: "allow", by: "not-enforced-by-gcp" };
+      if (enforces(from)) {
+        last = firstMatch(from, to, "EGRESS", packet);
+        if (last.verdict === "deny") return last;
+      }
+      if (enforces(to)) last = firstMatch(from, to, "INGRESS", packet);
+      return last;
+    },
+  };
+}
+
+/** The placement network of each recorded GcpSegmentation, keyed by the network id its rules carry. */
+export function networksFromComponents(records: readonly ResourceRecord[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of records) {
+    if (r.type !== COMPONENT_TYPE) continue;
+    const { network, networkId } = r.inputs as { network?: unknown; networkId?: unknown };
+    if (typeof network === "string" && typeof networkId === "string") out[networkId] = network;
+  }
+  return out;
+}
+
+/** How the proof finds GCP firewall rules (and the components that map networks) among records. */
+export function gcpAdapter(options: GcpEvaluatorOptions = {}): TargetAdapter {
+  return {
+    target: "gcp",
+    owns: (r) => r.type === FIREWALL_TYPE || r.type === COMPONENT_TYPE,
+    evaluator: (resources, plan) =>
+      gcpEvaluator(rulesFromRecords(resources), plan, {
+        ...options,
+        networks: { ...networksFromComponents(resources), ...options.networks },
+      }),
+  };
+}
