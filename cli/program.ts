@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { checkCommand } from "./commands/check";
 import { diffCommand } from "./commands/diff";
+import { recommendCommand } from "./commands/recommend";
 import { renderCommand } from "./commands/render";
 import { reviewCommand } from "./commands/review";
+import { simulateCommand } from "./commands/simulate";
 import { EXIT, type Io, processIo } from "./io";
 
 /** Runs the CLI on `args` (without node and script) and resolves to the exit code. */
@@ -58,6 +60,51 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
     .action((oldFile: string, newFile: string, opts: { markdown?: string; json?: string }) => {
       code = diffCommand(oldFile, newFile, opts, io);
     });
+
+  program
+    .command("simulate")
+    .description("replay observed flow logs against a policy: what enforcing would break")
+    .argument("<policy>", "policy file (YAML or JSON)")
+    .requiredOption(
+      "--flows <files...>",
+      "flow logs: AWS VPC (text), GCP (JSON lines), Azure NSG/VNet (JSON), Hubble (jsonpb)",
+    )
+    .option("--json <file>", "write the report as JSON")
+    .option("--format <format>", "force the format: aws, gcp, azure or hubble")
+    .option("--aws-format <fields>", "AWS custom format for files without a header line")
+    .option("--limit <n>", "groups listed per section", (v) => Number.parseInt(v, 10))
+    .action(
+      async (
+        policy: string,
+        opts: { flows: string[]; json?: string; format?: string; awsFormat?: string; limit?: number },
+      ) => {
+        code = await simulateCommand(policy, opts, io);
+      },
+    );
+
+  program
+    .command("recommend")
+    .description(
+      "draft the narrowest allow paths covering observed flows, with evidence, for a human to review",
+    )
+    .requiredOption("--flows <files...>", "flow logs (as for simulate)")
+    .option("--policy <file>", "the policy whose placements map the flows; the output is it plus the drafts")
+    .option("--out <file>", "write the YAML here (never the policy file)")
+    .option("--fragment", "print only the drafted peers, segments and paths")
+    .option("--format <format>", "force the format: aws, gcp, azure or hubble")
+    .option("--aws-format <fields>", "AWS custom format for files without a header line")
+    .action(
+      async (opts: {
+        flows: string[];
+        policy?: string;
+        out?: string;
+        fragment?: boolean;
+        format?: string;
+        awsFormat?: string;
+      }) => {
+        code = await recommendCommand(opts, io);
+      },
+    );
 
   try {
     await program.parseAsync([...args], { from: "user" });

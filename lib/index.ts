@@ -21,3 +21,4 @@ export { formatReview } from "./review/terminal";
 export * as targets from "./targets";
 export * from "./verify/prove";
 export * from "./verify/types";
+export * as flows from "./flows";
