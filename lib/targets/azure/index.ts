@@ -1,2 +1,39 @@
 // The azure target's render (plan → native rules) and evaluate (rules → connectivity) are exported from here.
-export {};
+export {
+  type Attachment,
+  AZURE_TYPES,
+  type AzureEvaluator,
+  type AzureEvaluatorOptions,
+  type AzureNetworkModel,
+  azureAdapter,
+  azureAddresses,
+  azureEvaluator,
+  readModel,
+  readRule,
+  TAGS,
+} from "./evaluate";
+export { type NsgExportOptions, readNicExport, readNsgExport } from "./export";
+export {
+  type Access,
+  AZURE_LOAD_BALANCER,
+  allowedByNsg,
+  DEFAULT_RULES,
+  type Direction,
+  decideByNsg,
+  type Nsg,
+  type NsgContext,
+  type NsgRule,
+  prefixAddresses,
+  ruleSet,
+} from "./nsg";
+export {
+  AZURE_LIMITS,
+  AzureRenderError,
+  type AzureSecurityRule,
+  type AzureVnetRendering,
+  azureName,
+  azureVnets,
+  BANDS,
+  renderAzure,
+  renderAzureVnet,
+} from "./render";

@@ -1,0 +1,189 @@
+import * as network from "@pulumi/azure-native/network";
+import * as pulumi from "@pulumi/pulumi";
+import type { Plan } from "../../lib";
+import { AddressSet } from "../../lib/net";
+import { type AzureVnetRendering, azureVnets, renderAzureVnet, TAGS } from "../../lib/targets/azure";
+
+/**
+ * A subnet the component creates with the network security group associated. azure-native has no
+ * standalone NSG-association resource: the association is the `networkSecurityGroup` property of a
+ * Subnet (or NetworkInterface). Subnets managed elsewhere set
+ * `networkSecurityGroup: { id: segmentation.networkSecurityGroupId }` themselves.
+ */
+export interface AzureSubnetArgs {
+  /** The subnet's name in the VNet. */
+  name: string;
+  /** The subnet's address prefixes (IPv4 and/or IPv6). */
+  addressPrefixes: string[];
+}
+
+export interface AzureSegmentationArgs {
+  /** The VNet name as the policy's placements spell it (`placements.azure.vnet`). */
+  vnet: string;
+  /** The compiled policy (`loadPolicy(file)` or `compile(policy)`). */
+  plan: Plan;
+  /** Resource group that holds the NSG, the ASGs and (when `subnets` are given) the subnets. */
+  resourceGroupName: pulumi.Input<string>;
+  /** Azure region of the NSG and ASGs (default: the resource group's). */
+  location?: pulumi.Input<string>;
+  /** Azure name of the virtual network the subnets belong to (default: `vnet`). */
+  virtualNetworkName?: pulumi.Input<string>;
+  /** Subnets to create with the NSG associated (optional; see {@link AzureSubnetArgs}). */
+  subnets?: AzureSubnetArgs[];
+  /** Extra tags on the NSG and ASGs. */
+  tags?: Record<string, string>;
+}
+
+export const AZURE_SEGMENTATION_TYPE = "blastradius:azure:AzureSegmentation";
+
+/** Validates the arguments and renders, before anything is registered. */
+function prepare(name: string, args: AzureSegmentationArgs): AzureVnetRendering {
+  const bad = (arg: string, why: string) => new Error(`AzureSegmentation "${name}": args.${arg} ${why}`);
+  if (!args || typeof args !== "object") throw bad("", "are required");
+  if (!args.plan || !Array.isArray(args.plan.parties))
+    throw bad("plan", "is required: pass loadPolicy(file) or compile(policy)");
+  const vnets = azureVnets(args.plan);
+  if (typeof args.vnet !== "string" || args.vnet === "")
+    throw bad("vnet", "is required: the placement VNet name");
+  if (!vnets.includes(args.vnet))
+    throw bad(
+      "vnet",
+      `"${args.vnet}" is not a VNet the policy places workloads in (${vnets.length > 0 ? `known: ${vnets.join(", ")}` : "the policy has no azure placements"})`,
+    );
+  if (
+    args.resourceGroupName === undefined ||
+    args.resourceGroupName === null ||
+    args.resourceGroupName === ""
+  )
+    throw bad("resourceGroupName", "is required");
+  const seen = new Set<string>();
+  (args.subnets ?? []).forEach((s, i) => {
+    if (!s || typeof s.name !== "string" || s.name === "") throw bad(`subnets[${i}].name`, "is required");
+    if (seen.has(s.name)) throw bad(`subnets[${i}].name`, `"${s.name}" is given twice`);
+    seen.add(s.name);
+    if (!Array.isArray(s.addressPrefixes) || s.addressPrefixes.length === 0)
+      throw bad(`subnets[${i}].addressPrefixes`, `(subnet "${s.name}") needs at least one prefix`);
+    try {
+      AddressSet.fromCidrs(s.addressPrefixes);
+    } catch (e) {
+      throw bad(`subnets[${i}].addressPrefixes`, `(subnet "${s.name}"): ${(e as Error).message}`);
+    }
+  });
+  return renderAzureVnet(args.plan, args.vnet);
+}
+
+/**
+ * Segments one Azure VNet: one application security group per segment its rules name (attach the
+ * NICs of each segment's workloads: `applicationSecurityGroupIds[segment]`), one network security
+ * group with standalone SecurityRules (explicit deny-all at 4096, enforce forbids as top-precedence
+ * Deny rules, allow paths in between), and optionally subnets with the NSG associated.
+ */
+export class AzureSegmentation extends pulumi.ComponentResource {
+  /** The NSG's id: associate it with the VNet's subnets (or NICs). */
+  readonly networkSecurityGroupId: pulumi.Output<string>;
+  /** The NSG's Azure name. */
+  readonly networkSecurityGroupName: pulumi.Output<string>;
+  /** ASG ids keyed by segment: put each workload's NIC IP configuration in the ASGs of its segments. */
+  readonly applicationSecurityGroupIds: pulumi.Output<Record<string, string>>;
+  /** Ids of the subnets the component created, keyed by subnet name. */
+  readonly subnetIds: pulumi.Output<Record<string, string>>;
+  /** What was rendered (plain data): rules with priorities, ASGs, the workloads' ASG memberships. */
+  readonly rendering: AzureVnetRendering;
+
+  constructor(name: string, args: AzureSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
+    const rendering = prepare(name, args);
+    super(AZURE_SEGMENTATION_TYPE, name, {}, opts);
+    this.rendering = rendering;
+    const parent = { parent: this };
+    const baseTags = { ...args.tags, [TAGS.policy]: rendering.policy, [TAGS.vnet]: rendering.vnet };
+    const location = args.location !== undefined ? { location: args.location } : {};
+
+    const nsg = new network.NetworkSecurityGroup(
+      `${name}-nsg`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        networkSecurityGroupName: rendering.networkSecurityGroupName,
+        ...location,
+        tags: baseTags,
+      },
+      parent,
+    );
+    const asgs = new Map<string, network.ApplicationSecurityGroup>();
+    for (const a of rendering.applicationSecurityGroups)
+      asgs.set(
+        a.segment,
+        new network.ApplicationSecurityGroup(
+          `${name}-asg-${a.segment}`,
+          {
+            resourceGroupName: args.resourceGroupName,
+            applicationSecurityGroupName: a.name,
+            ...location,
+            tags: { ...baseTags, [TAGS.segment]: a.segment },
+          },
+          parent,
+        ),
+      );
+    const refs = (segments: string[] | undefined) => segments?.map((s) => ({ id: asgs.get(s)!.id }));
+
+    for (const r of rendering.rules) {
+      new network.SecurityRule(
+        `${name}-rule-${r.name}`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          networkSecurityGroupName: nsg.name,
+          securityRuleName: r.name,
+          description: r.description,
+          priority: r.priority,
+          direction: r.direction,
+          access: r.access,
+          protocol: r.protocol,
+          sourcePortRange: r.sourcePortRange,
+          ...(r.sourceAddressPrefix !== undefined ? { sourceAddressPrefix: r.sourceAddressPrefix } : {}),
+          ...(r.sourceAddressPrefixes ? { sourceAddressPrefixes: r.sourceAddressPrefixes } : {}),
+          ...(r.sourceApplicationSecurityGroups
+            ? { sourceApplicationSecurityGroups: refs(r.sourceApplicationSecurityGroups) }
+            : {}),
+          ...(r.destinationAddressPrefix !== undefined
+            ? { destinationAddressPrefix: r.destinationAddressPrefix }
+            : {}),
+          ...(r.destinationAddressPrefixes
+            ? { destinationAddressPrefixes: r.destinationAddressPrefixes }
+            : {}),
+          ...(r.destinationApplicationSecurityGroups
+            ? { destinationApplicationSecurityGroups: refs(r.destinationApplicationSecurityGroups) }
+            : {}),
+          ...(r.destinationPortRange !== undefined ? { destinationPortRange: r.destinationPortRange } : {}),
+          ...(r.destinationPortRanges ? { destinationPortRanges: r.destinationPortRanges } : {}),
+        },
+        parent,
+      );
+    }
+
+    const subnets: Record<string, pulumi.Output<string>> = {};
+    for (const s of args.subnets ?? [])
+      subnets[s.name] = new network.Subnet(
+        `${name}-subnet-${s.name}`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          virtualNetworkName: args.virtualNetworkName ?? args.vnet,
+          subnetName: s.name,
+          addressPrefixes: s.addressPrefixes,
+          networkSecurityGroup: { id: nsg.id },
+        },
+        parent,
+      ).id;
+
+    this.networkSecurityGroupId = nsg.id;
+    this.networkSecurityGroupName = nsg.name;
+    this.applicationSecurityGroupIds = pulumi.output(
+      Object.fromEntries([...asgs].map(([segment, asg]) => [segment, asg.id])),
+    ) as pulumi.Output<Record<string, string>>;
+    this.subnetIds = pulumi.output(subnets) as pulumi.Output<Record<string, string>>;
+    this.registerOutputs({
+      networkSecurityGroupId: this.networkSecurityGroupId,
+      networkSecurityGroupName: this.networkSecurityGroupName,
+      applicationSecurityGroupIds: this.applicationSecurityGroupIds,
+      subnetIds: this.subnetIds,
+    });
+  }
+}
