@@ -1,2 +1,376 @@
-// The bluefield target's Pulumi components (BlueFieldSegmentation) are exported from here.
-export {};
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Plan } from "../../lib";
+import {
+  type BlueFieldOptions,
+  type BlueFieldRuleSet,
+  blueFieldHosts,
+  bundleStream,
+  COMPONENT_TYPE,
+  ed25519PrivateKey,
+  FLOWS_KEY,
+  HOST_ANNOTATION,
+  MANIFEST_KEY,
+  publicKeyPem,
+  renderBlueField,
+  signRuleSet,
+  TARGET_LABEL,
+} from "../../lib/targets/bluefield";
+
+export const BLUEFIELD_SEGMENTATION_TYPE = COMPONENT_TYPE;
+
+/** The agent script shipped with the package (agent/blastradius-agent), from source or from dist/. */
+export const AGENT_PATH: string | undefined = [
+  join(__dirname, "..", "..", "agent", "blastradius-agent"),
+  join(__dirname, "..", "..", "..", "agent", "blastradius-agent"),
+].find((p) => existsSync(p));
+
+/**
+ * Provision the agent as a Kubernetes DaemonSet on the DPU nodes (the pattern of NVIDIA's DOCA
+ * Platform Framework services): one ConfigMap per DPU with its signed rule set, one with the agent
+ * and the public key, and a DaemonSet whose pod-template annotation carries the rule-set digests, so
+ * a changed rule set rolls the agents.
+ */
+export interface BlueFieldKubernetesAgent {
+  mode: "kubernetes";
+  /** Namespace (existing) for the ConfigMaps and the DaemonSet. */
+  namespace: string;
+  /** Agent image: needs /bin/sh, coreutils, OpenSSL 3 and ovs-ofctl (e.g. the DOCA OVS image). */
+  image: string;
+  /** Kubernetes node name per DPU host (default: the host name). The agent is pinned to these nodes. */
+  nodeNames?: Record<string, string>;
+  /** OVS run directory on the DPU, mounted for ovs-ofctl (default /var/run/openvswitch). */
+  ovsRunDir?: string;
+  /** Seconds between drift checks (default 30). */
+  interval?: number;
+  /** Kubernetes provider of the DPU cluster. */
+  provider?: k8s.Provider;
+}
+
+/**
+ * Provision the agent over SSH on each DPU's Arm OS: `command.remote.CopyFile` copies the agent,
+ * `command.remote.Command` installs it with its public key and a systemd unit and pipes the signed
+ * rule set into it; a new digest re-runs the install.
+ */
+export interface BlueFieldSshAgent {
+  mode: "ssh";
+  /** SSH connection to each DPU (its Arm OS, not the host), keyed by DPU host name. */
+  connections: Record<string, command.types.input.remote.ConnectionArgs>;
+  /** Seconds between drift checks (default 30). */
+  interval?: number;
+}
+
+export interface BlueFieldSegmentationArgs {
+  /** The compiled policy (`loadPolicy(file)` or `compilePolicy(…)`). */
+  plan: Plan;
+  /** Ed25519 private key (PKCS#8 PEM) that signs each rule set; pass a Pulumi secret. Never generated here. */
+  signingKey: pulumi.Input<string>;
+  /** DPU hosts to provision (default: every host the policy places workloads behind). */
+  hosts?: string[];
+  /** Bridge, tables, conntrack zone, cookie prefix and flow limit (see docs/targets/bluefield.md). */
+  options?: BlueFieldOptions;
+  /** How the agent reaches the DPUs: `kubernetes` (DaemonSet) or `ssh` (systemd unit). */
+  agent: BlueFieldKubernetesAgent | BlueFieldSshAgent;
+  /** Extra labels on the Kubernetes objects. */
+  labels?: Record<string, string>;
+}
+
+/** A DNS-1123 name (Kubernetes object names), with a short hash when the input had to change. */
+function dnsName(text: string): string {
+  const clean = text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  const fixed =
+    clean === text ? clean : `${clean}-${createHash("sha256").update(text).digest("hex").slice(0, 6)}`;
+  return fixed.slice(0, 63).replace(/-+$/, "");
+}
+
+function labelValue(text: string): string | undefined {
+  return /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/.test(text) ? text : undefined;
+}
+
+interface Prepared {
+  ruleSets: BlueFieldRuleSet[];
+  agentScript: string;
+}
+
+/** Validates the arguments and renders, before anything is registered. */
+function prepare(name: string, args: BlueFieldSegmentationArgs): Prepared {
+  const bad = (arg: string, why: string) => new Error(`BlueFieldSegmentation "${name}": args.${arg} ${why}`);
+  if (!args || typeof args !== "object") throw bad("", "are required");
+  if (!args.plan || !Array.isArray(args.plan.parties))
+    throw bad("plan", "is required: pass loadPolicy(file) or compilePolicy(…)");
+  if (args.signingKey === undefined || args.signingKey === null || args.signingKey === "")
+    throw bad(
+      "signingKey",
+      "is required: an Ed25519 private key (PEM) as a Pulumi secret, e.g. config.requireSecret(…)",
+    );
+  if (typeof args.signingKey === "string") {
+    try {
+      ed25519PrivateKey(args.signingKey, "args.signingKey");
+    } catch (e) {
+      throw bad("signingKey", (e as Error).message.replace(/^args\.signingKey /, ""));
+    }
+  }
+  const known = [...blueFieldHosts(args.plan).keys()];
+  if (known.length === 0)
+    throw bad("plan", "places no workload behind a BlueField DPU (no bluefield placements)");
+  const hosts = args.hosts ?? known;
+  if (!Array.isArray(hosts) || hosts.length === 0) throw bad("hosts", "must list at least one DPU host");
+  for (const h of hosts)
+    if (!known.includes(h))
+      throw bad("hosts", `names "${h}", which no workload is placed on (known: ${known.join(", ")})`);
+  const agent = args.agent;
+  if (!agent || (agent.mode !== "kubernetes" && agent.mode !== "ssh"))
+    throw bad("agent.mode", 'must be "kubernetes" or "ssh"');
+  if (agent.interval !== undefined && (!Number.isInteger(agent.interval) || agent.interval < 1))
+    throw bad("agent.interval", "must be a positive number of seconds");
+  if (agent.mode === "kubernetes") {
+    if (typeof agent.namespace !== "string" || agent.namespace === "")
+      throw bad("agent.namespace", "is required");
+    if (typeof agent.image !== "string" || agent.image === "")
+      throw bad("agent.image", "is required: an image with sh, coreutils, OpenSSL 3 and ovs-ofctl");
+    for (const h of Object.keys(agent.nodeNames ?? {}))
+      if (!hosts.includes(h))
+        throw bad(`agent.nodeNames["${h}"]`, "names a host this component does not provision");
+  } else {
+    for (const h of hosts)
+      if (!agent.connections?.[h])
+        throw bad(`agent.connections["${h}"]`, "is missing: the SSH connection to that DPU");
+    for (const h of Object.keys(agent.connections ?? {}))
+      if (!hosts.includes(h))
+        throw bad(`agent.connections["${h}"]`, "names a host this component does not provision");
+  }
+  if (!AGENT_PATH)
+    throw new Error(
+      "BlueFieldSegmentation: the agent script agent/blastradius-agent is missing from the package",
+    );
+  let ruleSets: BlueFieldRuleSet[];
+  try {
+    ruleSets = renderBlueField(args.plan, args.options).filter((r) => hosts.includes(r.host));
+  } catch (e) {
+    throw bad("options", (e as Error).message);
+  }
+  return { ruleSets, agentScript: readFileSync(AGENT_PATH, "utf8") };
+}
+
+/**
+ * Segments the hosts behind BlueField DPUs: renders one Open vSwitch rule set per DPU (conntrack,
+ * anti-spoofing, enforce-forbid guardrails above the allows, default drop), signs it with the given
+ * Ed25519 key, and provisions the blastradius agent that verifies and applies it atomically.
+ */
+export class BlueFieldSegmentation extends pulumi.ComponentResource {
+  /** sha256 of each DPU's flow file, keyed by host: what the agent reports as applied. */
+  readonly digests: Record<string, string>;
+  /** Number of flows per DPU host. */
+  readonly flowCounts: Record<string, number>;
+  /** The public key the agents verify with (PEM). */
+  readonly publicKey: pulumi.Output<string>;
+
+  constructor(name: string, args: BlueFieldSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
+    const prepared = prepare(name, args);
+    super(BLUEFIELD_SEGMENTATION_TYPE, name, {}, opts);
+    const { ruleSets, agentScript } = prepared;
+    const policy = args.plan.policy.name;
+    const key = pulumi.output(args.signingKey);
+    this.publicKey = pulumi.unsecret(key.apply((k) => publicKeyPem(k)));
+    this.digests = Object.fromEntries(ruleSets.map((r) => [r.host, r.digest]));
+    this.flowCounts = Object.fromEntries(ruleSets.map((r) => [r.host, r.flowCount]));
+    const agentDigest = createHash("sha256").update(agentScript).digest("hex");
+    const signed = (r: BlueFieldRuleSet, agentHost: string) =>
+      pulumi.unsecret(key.apply((k) => signRuleSet(r, k, policy, agentHost)));
+
+    if (args.agent.mode === "kubernetes") {
+      const a = args.agent;
+      const child = { parent: this, provider: a.provider };
+      const labels = {
+        ...args.labels,
+        "app.kubernetes.io/name": "blastradius-agent",
+        "app.kubernetes.io/instance": dnsName(name),
+        "app.kubernetes.io/managed-by": "blastradius",
+        [TARGET_LABEL]: "bluefield",
+        ...(labelValue(policy) ? { "blastradius.io/policy": policy } : {}),
+      };
+      const nodeOf = (h: string) => a.nodeNames?.[h] ?? h;
+      const agentCm = new k8s.core.v1.ConfigMap(
+        `${name}-agent`,
+        {
+          metadata: { name: dnsName(`${name}-agent`), namespace: a.namespace, labels },
+          data: { "blastradius-agent": agentScript, "signing-key.pub": this.publicKey },
+        },
+        child,
+      );
+      const ruleCms = ruleSets.map((r) => {
+        const b = signed(r, nodeOf(r.host));
+        return new k8s.core.v1.ConfigMap(
+          `${name}-rules-${r.host}`,
+          {
+            metadata: {
+              name: dnsName(`${name}-rules-${r.host}`),
+              namespace: a.namespace,
+              labels: { ...labels, ...(labelValue(r.host) ? { "blastradius.io/dpu-host": r.host } : {}) },
+              annotations: {
+                [HOST_ANNOTATION]: r.host,
+                "blastradius.io/node": nodeOf(r.host),
+                "blastradius.io/digest": r.digest,
+                "blastradius.io/flows": String(r.flowCount),
+              },
+            },
+            data: {
+              [FLOWS_KEY]: r.flows,
+              [MANIFEST_KEY]: b.apply((x) => x.manifest),
+              "rules.manifest.sig": b.apply((x) => x.signature),
+            },
+          },
+          child,
+        );
+      });
+      const selector = {
+        "app.kubernetes.io/name": "blastradius-agent",
+        "app.kubernetes.io/instance": dnsName(name),
+      };
+      const rulesDigest = createHash("sha256")
+        .update(ruleSets.map((r) => `${r.host}=${r.digest}\n`).join(""))
+        .update(agentDigest)
+        .digest("hex");
+      new k8s.apps.v1.DaemonSet(
+        `${name}-agent`,
+        {
+          metadata: { name: dnsName(`${name}-agent`), namespace: a.namespace, labels },
+          spec: {
+            selector: { matchLabels: selector },
+            updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+            template: {
+              metadata: {
+                labels: { ...labels, ...selector },
+                annotations: {
+                  // Changes whenever a rule set (or the agent) changes: the DaemonSet rolls.
+                  "blastradius.io/rules-digest": rulesDigest,
+                  "blastradius.io/policy": policy,
+                },
+              },
+              spec: {
+                hostNetwork: true,
+                dnsPolicy: "ClusterFirstWithHostNet",
+                tolerations: [{ operator: "Exists" }],
+                affinity: {
+                  nodeAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: {
+                      nodeSelectorTerms: [
+                        {
+                          matchExpressions: [
+                            {
+                              key: "kubernetes.io/hostname",
+                              operator: "In",
+                              values: ruleSets.map((r) => nodeOf(r.host)),
+                            },
+                          ],
+                        },
+                      ],
+                    },
+                  },
+                },
+                containers: [
+                  {
+                    name: "agent",
+                    image: a.image,
+                    command: ["/bin/sh", "/opt/blastradius/agent/blastradius-agent", "run"],
+                    env: [
+                      { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+                      { name: "BLASTRADIUS_HOST", value: "$(NODE_NAME)" },
+                      { name: "BLASTRADIUS_BUNDLE_DIR", value: "/etc/blastradius/rules/$(NODE_NAME)" },
+                      { name: "BLASTRADIUS_PUBKEY", value: "/opt/blastradius/agent/signing-key.pub" },
+                      { name: "BLASTRADIUS_STATE", value: "/var/lib/blastradius" },
+                      { name: "BLASTRADIUS_CONFIG", value: "/dev/null" },
+                      { name: "BLASTRADIUS_INTERVAL", value: String(a.interval ?? 30) },
+                      { name: "OVS_RUNDIR", value: a.ovsRunDir ?? "/var/run/openvswitch" },
+                    ],
+                    securityContext: {
+                      runAsUser: 0,
+                      readOnlyRootFilesystem: true,
+                      allowPrivilegeEscalation: false,
+                    },
+                    volumeMounts: [
+                      { name: "agent", mountPath: "/opt/blastradius/agent", readOnly: true },
+                      { name: "rules", mountPath: "/etc/blastradius/rules", readOnly: true },
+                      { name: "ovs-run", mountPath: a.ovsRunDir ?? "/var/run/openvswitch" },
+                      { name: "state", mountPath: "/var/lib/blastradius" },
+                      { name: "tmp", mountPath: "/tmp" },
+                    ],
+                  },
+                ],
+                volumes: [
+                  { name: "agent", configMap: { name: agentCm.metadata.name, defaultMode: 0o555 } },
+                  {
+                    name: "rules",
+                    projected: {
+                      sources: ruleSets.map((r, i) => ({
+                        configMap: {
+                          name: ruleCms[i]!.metadata.name,
+                          items: [FLOWS_KEY, MANIFEST_KEY, "rules.manifest.sig"].map((k) => ({
+                            key: k,
+                            path: `${nodeOf(r.host)}/${k}`,
+                          })),
+                        },
+                      })),
+                    },
+                  },
+                  {
+                    name: "ovs-run",
+                    hostPath: { path: a.ovsRunDir ?? "/var/run/openvswitch", type: "Directory" },
+                  },
+                  { name: "state", hostPath: { path: "/var/lib/blastradius", type: "DirectoryOrCreate" } },
+                  { name: "tmp", emptyDir: {} },
+                ],
+              },
+            },
+          },
+        },
+        child,
+      );
+    } else {
+      const a = args.agent;
+      for (const r of ruleSets) {
+        const connection = a.connections[r.host]!;
+        const staged = `/tmp/blastradius-agent-${agentDigest.slice(0, 12)}`;
+        const copy = new command.remote.CopyFile(
+          `${name}-${r.host}-agent`,
+          { connection, localPath: AGENT_PATH!, remotePath: staged, triggers: [agentDigest] },
+          { parent: this },
+        );
+        const stdin = pulumi.all([this.publicKey, signed(r, r.host)]).apply(([pub, b]) =>
+          bundleStream([
+            ["signing-key.pub", pub],
+            ["rules.manifest", b.manifest],
+            ["rules.manifest.sig", b.signature],
+            [FLOWS_KEY, b.flows],
+          ]),
+        );
+        const sudo = 'SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"';
+        new command.remote.Command(
+          `${name}-${r.host}-install`,
+          {
+            connection,
+            create: [
+              "set -eu",
+              sudo,
+              `$SUDO install -D -m 0755 ${staged} /usr/local/sbin/blastradius-agent`,
+              `$SUDO /usr/local/sbin/blastradius-agent provision --host '${r.host}' --interval ${a.interval ?? 30}`,
+            ].join("\n"),
+            // Our flows stay on the bridge (fail closed); remove them with `ovs-ofctl del-flows <bridge> cookie=…`.
+            delete: [sudo, "$SUDO systemctl disable --now blastradius-agent.service || true"].join("\n"),
+            stdin,
+            triggers: [r.digest, agentDigest],
+          },
+          { parent: this, dependsOn: [copy], deleteBeforeReplace: true },
+        );
+      }
+    }
+    this.registerOutputs({ digests: this.digests, flowCounts: this.flowCounts, publicKey: this.publicKey });
+  }
+}

@@ -1,0 +1,347 @@
+import { createHash } from "node:crypto";
+import type { Workload } from "../../model/types";
+import { AddressSet, ConnectionSet, type Packet, ServiceSet } from "../../net";
+import type { Party, Plan } from "../../plan/types";
+import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import { applyFlowMods, type OvsFlow, parseDumpFlows, parseFlow, parseFlowFile } from "./flows";
+import { type CtModel, Pipeline, type Trace } from "./pipeline";
+
+/**
+ * The BlueField evaluator: it reads the flow files the component recorded (a ConfigMap per DPU in
+ * `kubernetes` mode, the install command's bundle in `ssh` mode) or `ovs-ofctl dump-flows` output of
+ * live DPUs, rebuilds each DPU bridge's flow table, and interprets it as OVS does (pipeline.ts).
+ *
+ * Topology comes from the plan: a workload placed on BlueField sits behind its `port` on each of its
+ * `hosts`. A connection from it crosses its DPU from that port (egress); a connection to it crosses
+ * its DPU from an uplink (ingress). When a workload has several hosts, a packet counts as let through
+ * when some host lets it through (its address may live on any of them): sound for forbids.
+ */
+
+export const COMPONENT_TYPE = "blastradius:bluefield:BlueFieldSegmentation";
+export const CONFIGMAP_TYPE = "kubernetes:core/v1:ConfigMap";
+export const DAEMONSET_TYPE = "kubernetes:apps/v1:DaemonSet";
+export const COMMAND_TYPE = "command:remote:Command";
+export const COPYFILE_TYPE = "command:remote:CopyFile";
+/** Annotation naming the DPU host of a rule-set ConfigMap; label marking our Kubernetes objects. */
+export const HOST_ANNOTATION = "blastradius.io/dpu-host";
+export const TARGET_LABEL = "blastradius.io/target";
+export const FLOWS_KEY = "rules.flows";
+export const MANIFEST_KEY = "rules.manifest";
+
+/** The bridge's own flow before anyone programs it: a standalone bridge forwards NORMAL. */
+export const DEFAULT_BRIDGE_FLOW = "table=0,priority=0,actions=NORMAL";
+
+export interface RuleSetSource {
+  host: string;
+  /** Where it was read from (resource name, file). */
+  source: string;
+  flows: string;
+  /** The signed manifest, when the source carries one (its sha256 must match the flows). */
+  manifest?: string;
+}
+
+export interface BlueFieldEvaluatorOptions {
+  /** Name of an uplink port (ingress traffic enters there). Default "p0". */
+  uplink?: string;
+}
+
+export interface BlueFieldEvaluator extends TargetEvaluator {
+  readonly hosts: readonly string[];
+  /** Rule sets the agent would refuse (digest mismatch): not installed, reported here. */
+  readonly refused: ReadonlyArray<{ host: string; source: string; reason: string }>;
+  pipeline(host: string): Pipeline;
+  /** One packet on one DPU entering on `inPort`, with the deciding flow in OVS terms. */
+  traceOn(host: string, inPort: string, packet: Packet, model?: CtModel): Decision & { trace: Trace };
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+function rec(v: unknown): Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** Sections of a bundle stream (`=== <file>` lines followed by the file's lines). */
+export function readBundleSections(stream: string): Map<string, string> {
+  const out = new Map<string, string[]>();
+  let cur: string[] | undefined;
+  for (const line of stream.split("\n")) {
+    const m = /^=== ([A-Za-z0-9_.-]+)$/.exec(line);
+    if (m) {
+      cur = [];
+      out.set(m[1]!, cur);
+    } else cur?.push(line);
+  }
+  // Every line of a section ended with "\n"; the split left the final "" after the last one.
+  return new Map(
+    [...out.entries()].map(([k, lines]) => {
+      while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+      return [k, lines.length === 0 ? "" : `${lines.join("\n")}\n`];
+    }),
+  );
+}
+
+/** The rule sets a BlueFieldSegmentation recorded, in resource order. */
+export function ruleSetsFromResources(resources: readonly ResourceRecord[]): RuleSetSource[] {
+  const out: RuleSetSource[] = [];
+  for (const r of resources) {
+    if (r.type === CONFIGMAP_TYPE) {
+      const meta = rec(r.inputs.metadata);
+      const host = str(rec(meta.annotations)[HOST_ANNOTATION]);
+      const data = rec(r.inputs.data);
+      const flows = str(data[FLOWS_KEY]);
+      if (host !== undefined && flows !== undefined)
+        out.push({ host, source: r.name, flows, manifest: str(data[MANIFEST_KEY]) });
+    } else if (r.type === COMMAND_TYPE) {
+      // ssh mode: the install command pipes the bundle into the agent; the manifest names the host.
+      const stdin = str(r.inputs.stdin);
+      if (stdin === undefined) continue;
+      const sections = readBundleSections(stdin);
+      const flows = sections.get(FLOWS_KEY);
+      const manifest = sections.get(MANIFEST_KEY);
+      const host = manifest === undefined ? undefined : /^host=(.+)$/m.exec(manifest)?.[1];
+      if (flows !== undefined && host !== undefined) out.push({ host, source: r.name, flows, manifest });
+    }
+  }
+  return out;
+}
+
+function cookieLegend(text: string): Map<bigint, string> {
+  const legend = new Map<bigint, string>();
+  for (const m of text.matchAll(/^# path ([^:\s]+):.* cookie=(0x[0-9a-f]+)$/gm))
+    legend.set(BigInt(m[2]!), m[1]!);
+  return legend;
+}
+
+interface HostState {
+  pipeline: Pipeline;
+  legend: Map<bigint, string>;
+  passCache: Map<string, ConnectionSet>;
+}
+
+function bfAddresses(w: Workload): AddressSet {
+  return AddressSet.fromCidrs(w.placements.bluefield?.addresses ?? []);
+}
+
+/**
+ * An evaluator over installed flow tables per host (already built). `hostFlows` gives each host's
+ * complete table; hosts of the plan without an entry hold only the default NORMAL flow.
+ */
+export function evaluatorFromTables(
+  hostFlows: ReadonlyMap<string, { flows: OvsFlow[]; legend?: Map<bigint, string> }>,
+  plan: Plan,
+  options: BlueFieldEvaluatorOptions = {},
+  refused: Array<{ host: string; source: string; reason: string }> = [],
+): BlueFieldEvaluator {
+  const uplink = options.uplink ?? "p0";
+  const defaultFlow = parseFlow(DEFAULT_BRIDGE_FLOW);
+  const hosts = new Map<string, HostState>();
+  const planHosts = new Set<string>();
+  for (const w of plan.policy.workloads)
+    for (const h of w.placements.bluefield?.hosts ?? []) planHosts.add(h);
+  for (const h of [...new Set([...planHosts, ...hostFlows.keys()])].sort()) {
+    const entry = hostFlows.get(h);
+    hosts.set(h, {
+      pipeline: new Pipeline(entry?.flows ?? [defaultFlow]),
+      legend: entry?.legend ?? new Map(),
+      passCache: new Map(),
+    });
+  }
+  const state = (h: string): HostState => {
+    const s = hosts.get(h);
+    if (!s) throw new RangeError(`no DPU host "${h}" in this policy or its rule sets`);
+    return s;
+  };
+  const passSet = (h: string, port: string): ConnectionSet => {
+    const s = state(h);
+    let p = s.passCache.get(port);
+    if (!p) {
+      p = s.pipeline.passSet(port, "new");
+      s.passCache.set(port, p);
+    }
+    return p;
+  };
+
+  const describe = (host: string, t: Trace): string => {
+    const last = t.steps[t.steps.length - 1];
+    if (!last) return `${host}: no flow`;
+    if (!last.flow) return `${host}: table=${last.table} miss (drop)`;
+    const f = last.flow;
+    const path = state(host).legend.get(f.cookie);
+    return `${host}: table=${f.table} priority=${f.priority}${f.match ? ` ${f.match}` : ""} actions=${f.actionsText || "drop"}${
+      path ? ` [path ${path}]` : ""
+    }`;
+  };
+
+  const traceOn = (host: string, inPort: string, packet: Packet, model: CtModel = "new") => {
+    const trace = state(host).pipeline.trace(inPort, packet, model);
+    return { verdict: trace.verdict, by: describe(host, trace), trace };
+  };
+
+  const isBf = (p: Party): p is Extract<Party, { kind: "workload" }> =>
+    p.kind === "workload" && p.workload.placements.bluefield !== undefined;
+
+  const egressCache = new Map<string, ConnectionSet>();
+  const ingressCache = new Map<string, ConnectionSet>();
+  const side = (w: Workload, dir: "egress" | "ingress"): ConnectionSet => {
+    const cache = dir === "egress" ? egressCache : ingressCache;
+    let r = cache.get(w.name);
+    if (r) return r;
+    const p = w.placements.bluefield!;
+    const bf = bfAddresses(w);
+    const pass = ConnectionSet.unionAll(p.hosts.map((h) => passSet(h, dir === "egress" ? p.port : uplink)));
+    const outside = AddressSet.ALL.subtract(bf);
+    r =
+      dir === "egress"
+        ? ConnectionSet.of(outside, AddressSet.ALL, ServiceSet.ALL).union(
+            pass.intersect(ConnectionSet.of(bf, AddressSet.ALL, ServiceSet.ALL)),
+          )
+        : ConnectionSet.of(AddressSet.ALL, outside, ServiceSet.ALL).union(
+            pass.intersect(ConnectionSet.of(AddressSet.ALL, bf, ServiceSet.ALL)),
+          );
+    cache.set(w.name, r);
+    return r;
+  };
+
+  const pairCache = new Map<string, ConnectionSet>();
+  const allowed = (from: Party, to: Party): ConnectionSet => {
+    const key = `${from.key}\u0000${to.key}`;
+    let r = pairCache.get(key);
+    if (r) return r;
+    r = ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
+    if (isBf(from)) r = r.intersect(side(from.workload, "egress"));
+    if (isBf(to)) r = r.intersect(side(to.workload, "ingress"));
+    pairCache.set(key, r);
+    return r;
+  };
+
+  /** The verdict of one crossing side: some host of the workload lets it through, or the first refusal. */
+  const crossing = (w: Workload, port: string, packet: Packet): Decision => {
+    let first: Decision | undefined;
+    for (const h of w.placements.bluefield!.hosts) {
+      const d = traceOn(h, port, packet);
+      if (d.verdict === "allow") return { verdict: "allow", by: d.by };
+      first ??= { verdict: "deny", by: d.by };
+    }
+    return first!;
+  };
+
+  const decide = (from: Party, to: Party, packet: Packet): Decision => {
+    let allowBy: string | undefined;
+    if (isBf(from) && bfAddresses(from.workload).has(packet.src)) {
+      const d = crossing(from.workload, from.workload.placements.bluefield!.port, packet);
+      if (d.verdict === "deny") return d;
+      allowBy = d.by;
+    }
+    if (isBf(to) && bfAddresses(to.workload).has(packet.dst)) {
+      const d = crossing(to.workload, uplink, packet);
+      if (d.verdict === "deny") return d;
+      allowBy = d.by;
+    }
+    return { verdict: "allow", by: allowBy ?? "not behind a BlueField DPU" };
+  };
+
+  return {
+    target: "bluefield",
+    hosts: [...hosts.keys()],
+    refused,
+    enforces: isBf,
+    allowed,
+    decide,
+    pipeline: (h) => state(h).pipeline,
+    traceOn,
+  };
+}
+
+function manifestDigest(manifest: string): string | undefined {
+  return /^sha256=([0-9a-f]{64})$/m.exec(manifest)?.[1];
+}
+
+/**
+ * The evaluator over rule-set files as the agents apply them: each host's bridge starts with the
+ * default NORMAL flow, then every rule set for it is applied in order (its `delete cookie=…` line
+ * removes only flows with that cookie prefix). A rule set whose manifest digest does not match its
+ * flows is refused, as the agent refuses it, and left out.
+ */
+export function evaluatorFromRuleSets(
+  sources: readonly RuleSetSource[],
+  plan: Plan,
+  options?: BlueFieldEvaluatorOptions,
+): BlueFieldEvaluator {
+  const defaultFlow = parseFlow(DEFAULT_BRIDGE_FLOW);
+  const tables = new Map<string, { flows: OvsFlow[]; legend: Map<bigint, string> }>();
+  const refused: Array<{ host: string; source: string; reason: string }> = [];
+  for (const s of sources) {
+    if (s.manifest !== undefined) {
+      const want = manifestDigest(s.manifest);
+      const have = createHash("sha256").update(s.flows, "utf8").digest("hex");
+      if (want !== have) {
+        refused.push({
+          host: s.host,
+          source: s.source,
+          reason: `manifest sha256 ${want} != flows sha256 ${have}`,
+        });
+        continue;
+      }
+    }
+    const cur = tables.get(s.host) ?? { flows: [defaultFlow], legend: new Map<bigint, string>() };
+    let mods: ReturnType<typeof parseFlowFile>;
+    try {
+      mods = parseFlowFile(s.flows);
+    } catch (e) {
+      throw new Error(`BlueField rule set ${s.source} (host ${s.host}): ${(e as Error).message}`);
+    }
+    cur.flows = applyFlowMods(cur.flows, mods);
+    for (const [k, v] of cookieLegend(s.flows)) cur.legend.set(k, v);
+    tables.set(s.host, cur);
+  }
+  return evaluatorFromTables(tables, plan, options, refused);
+}
+
+/**
+ * The evaluator over live DPUs: `ovs-ofctl --names --no-stats dump-flows <bridge>` output per host
+ * (the complete table, foreign flows included). Numeric `in_port` values are translated with `ports`
+ * (OpenFlow port number → name) when given.
+ */
+export function evaluatorFromDumps(
+  dumps: Readonly<Record<string, string>>,
+  plan: Plan,
+  options: BlueFieldEvaluatorOptions & {
+    ports?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  } = {},
+): BlueFieldEvaluator {
+  const tables = new Map<string, { flows: OvsFlow[] }>();
+  for (const [host, text] of Object.entries(dumps)) {
+    const names = options.ports?.[host] ?? {};
+    const flows = parseDumpFlows(text).map((f) => {
+      const p = f.context.inPort;
+      return p !== undefined && names[p] !== undefined
+        ? { ...f, context: { ...f.context, inPort: names[p] } }
+        : f;
+    });
+    tables.set(host, { flows });
+  }
+  return evaluatorFromTables(tables, plan, options);
+}
+
+/** Whether a recorded resource belongs to the BlueField target. */
+export function ownsResource(r: ResourceRecord): boolean {
+  if (r.type === COMPONENT_TYPE) return true;
+  if (r.urn?.includes(`${COMPONENT_TYPE}$`)) return true;
+  if (r.type === CONFIGMAP_TYPE || r.type === DAEMONSET_TYPE)
+    return rec(rec(r.inputs.metadata).labels)[TARGET_LABEL] === "bluefield";
+  if (r.type === COMMAND_TYPE)
+    return (
+      (str(r.inputs.create) ?? "").includes("blastradius-agent provision") &&
+      /^=== rules\.flows$/m.test(str(r.inputs.stdin) ?? "")
+    );
+  if (r.type === COPYFILE_TYPE) return (str(r.inputs.remotePath) ?? "").includes("blastradius-agent");
+  return false;
+}
+
+export const bluefieldAdapter: TargetAdapter = {
+  target: "bluefield",
+  owns: ownsResource,
+  evaluator: (resources, plan) => evaluatorFromRuleSets(ruleSetsFromResources(resources), plan),
+};

@@ -1,0 +1,201 @@
+import { ConnectionSet, type IpFamily, type Packet, parseAddress } from "../../net";
+import { type CtFlags, type OvsFlow, pointHas } from "./flows";
+
+/**
+ * An interpreter of an OVS bridge's OpenFlow pipeline (ovs-fields(7), ovs-actions(7)): a packet
+ * enters table 0; in each table the highest-priority matching flow decides (a table miss drops);
+ * `ct(table=N)` sends it through conntrack and resumes at table N with the connection state;
+ * `goto_table`/`resubmit(,N)` continue at N; an output (NORMAL, a port) forwards; no output drops.
+ *
+ * Connection state is modelled per question asked: `new` is the first packet of a connection
+ * (ct_state trk+new once tracked), `est` a later packet of the originating direction (trk+est).
+ */
+export type CtModel = "new" | "est";
+
+export interface TraceStep {
+  table: number;
+  flow?: OvsFlow;
+}
+
+export interface Trace {
+  verdict: "allow" | "deny";
+  /** The flows the packet matched, in order; the last decided. A step without flow is a table miss. */
+  steps: TraceStep[];
+}
+
+interface PointPacket {
+  family: IpFamily;
+  src: bigint;
+  dst: bigint;
+  protocol: number;
+  port?: number;
+}
+
+interface Ctx {
+  inPort: string;
+  ct: CtFlags;
+  zone: number;
+}
+
+const UNTRACKED: CtFlags = { trk: false, new: false, est: false, rel: false, rpl: false, inv: false };
+const MAX_DEPTH = 64;
+
+interface Group {
+  priority: number;
+  flows: OvsFlow[];
+  space: ConnectionSet;
+}
+
+function stateAfterCt(model: CtModel): CtFlags {
+  return model === "new" ? { ...UNTRACKED, trk: true, new: true } : { ...UNTRACKED, trk: true, est: true };
+}
+
+function contextMatches(f: OvsFlow, ctx: Ctx): boolean {
+  const c = f.context;
+  if (c.inPort !== undefined && c.inPort !== ctx.inPort) return false;
+  if (c.ctZone !== undefined && c.ctZone !== ctx.zone) return false;
+  if (c.ctState) for (const s of c.ctState) if (ctx.ct[s.flag] !== s.set) return false;
+  return true;
+}
+
+const keys = new WeakMap<OvsFlow, string>();
+function groupKey(f: OvsFlow): string {
+  let k = keys.get(f);
+  if (k === undefined) {
+    const c = f.context;
+    k = `${f.priority}|${f.actionsText}|${c.inPort ?? ""}|${c.ctZone ?? ""}|${(c.ctState ?? []).map((s) => `${s.set ? "+" : "-"}${s.flag}`).join("")}`;
+    keys.set(f, k);
+  }
+  return k;
+}
+
+function sameKey(a: OvsFlow, b: OvsFlow): boolean {
+  return groupKey(a) === groupKey(b);
+}
+
+/** The pipeline of one bridge. Port names are compared as written (use `--names` dumps, or map numbers). */
+export class Pipeline {
+  private readonly tables = new Map<number, OvsFlow[]>();
+  private readonly groups = new Map<number, Group[]>();
+
+  constructor(readonly flows: readonly OvsFlow[]) {
+    for (const f of flows) {
+      const l = this.tables.get(f.table) ?? [];
+      l.push(f);
+      this.tables.set(f.table, l);
+    }
+    // Highest priority first; equal priorities keep file order (OVS leaves overlapping ties undefined).
+    for (const [t, l] of this.tables) {
+      l.sort((a, b) => b.priority - a.priority);
+      // Consecutive flows with the same priority, context and actions decide alike: merge their spaces.
+      const groups: Group[] = [];
+      let cur: OvsFlow[] = [];
+      const flush = () => {
+        if (cur.length === 0) return;
+        groups.push({
+          priority: cur[0]!.priority,
+          flows: cur,
+          space: ConnectionSet.unionAll(cur.map((f) => f.space)),
+        });
+        cur = [];
+      };
+      for (const f of l) {
+        if (cur.length > 0 && !sameKey(cur[0]!, f)) flush();
+        cur.push(f);
+      }
+      flush();
+      this.groups.set(t, groups);
+    }
+  }
+
+  /** Every packet (of `within`) entering on `inPort` that the bridge forwards, under the conntrack model. */
+  passSet(inPort: string, model: CtModel, within: ConnectionSet = ConnectionSet.ALL): ConnectionSet {
+    return this.runTable(0, { inPort, ct: UNTRACKED, zone: 0 }, within, model, 0);
+  }
+
+  private runTable(
+    table: number,
+    ctx: Ctx,
+    set: ConnectionSet,
+    model: CtModel,
+    depth: number,
+  ): ConnectionSet {
+    if (depth > MAX_DEPTH) throw new RangeError(`the pipeline loops (more than ${MAX_DEPTH} table jumps)`);
+    let remaining = set;
+    const passed: ConnectionSet[] = [];
+    for (const g of this.groups.get(table) ?? []) {
+      if (remaining.isEmpty()) break;
+      if (!contextMatches(g.flows[0]!, ctx)) continue;
+      const hit = remaining.intersect(g.space);
+      if (hit.isEmpty()) continue;
+      remaining = remaining.subtract(hit);
+      passed.push(this.runActions(g.flows[0]!, ctx, hit, model, depth));
+    }
+    return ConnectionSet.unionAll(passed);
+  }
+
+  private runActions(f: OvsFlow, ctx: Ctx, set: ConnectionSet, model: CtModel, depth: number): ConnectionSet {
+    let c = ctx;
+    const parts: ConnectionSet[] = [];
+    for (const a of f.actions) {
+      if (a.kind === "output") return set;
+      if (a.kind === "ct_clear") c = { ...c, ct: UNTRACKED };
+      if (a.kind === "goto") parts.push(this.runTable(a.table, c, set, model, depth + 1));
+      if (a.kind === "ct" && a.table !== undefined)
+        parts.push(
+          this.runTable(a.table, { ...c, ct: stateAfterCt(model), zone: a.zone ?? 0 }, set, model, depth + 1),
+        );
+    }
+    return ConnectionSet.unionAll(parts);
+  }
+
+  /** One packet entering on `inPort`: the verdict and the flows that decided it. */
+  trace(inPort: string, packet: Packet, model: CtModel): Trace {
+    const steps: TraceStep[] = [];
+    const src = parseAddress(packet.src);
+    const dst = parseAddress(packet.dst);
+    if (src.family !== packet.family || dst.family !== packet.family)
+      throw new RangeError(`packet ${packet.src} -> ${packet.dst} is not IPv${packet.family}`);
+    const p: PointPacket = {
+      family: packet.family,
+      src: src.value,
+      dst: dst.value,
+      protocol: packet.protocol,
+      port: packet.port,
+    };
+    const verdict = this.traceTable(0, { inPort, ct: UNTRACKED, zone: 0 }, p, model, steps, 0);
+    return { verdict: verdict ? "allow" : "deny", steps };
+  }
+
+  private traceTable(
+    table: number,
+    ctx: Ctx,
+    p: PointPacket,
+    model: CtModel,
+    steps: TraceStep[],
+    depth: number,
+  ): boolean {
+    if (depth > MAX_DEPTH) throw new RangeError(`the pipeline loops (more than ${MAX_DEPTH} table jumps)`);
+    const flow = (this.tables.get(table) ?? []).find((f) => contextMatches(f, ctx) && pointHas(f.point, p));
+    steps.push({ table, flow });
+    if (!flow) return false;
+    let c = ctx;
+    let pass = false;
+    for (const a of flow.actions) {
+      if (a.kind === "output") return true;
+      if (a.kind === "ct_clear") c = { ...c, ct: UNTRACKED };
+      if (a.kind === "goto") pass = this.traceTable(a.table, c, p, model, steps, depth + 1) || pass;
+      if (a.kind === "ct" && a.table !== undefined)
+        pass =
+          this.traceTable(
+            a.table,
+            { ...c, ct: stateAfterCt(model), zone: a.zone ?? 0 },
+            p,
+            model,
+            steps,
+            depth + 1,
+          ) || pass;
+    }
+    return pass;
+  }
+}
