@@ -1,2 +1,8 @@
-// The aws target's Pulumi components (AwsSegmentation) are exported from here.
-export {};
+// The aws target's Pulumi components.
+export {
+  type AwsNaclGuardrailArgs,
+  AwsSegmentation,
+  type AwsSegmentationArgs,
+  AwsSegmentationArgsError,
+  awsVpcs,
+} from "./segmentation";

@@ -1,2 +1,43 @@
-// The aws target's render (plan → native rules) and evaluate (rules → connectivity) are exported from here.
-export {};
+/**
+ * The aws target: `render` (plan → security groups, rules, prefix lists, NACL guardrails as plain
+ * objects) and `evaluate` (recorded resources or `aws ec2 describe-*` exports → connectivity).
+ */
+export { AWS_TAGS, AWS_TYPES } from "./contract";
+export { awsAdapter, awsEvaluator } from "./evaluate";
+export {
+  type AwsExportOptions,
+  type DescribeNetworkAclsOutput,
+  type DescribeSecurityGroupsOutput,
+  type GetManagedPrefixListEntriesOutput,
+  networkFromExport,
+} from "./export";
+export { type AwsNetwork, networkFromRecords } from "./model";
+export {
+  AWS_DEFAULT_QUOTA,
+  type AwsGroup,
+  type AwsNaclEntry,
+  type AwsPrefixList,
+  type AwsQuota,
+  AwsQuotaError,
+  AwsRenderError,
+  type AwsRendering,
+  type AwsRenderOptions,
+  type AwsRulePeer,
+  type AwsSgRule,
+  renderAws,
+} from "./render";
+
+import type { Plan } from "../../plan/types";
+import type { TargetEvaluator } from "../../verify/types";
+import { awsEvaluator } from "./evaluate";
+import type { AwsExportOptions, DescribeSecurityGroupsOutput } from "./export";
+import { networkFromExport } from "./export";
+
+/** The evaluator of a live export (`aws ec2 describe-security-groups` [+ NACLs, prefix lists]) for a plan. */
+export function evaluateAwsExport(
+  securityGroups: DescribeSecurityGroupsOutput,
+  plan: Plan,
+  options?: AwsExportOptions,
+): TargetEvaluator {
+  return awsEvaluator(networkFromExport(securityGroups, options), plan);
+}

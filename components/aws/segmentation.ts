@@ -1,0 +1,223 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { compile, type Plan, type Policy } from "../../lib";
+import { type AwsQuota, type AwsRendering, renderAws } from "../../lib/targets/aws";
+
+/** NACL guardrails: deny entries for enforce forbids, at top precedence, on the given subnets. */
+export interface AwsNaclGuardrailArgs {
+  /**
+   * The subnets the VPC's workloads live in. The network ACL is associated with each of them (a
+   * subnet has exactly one NACL: this replaces its current association).
+   */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Rule number of the first deny entry (default 100; entries step by 10). */
+  firstRuleNumber?: number;
+  /** The enforce forbid paths to guard (default: every one touching the VPC). */
+  forbids?: string[];
+}
+
+export interface AwsSegmentationArgs {
+  /** The placement VPC name (`placements.aws.vpc` in the policy) whose workloads this component segments. */
+  vpc: string;
+  /** The id of that VPC (e.g. `vpc.id`): every security group and the NACL are created in it. */
+  vpcId: pulumi.Input<string>;
+  /** The compiled policy (`loadPolicy(file)` / `compilePolicy(...)`). Give this or `policy`. */
+  plan?: Plan;
+  /** A validated policy, compiled here. Give this or `plan`. */
+  policy?: Policy;
+  /** The account's quotas (default: AWS defaults, 60 rules per group per direction per family, 5 groups per interface). */
+  quota?: AwsQuota;
+  /** Optional defence in depth in front of the security groups. */
+  guardrails?: { nacl?: AwsNaclGuardrailArgs };
+}
+
+/** Thrown before anything is registered when the component's arguments are wrong. */
+export class AwsSegmentationArgsError extends Error {
+  constructor(name: string, argument: string, problem: string) {
+    super(`AwsSegmentation "${name}": args.${argument} ${problem}`);
+    this.name = "AwsSegmentationArgsError";
+  }
+}
+
+/** VPC names the plan places workloads in, sorted. */
+export function awsVpcs(plan: Plan): string[] {
+  const names = new Set<string>();
+  for (const w of plan.policy.workloads) if (w.placements.aws) names.add(w.placements.aws.vpc);
+  return [...names].sort();
+}
+
+function planOf(name: string, args: AwsSegmentationArgs): Plan {
+  if (args.plan && args.policy)
+    throw new AwsSegmentationArgsError(name, "plan", "and args.policy are both set; give one");
+  if (args.plan) return args.plan;
+  if (!args.policy)
+    throw new AwsSegmentationArgsError(name, "plan", "is missing: pass the compiled policy (or args.policy)");
+  const plan = compile(args.policy);
+  const errors = plan.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0)
+    throw new AwsSegmentationArgsError(
+      name,
+      "policy",
+      `does not compile: ${errors.map((d) => d.message).join("; ")}`,
+    );
+  return plan;
+}
+
+function validate(name: string, args: AwsSegmentationArgs): Plan {
+  if (args === undefined || args === null)
+    throw new AwsSegmentationArgsError(name, "vpc", "is missing (no args given)");
+  const plan = planOf(name, args);
+  const known = awsVpcs(plan);
+  if (typeof args.vpc !== "string" || args.vpc === "")
+    throw new AwsSegmentationArgsError(
+      name,
+      "vpc",
+      `is missing: name the placement VPC (one of: ${known.join(", ") || "none"})`,
+    );
+  if (!known.includes(args.vpc))
+    throw new AwsSegmentationArgsError(
+      name,
+      "vpc",
+      `"${args.vpc}" is not a VPC any workload of policy "${plan.policy.name}" is placed in (known: ${known.join(", ") || "none"})`,
+    );
+  if (args.vpcId === undefined || args.vpcId === null || args.vpcId === "")
+    throw new AwsSegmentationArgsError(
+      name,
+      "vpcId",
+      `is missing: pass the id of VPC "${args.vpc}" (e.g. vpc.id)`,
+    );
+  for (const [k, v] of Object.entries(args.quota ?? {}))
+    if (v !== undefined && (!Number.isInteger(v) || v < 1))
+      throw new AwsSegmentationArgsError(name, `quota.${k}`, `must be a positive integer (got ${String(v)})`);
+  const nacl = args.guardrails?.nacl;
+  if (nacl) {
+    const ids = nacl.subnetIds as unknown;
+    if (
+      ids === undefined ||
+      ids === null ||
+      (Array.isArray(ids) && (ids.length === 0 || ids.some((s) => s === "" || s == null)))
+    )
+      throw new AwsSegmentationArgsError(
+        name,
+        "guardrails.nacl.subnetIds",
+        "must list the subnets of the VPC's workloads",
+      );
+    const first = nacl.firstRuleNumber;
+    if (first !== undefined && (!Number.isInteger(first) || first < 1 || first > 32000))
+      throw new AwsSegmentationArgsError(
+        name,
+        "guardrails.nacl.firstRuleNumber",
+        `must be an integer 1-32000 (got ${first})`,
+      );
+  }
+  return plan;
+}
+
+/**
+ * Micro-segmentation of one VPC: one security group per segment with members there, one
+ * `aws.vpc.SecurityGroupIngressRule`/`SecurityGroupEgressRule` per rule (never inline rules), exact
+ * managed prefix lists for `internet`, and optional NACL guardrails. Attach `securityGroupIds[s]`
+ * to every interface of every workload in segment `s`.
+ *
+ * AWS's default allow-all egress: the provider revokes it right after creating each group (the
+ * groups set no inline `egress`/`ingress`, which would make the provider fight the rule resources).
+ */
+export class AwsSegmentation extends pulumi.ComponentResource {
+  /** Security group id per segment name: attach these to the segment's workloads. */
+  readonly securityGroupIds: pulumi.Output<Record<string, string>>;
+  /** Managed prefix list id per key (`internet-ipv4`, `internet-ipv6`), when a path names the internet. */
+  readonly prefixListIds: pulumi.Output<Record<string, string>>;
+  /** The guardrail network ACL, when `guardrails.nacl` is set. */
+  readonly networkAclId?: pulumi.Output<string>;
+  /** The plain rendering the resources were created from. */
+  readonly rendering: AwsRendering;
+
+  constructor(name: string, args: AwsSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
+    const plan = validate(name, args);
+    const naclArgs = args.guardrails?.nacl;
+    const rendering = renderAws(plan, {
+      vpc: args.vpc,
+      ...(args.quota ? { quota: args.quota } : {}),
+      ...(naclArgs
+        ? {
+            nacl: {
+              firstRuleNumber: naclArgs.firstRuleNumber ?? 100,
+              ...(naclArgs.forbids ? { forbids: naclArgs.forbids } : {}),
+            },
+          }
+        : {}),
+    });
+    super("blastradius:aws:AwsSegmentation", name, {}, opts);
+    this.rendering = rendering;
+    const parent = { parent: this };
+
+    const groups = new Map<string, aws.ec2.SecurityGroup>();
+    for (const g of rendering.groups)
+      groups.set(
+        g.segment,
+        new aws.ec2.SecurityGroup(
+          `${name}-${g.key}`,
+          { vpcId: args.vpcId, description: g.description, tags: g.tags, revokeRulesOnDelete: true },
+          parent,
+        ),
+      );
+    const lists = new Map<string, aws.ec2.ManagedPrefixList>();
+    for (const l of rendering.prefixLists)
+      lists.set(
+        l.key,
+        new aws.ec2.ManagedPrefixList(
+          `${name}-${l.key}`,
+          {
+            name: l.name,
+            addressFamily: l.addressFamily,
+            maxEntries: l.maxEntries,
+            entries: l.entries.map((cidr) => ({ cidr })),
+            tags: l.tags,
+          },
+          parent,
+        ),
+      );
+    for (const r of rendering.rules) {
+      const peer =
+        r.peer.kind === "group"
+          ? { referencedSecurityGroupId: groups.get(r.peer.segment)!.id }
+          : r.peer.kind === "prefixList"
+            ? { prefixListId: lists.get(r.peer.list)!.id }
+            : r.peer.family === 4
+              ? { cidrIpv4: r.peer.cidr }
+              : { cidrIpv6: r.peer.cidr };
+      const ruleArgs = {
+        securityGroupId: groups.get(r.segment)!.id,
+        ipProtocol: r.ipProtocol,
+        ...(r.fromPort !== undefined ? { fromPort: r.fromPort } : {}),
+        ...(r.toPort !== undefined ? { toPort: r.toPort } : {}),
+        ...peer,
+        description: r.description,
+        tags: r.tags,
+      };
+      if (r.direction === "ingress")
+        new aws.vpc.SecurityGroupIngressRule(`${name}-${r.key}`, ruleArgs, parent);
+      else new aws.vpc.SecurityGroupEgressRule(`${name}-${r.key}`, ruleArgs, parent);
+    }
+    if (rendering.nacl && naclArgs) {
+      const acl = new aws.ec2.NetworkAcl(
+        `${name}-nacl`,
+        { vpcId: args.vpcId, subnetIds: naclArgs.subnetIds, tags: rendering.nacl.tags },
+        parent,
+      );
+      for (const e of rendering.nacl.entries) {
+        const { key, path: _path, ...entry } = e;
+        new aws.ec2.NetworkAclRule(`${name}-nacl-${key}`, { networkAclId: acl.id, ...entry }, parent);
+      }
+      this.networkAclId = acl.id;
+    }
+
+    this.securityGroupIds = pulumi.output(Object.fromEntries([...groups].map(([s, g]) => [s, g.id])));
+    this.prefixListIds = pulumi.output(Object.fromEntries([...lists].map(([k, l]) => [k, l.id])));
+    this.registerOutputs({
+      securityGroupIds: this.securityGroupIds,
+      prefixListIds: this.prefixListIds,
+      ...(this.networkAclId ? { networkAclId: this.networkAclId } : {}),
+    });
+  }
+}
