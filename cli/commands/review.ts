@@ -127,7 +127,7 @@ export async function reviewCommand(input: string, options: ReviewOptions, io: I
     writeFileSync(
       options.emit,
       `${JSON.stringify(
-        resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs })),
+        resources.map((r) => ({ type: r.type, name: r.name, ...(r.id !== undefined ? { id: r.id } : {}), inputs: r.inputs })),
         null,
         2,
       )}\n`,

@@ -10,6 +10,8 @@ export interface ResourceRecord {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  /** The provider id, when known (rules reference other resources by id). */
+  id?: string;
   parent?: string;
   urn?: string;
 }

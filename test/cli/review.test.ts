@@ -51,6 +51,7 @@ describe("blastradius review <policy file>", () => {
     expect(emitted[0]).toEqual({
       type: "toy:aws:Rule",
       name: expect.any(String),
+      id: expect.any(String),
       inputs: expect.objectContaining({ action: "allow" }),
     });
     expect(readFileSync(join(dir, "r.md"), "utf8")).toContain(
@@ -129,6 +130,7 @@ describe("blastradius review <stack dir>", () => {
     expect(emitted).toContainEqual({
       type: "aws:ec2/vpc:Vpc",
       name: "ml",
+      id: expect.any(String),
       inputs: expect.objectContaining({ cidrBlock: "10.10.0.0/16" }),
     });
   });
