@@ -1,2 +1,6 @@
-// The cilium target's Pulumi components (CiliumSegmentation) are exported from here.
-export {};
+// The cilium target's Pulumi components.
+export {
+  CiliumSegmentation,
+  type CiliumSegmentationArgs,
+  CiliumSegmentationArgsError,
+} from "./segmentation";

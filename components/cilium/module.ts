@@ -1,4 +1,16 @@
+import { ciliumAdapter, ciliumArtefacts, clustersOf } from "../../lib/targets/cilium";
 import type { TargetModule } from "../targets";
+import { CiliumSegmentation } from "./segmentation";
 
-/** The cilium target's module for the CLI and the proof; undefined until the cilium target lands. */
-export const ciliumModule: TargetModule | undefined = undefined;
+/**
+ * The cilium target's module for the CLI and the proof: a `CiliumSegmentation` per cluster the plan
+ * places workloads in (named `cilium-<cluster>`), and the policies' YAML as artefacts.
+ */
+export const ciliumModule: TargetModule | undefined = {
+  target: "cilium",
+  adapter: ciliumAdapter,
+  placeholderProgram: (plan) => {
+    for (const cluster of clustersOf(plan)) new CiliumSegmentation(`cilium-${cluster}`, { cluster, plan });
+  },
+  artefacts: (plan) => ciliumArtefacts(plan),
+};

@@ -1,2 +1,8 @@
-// The cilium target's render (plan → native rules) and evaluate (rules → connectivity) are exported from here.
-export {};
+// The cilium target: render (plan → CiliumNetworkPolicy objects) and evaluate (policies → connectivity).
+export * from "./artefacts";
+export * from "./dns";
+export * from "./evaluate";
+export * from "./l7";
+export * from "./render";
+export { clustersOf, NAMESPACE_LABEL, REFERENCE_ONLY_LABEL } from "./selectors";
+export * from "./types";

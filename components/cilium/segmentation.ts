@@ -1,0 +1,96 @@
+import { createHash } from "node:crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Plan } from "../../lib/plan/types";
+import { clustersOf, type GuardrailMode, type RenderedPolicy, renderCilium } from "../../lib/targets/cilium";
+
+/** Inputs of a CiliumSegmentation. Pass a Kubernetes provider through `opts.provider` to target a cluster. */
+export interface CiliumSegmentationArgs {
+  /** The cluster name the policy's `placements.kubernetes.cluster` uses for the workloads to render. */
+  cluster: string;
+  /** The compiled policy (`compile(policy)`), the same plan every target's component renders. */
+  plan: Plan;
+  /**
+   * Where enforce forbids are rendered: "namespaced" (default) as ingressDeny/egressDeny rules in
+   * each segment's CiliumNetworkPolicy, or "clusterwide" as one CiliumClusterwideNetworkPolicy per
+   * forbid path (only cluster admins can edit or delete it).
+   */
+  guardrails?: GuardrailMode;
+}
+
+/** Bad arguments to a CiliumSegmentation; thrown before anything is registered. */
+export class CiliumSegmentationArgsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CiliumSegmentationArgsError";
+  }
+}
+
+function checkArgs(name: string, args: CiliumSegmentationArgs | undefined): RenderedPolicy[] {
+  const where = `CiliumSegmentation "${name}"`;
+  if (!args || typeof args !== "object") throw new CiliumSegmentationArgsError(`${where}: args are required`);
+  if (!args.plan || !Array.isArray(args.plan.parties))
+    throw new CiliumSegmentationArgsError(`${where}: args.plan is missing; pass compile(policy)`);
+  if (typeof args.cluster !== "string" || args.cluster === "")
+    throw new CiliumSegmentationArgsError(
+      `${where}: args.cluster is missing; pass the cluster name the policy's kubernetes placements use`,
+    );
+  const known = clustersOf(args.plan);
+  if (!known.includes(args.cluster))
+    throw new CiliumSegmentationArgsError(
+      `${where}: args.cluster "${args.cluster}" places no workload in policy "${args.plan.policy.name}"; known clusters: ${known.length > 0 ? known.join(", ") : "none"}`,
+    );
+  if (args.guardrails !== undefined && args.guardrails !== "namespaced" && args.guardrails !== "clusterwide")
+    throw new CiliumSegmentationArgsError(
+      `${where}: args.guardrails must be "namespaced" or "clusterwide", not "${String(args.guardrails)}"`,
+    );
+  return renderCilium(args.plan, { cluster: args.cluster, guardrails: args.guardrails });
+}
+
+/**
+ * The policy's segmentation of one Kubernetes cluster, as Cilium policies: a default-deny baseline
+ * per namespace, one CiliumNetworkPolicy per segment per namespace with its allow paths (L7 HTTP
+ * rules included) and deny guardrails, optionally clusterwide guardrails.
+ */
+export class CiliumSegmentation extends pulumi.ComponentResource {
+  /** `<namespace>/<name>` of each segment's policy, keyed by segment, then namespace. */
+  readonly segmentPolicies: Record<string, Record<string, string>>;
+  /** `<namespace>/<name>` of the default-deny baseline, keyed by namespace. */
+  readonly defaultDenyPolicies: Record<string, string>;
+  /** Names of the CiliumClusterwideNetworkPolicies, keyed by forbid path (clusterwide mode). */
+  readonly guardrailPolicies: Record<string, string>;
+  /** Every policy object created, keyed by `<namespace>.<name>` (or `clusterwide.<name>`). */
+  readonly resources: Record<string, k8s.apiextensions.CustomResource>;
+  /** sha256 of the rendered objects: changes exactly when the rules change. */
+  readonly digest: string;
+
+  constructor(name: string, args: CiliumSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
+    const rendered = checkArgs(name, args);
+    super("blastradius:cilium:CiliumSegmentation", name, { cluster: args.cluster }, opts);
+    this.segmentPolicies = {};
+    this.defaultDenyPolicies = {};
+    this.guardrailPolicies = {};
+    this.resources = {};
+    for (const r of rendered) {
+      const m = r.object.metadata;
+      this.resources[r.key] = new k8s.apiextensions.CustomResource(
+        `${name}-${r.key}`,
+        { ...r.object },
+        { parent: this },
+      );
+      const id = m.namespace ? `${m.namespace}/${m.name}` : m.name;
+      if (r.role === "segment") (this.segmentPolicies[r.subject!] ??= {})[r.namespace!] = id;
+      else if (r.role === "default-deny") this.defaultDenyPolicies[r.namespace!] = id;
+      else this.guardrailPolicies[r.subject!] = id;
+    }
+    this.digest = createHash("sha256")
+      .update(JSON.stringify(rendered.map((r) => r.object)))
+      .digest("hex");
+    this.registerOutputs({
+      segmentPolicies: this.segmentPolicies,
+      defaultDenyPolicies: this.defaultDenyPolicies,
+      guardrailPolicies: this.guardrailPolicies,
+      digest: this.digest,
+    });
+  }
+}

@@ -1,0 +1,149 @@
+import type { Workload } from "../../model/types";
+import type { Plan } from "../../plan/types";
+import type { EndpointSelector } from "./types";
+
+/** The namespace label Cilium gives every pod identity (`k8s:` source). */
+export const NAMESPACE_LABEL = "k8s:io.kubernetes.pod.namespace";
+
+/**
+ * A workload labelled `blastradius.io/reference-only: "true"` is a shared cluster service (kube-dns,
+ * an ingress controller) that paths may name as a peer, but that the library never selects: it is
+ * never put in default deny, so unmodelled pods that depend on it keep working.
+ */
+export const REFERENCE_ONLY_LABEL = "blastradius.io/reference-only";
+
+/** A workload placed on Kubernetes: its pods, as Cilium sees them. */
+export interface Pod {
+  workload: Workload;
+  cluster: string;
+  namespace: string;
+  podLabels: Record<string, string>;
+  referenceOnly: boolean;
+}
+
+export function podOf(w: Workload): Pod | undefined {
+  const k = w.placements.kubernetes;
+  if (!k) return undefined;
+  return {
+    workload: w,
+    cluster: k.cluster,
+    namespace: k.namespace,
+    podLabels: k.podLabels,
+    referenceOnly: w.labels[REFERENCE_ONLY_LABEL] === "true",
+  };
+}
+
+/** The pods of a plan, by workload name. */
+export function podsOf(plan: Plan): Map<string, Pod> {
+  const out = new Map<string, Pod>();
+  for (const w of plan.policy.workloads) {
+    const p = podOf(w);
+    if (p) out.set(w.name, p);
+  }
+  return out;
+}
+
+/** Cluster names the plan places workloads in, sorted. */
+export function clustersOf(plan: Plan): string[] {
+  return [...new Set([...podsOf(plan).values()].map((p) => p.cluster))].sort();
+}
+
+const isSuperset = (big: Record<string, string>, small: Record<string, string>) =>
+  Object.entries(small).every(([k, v]) => big[k] === v);
+
+/**
+ * Selectors that pick exactly one workload's pods among the modelled pods of its namespace: its pod
+ * labels, plus a `NotIn` for every other workload whose pod labels are a strict superset (those pods
+ * carry the labels too). Two workloads with identical pod labels in one namespace cannot be told
+ * apart by Cilium: that is an error.
+ */
+export class PodSelectors {
+  private readonly byNamespace = new Map<string, Pod[]>();
+  private readonly cache = new Map<string, EndpointSelector>();
+
+  constructor(pods: Iterable<Pod>) {
+    for (const p of pods) {
+      const key = `${p.cluster}/${p.namespace}`;
+      let list = this.byNamespace.get(key);
+      if (!list) this.byNamespace.set(key, (list = []));
+      list.push(p);
+    }
+  }
+
+  /** The selector of `pod` within its own namespace (no namespace label). */
+  own(pod: Pod): EndpointSelector {
+    const key = pod.workload.name;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const notIn = new Map<string, Set<string>>();
+    for (const other of this.byNamespace.get(`${pod.cluster}/${pod.namespace}`) ?? []) {
+      if (other === pod || !isSuperset(other.podLabels, pod.podLabels)) continue;
+      const extra = Object.keys(other.podLabels)
+        .filter((k) => !(k in pod.podLabels))
+        .sort();
+      if (extra.length === 0)
+        throw new Error(
+          `workloads "${pod.workload.name}" and "${other.workload.name}" have the same podLabels in cluster "${pod.cluster}", namespace "${pod.namespace}": Cilium cannot tell their pods apart; give one of them a distinguishing pod label`,
+        );
+      const k = extra[0]!;
+      let set = notIn.get(k);
+      if (!set) notIn.set(k, (set = new Set()));
+      set.add(other.podLabels[k]!);
+    }
+    const selector: EndpointSelector = { matchLabels: sortedRecord(pod.podLabels) };
+    if (notIn.size > 0)
+      selector.matchExpressions = [...notIn.keys()].sort().map((k) => ({
+        key: k,
+        operator: "NotIn" as const,
+        values: [...notIn.get(k)!].sort(),
+      }));
+    this.cache.set(key, selector);
+    return selector;
+  }
+
+  /**
+   * One selector for several pods of one namespace, when an exact one exists: their common labels
+   * plus `key In [values]` on a key they all carry, checked to select exactly these pods among the
+   * namespace's modelled pods. Undefined when no such selector exists (render one per pod).
+   */
+  group(pods: readonly Pod[]): EndpointSelector | undefined {
+    if (pods.length === 1) return this.own(pods[0]!);
+    const first = pods[0]!;
+    const ns = this.byNamespace.get(`${first.cluster}/${first.namespace}`) ?? [];
+    const common: Record<string, string> = {};
+    for (const [k, v] of Object.entries(first.podLabels))
+      if (pods.every((p) => p.podLabels[k] === v)) common[k] = v;
+    const keys = Object.keys(first.podLabels)
+      .filter((k) => !(k in common) && pods.every((p) => k in p.podLabels))
+      .sort();
+    const wanted = new Set(pods);
+    for (const key of keys) {
+      const values = [...new Set(pods.map((p) => p.podLabels[key]!))].sort();
+      const picks = (p: Pod) =>
+        Object.entries(common).every(([k, v]) => p.podLabels[k] === v) &&
+        p.podLabels[key] !== undefined &&
+        values.includes(p.podLabels[key]!);
+      if (ns.every((p) => picks(p) === wanted.has(p))) {
+        const selector: EndpointSelector = { matchExpressions: [{ key, operator: "In", values }] };
+        if (Object.keys(common).length > 0) selector.matchLabels = sortedRecord(common);
+        return selector;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The selector of `pod` as a peer or subject of a policy in namespace `policyNamespace`
+   * (undefined: a clusterwide policy). The namespace label is added unless the policy's own
+   * namespace defaulting already scopes it.
+   */
+  peer(pod: Pod, policyNamespace: string | undefined): EndpointSelector {
+    const own = this.own(pod);
+    if (policyNamespace === pod.namespace) return own;
+    return { ...own, matchLabels: { ...own.matchLabels, [NAMESPACE_LABEL]: pod.namespace } };
+  }
+}
+
+function sortedRecord(r: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
