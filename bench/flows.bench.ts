@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { simulateCommand } from "../cli/commands/simulate";
 
 const N = Number(process.env.BENCH_FLOWS ?? 1_000_000);
-const POLICY = join(__dirname, "..", "examples", "policies", "ai-platform.yaml");
+const POLICY = join(__dirname, "..", "stacks", "ai-platform", "policy.yaml");
 
 /** Deterministic pseudo-random numbers (a 32-bit LCG), so every run reads the same file. */
 let seed = 42;

@@ -6,6 +6,6 @@ export * as bluefield from "./bluefield";
 export * as cilium from "./cilium";
 export * as gcp from "./gcp";
 export * from "./policy-file";
+export * as policypack from "./policypack";
 export * from "./runner";
 export * from "./targets";
-export * as policypack from "./policypack";

@@ -3,6 +3,7 @@
  */
 
 export * from "./check";
+export * as flows from "./flows";
 export * from "./model/builder";
 export * from "./model/diagnostics";
 export { type ParseResult, parsePolicyObject, parsePolicyText } from "./model/parse";
@@ -21,4 +22,3 @@ export { formatReview } from "./review/terminal";
 export * as targets from "./targets";
 export * from "./verify/prove";
 export * from "./verify/types";
-export * as flows from "./flows";

@@ -127,7 +127,12 @@ export async function reviewCommand(input: string, options: ReviewOptions, io: I
     writeFileSync(
       options.emit,
       `${JSON.stringify(
-        resources.map((r) => ({ type: r.type, name: r.name, ...(r.id !== undefined ? { id: r.id } : {}), inputs: r.inputs })),
+        resources.map((r) => ({
+          type: r.type,
+          name: r.name,
+          ...(r.id !== undefined ? { id: r.id } : {}),
+          inputs: r.inputs,
+        })),
         null,
         2,
       )}\n`,

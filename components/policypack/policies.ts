@@ -40,13 +40,19 @@ function planFor(options: ProofPolicyOptions, args: StackValidationArgs): Plan {
 
 /** What Pulumi would send, as the evaluators read it: the resource's type, name and inputs. */
 export function recordsOf(resources: readonly PolicyResource[]): ResourceRecord[] {
-  return resources.map((r) => ({
-    type: r.type,
-    name: r.name,
-    inputs: r.props,
-    urn: r.urn,
-    parent: r.parent?.urn,
-  }));
+  return resources.map((r) => {
+    const record: ResourceRecord = {
+      type: r.type,
+      name: r.name,
+      inputs: r.props,
+      urn: r.urn,
+      parent: r.parent?.urn,
+    };
+    // Rules reference other resources by id (e.g. a security group rule's securityGroupId). In a
+    // preview, the id of a resource not created yet is unknown, and so is every reference to it.
+    if (typeof r.props?.id === "string") record.id = r.props.id;
+    return record;
+  });
 }
 
 /** Runs the same proof as `blastradius review` over the stack's resources. */

@@ -8,7 +8,7 @@ import type { ReviewDiff } from "../../lib";
 import { toyModule } from "../support/toy-module";
 import { captureIo } from "./capture";
 
-const FLAGSHIP = join(__dirname, "..", "..", "examples", "policies", "ai-platform.yaml");
+const FLAGSHIP = join(__dirname, "..", "..", "stacks", "ai-platform", "policy.yaml");
 
 describe("blastradius diff", () => {
   it("shows the forbidden path a change opens, on which target, and changed owners and new paths", async () => {

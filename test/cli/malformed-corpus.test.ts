@@ -45,7 +45,7 @@ describe("malformed policy corpus", () => {
     vi.mocked(runner.runProgram).mockClear();
     const io = captureIo();
     expect(
-      await run(["review", join(__dirname, "..", "..", "examples", "policies", "ai-platform.yaml")], io),
+      await run(["review", join(__dirname, "..", "..", "stacks", "ai-platform", "policy.yaml")], io),
     ).toBe(0);
     expect(runner.runProgram).toHaveBeenCalledTimes(1);
   });

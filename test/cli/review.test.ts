@@ -10,7 +10,7 @@ import { toyModule } from "../support/toy-module";
 import { captureIo } from "./capture";
 
 const ROOT = join(__dirname, "..", "..");
-const FLAGSHIP = join(ROOT, "examples", "policies", "ai-platform.yaml");
+const FLAGSHIP = join(ROOT, "stacks", "ai-platform", "policy.yaml");
 const tmp = () => mkdtempSync(join(tmpdir(), "blastradius-review-"));
 
 describe("blastradius review <policy file>", () => {

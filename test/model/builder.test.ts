@@ -10,7 +10,7 @@ import {
   Service,
 } from "../../lib";
 
-const FILE = join(__dirname, "..", "..", "examples", "policies", "ai-platform.yaml");
+const FILE = join(__dirname, "..", "..", "stacks", "ai-platform", "policy.yaml");
 
 /** The flagship policy, built in code. */
 function flagship(): PolicyBuilder {

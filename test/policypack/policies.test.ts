@@ -7,7 +7,7 @@ import { runProgram } from "../../components/runner";
 import type { TargetModule } from "../../components/targets";
 import { toyModule } from "../support/toy-module";
 
-const FLAGSHIP = join(__dirname, "..", "..", "examples", "policies", "ai-platform.yaml");
+const FLAGSHIP = join(__dirname, "..", "..", "stacks", "ai-platform", "policy.yaml");
 
 /** The stack's resources as a real preview hands them to a stack policy: recorded under mocks. */
 async function stackResources(modules: TargetModule[]): Promise<PolicyResource[]> {

@@ -107,8 +107,6 @@ describe("review report", () => {
     expect(md).toContain(
       "| agent-reads-tickets | allow | agents → tickets | tcp/443 | agents@example.com | The agent summarises tickets. | 2026-12-01 |",
     );
-    expect(md).toContain(
-      "- `agent-ssh-soon-forbidden`: enforcing it would close nothing that is allowed.",
-    );
+    expect(md).toContain("- `agent-ssh-soon-forbidden`: enforcing it would close nothing that is allowed.");
   });
 });

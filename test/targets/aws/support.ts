@@ -7,7 +7,7 @@ import { compilePolicy, type Plan, type ResourceRecord } from "../../../lib";
 import { awsAdapter } from "../../../lib/targets/aws";
 
 export const ROOT = join(__dirname, "..", "..", "..");
-export const FLAGSHIP = join(ROOT, "examples", "policies", "ai-platform.yaml");
+export const FLAGSHIP = join(ROOT, "stacks", "ai-platform", "policy.yaml");
 
 export function flagshipPlan(): Plan {
   return compilePolicy({ text: readFileSync(FLAGSHIP, "utf8"), file: FLAGSHIP });

@@ -10,7 +10,7 @@ import type { ReviewJson } from "../../../lib";
 import { captureIo } from "../../cli/capture";
 import { MIXED } from "./policies";
 
-const FLAGSHIP = join(__dirname, "..", "..", "..", "examples", "policies", "ai-platform.yaml");
+const FLAGSHIP = join(__dirname, "..", "..", "..", "stacks", "ai-platform", "policy.yaml");
 
 describe("blastradius review / render with the azure target", () => {
   it("review proves forbids blocked and allows open for a policy with Azure placements", async () => {

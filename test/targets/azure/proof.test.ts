@@ -8,7 +8,7 @@ import { azureEvaluator, azureName } from "../../../lib/targets/azure";
 import { MIXED, QUIET } from "./policies";
 import { party, planOf, recordsOf, renderAndEvaluate } from "./support";
 
-const FLAGSHIP = join(__dirname, "..", "..", "..", "examples", "policies", "ai-platform.yaml");
+const FLAGSHIP = join(__dirname, "..", "..", "..", "stacks", "ai-platform", "policy.yaml");
 
 const MIXED_PLAN = planOf(MIXED);
 /** MIXED rendered once under the runner, shared by the tests that only read it. */

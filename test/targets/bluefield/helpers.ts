@@ -8,7 +8,7 @@ import { checkPolicyDocument, checkPolicyText, type Plan, type ResourceRecord } 
 import { type BlueFieldEvaluator, bluefieldAdapter } from "../../../lib/targets/bluefield";
 
 export const ROOT = join(__dirname, "..", "..", "..");
-export const FLAGSHIP = join(ROOT, "examples", "policies", "ai-platform.yaml");
+export const FLAGSHIP = join(ROOT, "stacks", "ai-platform", "policy.yaml");
 export const DUAL_STACK = join(__dirname, "fixtures", "dual-stack.yaml");
 export const AGENT = join(ROOT, "agent", "blastradius-agent");
 

@@ -7,7 +7,7 @@ const meta = { owner: "secops@example.com", justification: "test" };
 
 /** The flagship policy file. */
 export function flagship(): Record<string, unknown> {
-  return parse(readFileSync(join(REPO, "examples", "policies", "ai-platform.yaml"), "utf8"));
+  return parse(readFileSync(join(REPO, "stacks", "ai-platform", "policy.yaml"), "utf8"));
 }
 
 /**

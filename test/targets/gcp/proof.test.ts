@@ -14,7 +14,7 @@ const evaluate = (records: readonly ResourceRecord[], plan: Plan) =>
 describe("proof over recorded resources", () => {
   it("ai-platform: every enforce forbid on GCP is blocked and every allow open", async () => {
     const r = checkPolicyText(
-      readFileSync(join(__dirname, "../../../examples/policies/ai-platform.yaml"), "utf8"),
+      readFileSync(join(__dirname, "../../../stacks/ai-platform/policy.yaml"), "utf8"),
     );
     const plan = r.plan!;
     const proof = evaluate(await recordGcp(plan), plan);

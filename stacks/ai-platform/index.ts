@@ -1,0 +1,51 @@
+// The blastradius flagship stack: one policy (policy.yaml), five enforcement points, one proof.
+import * as pulumi from "@pulumi/pulumi";
+import { aws, azure, bluefield, cilium, gcp, loadPolicy } from "blastradius/components";
+
+const config = new pulumi.Config();
+// Every problem in the policy fails here, before anything is registered.
+const plan = loadPolicy("policy.yaml");
+
+// Training (AWS VPC "ml"): one security group per segment; attach them to the training instances.
+const training = new aws.AwsSegmentation("ml", { vpc: "ml", vpcId: config.require("awsVpcId"), plan });
+
+// The feature store (GCP network "data"): firewall rules on service-account identities.
+const data = new gcp.GcpSegmentation("data", {
+  network: "data",
+  networkId: config.require("gcpNetworkId"),
+  project: config.require("gcpProject"),
+  plan,
+});
+
+// Model registry and vector database (Azure VNet "core"): one NSG, an ASG per segment.
+const core = new azure.AzureSegmentation("core", {
+  vnet: "core",
+  plan,
+  resourceGroupName: config.require("azureResourceGroup"),
+  location: config.require("azureLocation"),
+  virtualNetworkName: config.require("azureVnetName"),
+  // Subnets created with the NSG bound: an NSG bound to nothing enforces nothing.
+  subnets: [
+    { name: "model-registry", addressPrefixes: ["10.30.4.0/24"] },
+    { name: "vector-db", addressPrefixes: ["10.30.5.0/24"] },
+  ],
+});
+
+// Inference and agents (Kubernetes cluster "ai"): CiliumNetworkPolicies with deny guardrails.
+new cilium.CiliumSegmentation("ai", { cluster: "ai", plan });
+
+// The GPU nodes behind BlueField DPUs: signed OVS rule sets applied by the agent.
+const dpus = new bluefield.BlueFieldSegmentation("gpu", {
+  plan,
+  signingKey: config.requireSecret("bluefieldSigningKey"),
+  agent: {
+    mode: "kubernetes",
+    namespace: config.require("dpuAgentNamespace"),
+    image: config.require("dpuAgentImage"),
+  },
+});
+
+export const securityGroupIds = training.securityGroupIds;
+export const firewallIds = data.firewallIds;
+export const applicationSecurityGroupIds = core.applicationSecurityGroupIds;
+export const ruleSetDigests = dpus.digests;
