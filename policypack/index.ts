@@ -2,6 +2,6 @@
 // with config.json = { "all": "mandatory", "blastradius-no-forbidden-path": { "policyFile": "../policy.yaml" } },
 // or BLASTRADIUS_POLICY=policy.yaml in the environment.
 import { PolicyPack } from "@pulumi/policy";
-import { blastradiusPolicies } from "../components/policypack";
+import { policypack } from "blastradius/components";
 
-new PolicyPack("blastradius", { policies: blastradiusPolicies() });
+new PolicyPack("blastradius", { policies: policypack.blastradiusPolicies() });
