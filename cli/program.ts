@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { type AuditOptions, auditCommand } from "./commands/audit";
 import { checkCommand } from "./commands/check";
 import { diffCommand } from "./commands/diff";
 import { recommendCommand } from "./commands/recommend";
@@ -105,6 +106,22 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
         code = await recommendCommand(opts, io);
       },
     );
+
+  program
+    .command("audit")
+    .description("prove the policy against exports of what is live, and list live rules it does not explain")
+    .argument("<policy>", "policy file (YAML or JSON)")
+    .option("--aws <file>", "aws ec2 describe-security-groups JSON")
+    .option("--aws-nacls <file>", "aws ec2 describe-network-acls JSON")
+    .option("--gcp <file>", "gcloud compute firewall-rules list --format=json")
+    .option("--azure <files...>", "az network nsg show / list JSON")
+    .option("--cilium <file>", "kubectl get cnp -A -o json")
+    .option("--cilium-cluster <name>", "the cluster the Cilium export comes from")
+    .option("--bluefield <host=file...>", "ovs-ofctl dump-flows output per DPU host")
+    .option("--json <file>", "write the audit as JSON (the review JSON plus `unexplained`)")
+    .action((policy: string, opts: AuditOptions) => {
+      code = auditCommand(policy, opts, io);
+    });
 
   try {
     await program.parseAsync([...args], { from: "user" });

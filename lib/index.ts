@@ -22,3 +22,4 @@ export { formatReview } from "./review/terminal";
 export * as targets from "./targets";
 export * from "./verify/prove";
 export * from "./verify/types";
+export * from "./verify/unexplained";

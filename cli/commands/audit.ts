@@ -1,0 +1,182 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import { checkPolicyFile } from "../../components/policy-file";
+import {
+  formatDiagnostic,
+  formatReview,
+  type Plan,
+  prove,
+  reviewJson,
+  type TargetEvaluator,
+  type TargetName,
+  targets,
+  type UnexplainedOpening,
+  unexplainedOpenings,
+} from "../../lib";
+import { EXIT, InvalidInput, type Io } from "../io";
+
+/** Live exports, one option per target (as the targets' CLIs print them). */
+export interface AuditOptions {
+  /** `aws ec2 describe-security-groups` JSON. */
+  aws?: string;
+  /** `aws ec2 describe-network-acls` JSON, with --aws. */
+  awsNacls?: string;
+  /** `gcloud compute firewall-rules list --format=json`. */
+  gcp?: string;
+  /** `az network nsg show` / `az network nsg list` JSON (one or more files). */
+  azure?: string[];
+  /** `kubectl get cnp -A -o json`. */
+  cilium?: string;
+  /** The cluster name the Cilium export comes from (default: the policy's only cluster). */
+  ciliumCluster?: string;
+  /** `ovs-ofctl dump-flows <bridge>` output per DPU host, as HOST=FILE (default host: the file's name without extension). */
+  bluefield?: string[];
+  json?: string;
+}
+
+function readJson(file: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new InvalidInput(`${file}: cannot read the ${what} export: ${(e as Error).message}`);
+  }
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new InvalidInput(`${file}: cannot read the ${what} export: ${(e as Error).message}`);
+  }
+}
+
+/** Builds each target's evaluator from its live export; every export is read by the target's own reader. */
+function evaluatorsFor(
+  plan: Plan,
+  o: AuditOptions,
+): { evaluators: TargetEvaluator[]; rules: Partial<Record<TargetName, number>> } {
+  const evaluators: TargetEvaluator[] = [];
+  const rules: Partial<Record<TargetName, number>> = {};
+  const attempt = <T>(file: string, what: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof InvalidInput) throw e;
+      throw new InvalidInput(`${file}: not a usable ${what} export: ${(e as Error).message}`);
+    }
+  };
+  if (o.aws) {
+    const groups = readJson(o.aws, "aws") as Parameters<typeof targets.aws.evaluateAwsExport>[0];
+    const networkAcls = o.awsNacls ? (readJson(o.awsNacls, "aws NACL") as never) : undefined;
+    evaluators.push(
+      attempt(o.aws, "aws", () =>
+        targets.aws.evaluateAwsExport(groups, plan, networkAcls ? { networkAcls } : {}),
+      ),
+    );
+    rules.aws = (
+      groups as { SecurityGroups?: Array<{ IpPermissions?: unknown[]; IpPermissionsEgress?: unknown[] }> }
+    ).SecurityGroups?.reduce(
+      (n, g) => n + (g.IpPermissions?.length ?? 0) + (g.IpPermissionsEgress?.length ?? 0),
+      0,
+    );
+  }
+  if (o.gcp) {
+    const gcpFile = o.gcp;
+    const list = attempt(gcpFile, "gcp", () => targets.gcp.rulesFromGcloudExport(readJson(gcpFile, "gcp")));
+    evaluators.push(targets.gcp.gcpEvaluator(list, plan));
+    rules.gcp = list.length;
+  }
+  if (o.azure && o.azure.length > 0) {
+    const records = o.azure.flatMap((f) =>
+      attempt(f, "azure", () => targets.azure.readNsgExport(readJson(f, "azure"))),
+    );
+    evaluators.push(targets.azure.azureEvaluator(records, plan));
+    rules.azure = records.filter(
+      (r) => r.type.includes("SecurityRule") || r.type.includes("networkSecurityGroup"),
+    ).length;
+  }
+  if (o.cilium) {
+    const clusters = targets.cilium.clustersOf(plan);
+    const cluster = o.ciliumCluster ?? (clusters.length === 1 ? clusters[0] : undefined);
+    if (!cluster)
+      throw new InvalidInput(
+        `--cilium: the policy has ${clusters.length} clusters (${clusters.join(", ") || "none"}); say which one the export is from with --cilium-cluster`,
+      );
+    const ciliumFile = o.cilium;
+    const policies = attempt(ciliumFile, "cilium", () =>
+      targets.cilium.policiesFromKubectl(readJson(ciliumFile, "cilium"), cluster),
+    );
+    evaluators.push(targets.cilium.ciliumEvaluator(policies, plan));
+    rules.cilium = policies.length;
+  }
+  if (o.bluefield && o.bluefield.length > 0) {
+    const dumps: Record<string, string> = {};
+    for (const spec of o.bluefield) {
+      const eq = spec.indexOf("=");
+      const [host, file] =
+        eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [basename(spec).replace(/\.[^.]*$/, ""), spec];
+      dumps[host] = readText(file, "bluefield");
+    }
+    evaluators.push(
+      attempt(o.bluefield.join(", "), "bluefield", () => targets.bluefield.evaluatorFromDumps(dumps, plan)),
+    );
+    rules.bluefield = Object.values(dumps).reduce(
+      (n, t) => n + t.split("\n").filter((l) => /actions=/.test(l)).length,
+      0,
+    );
+  }
+  return { evaluators, rules };
+}
+
+function formatUnexplained(list: readonly UnexplainedOpening[]): string {
+  if (list.length === 0) return "Live rules the policy does not explain: none";
+  const lines = ["Live rules the policy does not explain (they open what no allow path asks for):"];
+  for (const u of list) {
+    const w = `${u.witness.src} -> ${u.witness.dst} ${u.witness.protocol}${u.witness.port !== undefined ? `/${u.witness.port}` : ""}`;
+    lines.push(`  ${u.target}: ${u.by} opens ${u.services} from ${u.from} to ${u.to} (witness ${w})`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * `blastradius audit <policy> --aws … --gcp … --azure … --cilium … --bluefield …`: the proof of
+ * `review` over exports of what is live, plus every opening the policy does not explain.
+ * Exit 0 proven and nothing unexplained, 1 a forbid open, an allow broken or drift, 2 bad input.
+ */
+export function auditCommand(policyFile: string, options: AuditOptions, io: Io): number {
+  const r = checkPolicyFile(policyFile);
+  for (const d of r.diagnostics) (d.severity === "error" ? io.err : io.out)(formatDiagnostic(d));
+  if (!r.ok || !r.plan) {
+    io.err(`${policyFile}: invalid policy; nothing was audited`);
+    return EXIT.INVALID;
+  }
+  const plan = r.plan;
+  let built: ReturnType<typeof evaluatorsFor>;
+  try {
+    built = evaluatorsFor(plan, options);
+  } catch (e) {
+    if (e instanceof InvalidInput) {
+      io.err(e.message);
+      return EXIT.INVALID;
+    }
+    throw e;
+  }
+  if (built.evaluators.length === 0) {
+    io.err("audit: give at least one export (--aws, --gcp, --azure, --cilium, --bluefield)");
+    return EXIT.INVALID;
+  }
+  const proof = prove(plan, built.evaluators);
+  // Targets without an export were not audited: say so rather than count them as proven.
+  const review = reviewJson(plan, proof, built.rules);
+  const unexplained = unexplainedOpenings(plan, built.evaluators);
+  io.out(
+    formatReview(review)
+      .replace("blastradius review:", "blastradius audit:")
+      .replace("NOT proven (no renderer yet)", "NOT audited (no export given)")
+      .replace(/ resources\)/g, " live rules)"),
+  );
+  io.out("");
+  io.out(formatUnexplained(unexplained));
+  if (options.json) writeFileSync(options.json, `${JSON.stringify({ ...review, unexplained }, null, 2)}\n`);
+  return review.ok && unexplained.length === 0 ? EXIT.OK : EXIT.PROOF_FAILED;
+}

@@ -1,0 +1,63 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { run } from "../../cli/program";
+import { captureIo } from "./capture";
+
+const ROOT = join(__dirname, "..", "..");
+const FLAGSHIP = join(ROOT, "stacks", "ai-platform", "policy.yaml");
+const AWS_LIVE = join(ROOT, "test", "targets", "aws", "fixtures", "sg-ai-platform-live.json");
+const tmp = () => mkdtempSync(join(tmpdir(), "blastradius-audit-"));
+
+describe("blastradius audit", () => {
+  it("proves against a live export, names the drifted rules and lists what the policy does not explain (exit 1)", async () => {
+    const dir = tmp();
+    const io = captureIo();
+    expect(await run(["audit", FLAGSHIP, "--aws", AWS_LIVE, "--json", join(dir, "a.json")], io)).toBe(1);
+    const out = io.stdout.join("\n");
+    expect(out).toMatch(
+      /no-workstation-to-training\s+enforce\s+aws\s+OPEN\s+sg-0aa11bb22cc33dd44 IpPermissions\[0\] 10\.200\.7\.0\/24/,
+    );
+    expect(out).toContain("NOT audited (no export given): gcp, azure, cilium, bluefield");
+    const audit = JSON.parse(readFileSync(join(dir, "a.json"), "utf8"));
+    expect(audit.unexplained).toContainEqual({
+      target: "aws",
+      from: "corp-workstations",
+      to: "llm-trainer",
+      services: "tcp/22",
+      by: "sg-0aa11bb22cc33dd44 IpPermissions[0] 10.200.7.0/24",
+      witness: { src: "10.200.7.1", dst: "10.10.1.1", protocol: "tcp", port: 22 },
+    });
+    expect(audit.unexplained.some((u: { to: string }) => u.to === "internet")).toBe(true);
+  });
+
+  it("exits 0 on a live export that is exactly what blastradius rendered", async () => {
+    const dir = tmp();
+    const policy = join(ROOT, "stacks", "agent-containment", "policy.yaml");
+    expect(await run(["render", policy, "--out", join(dir, "out")], captureIo())).toBe(0);
+    // kubectl get cnp -A -o json, made from the rendered CiliumNetworkPolicies.
+    const items = readdirSync(join(dir, "out", "cilium"))
+      .filter((f) => f.endsWith(".yaml"))
+      .flatMap((f) =>
+        parseAllDocuments(readFileSync(join(dir, "out", "cilium", f), "utf8")).map((d) => d.toJS()),
+      )
+      .filter((o) => o?.kind === "CiliumNetworkPolicy");
+    expect(items.length).toBeGreaterThan(0);
+    writeFileSync(join(dir, "cnp.json"), JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    const io = captureIo();
+    const code = await run(["audit", policy, "--cilium", join(dir, "cnp.json")], io);
+    expect(io.stdout.join("\n")).toContain("Live rules the policy does not explain: none");
+    expect(code).toBe(0);
+  });
+
+  it("exits 2 without exports, or on an unreadable one, naming it", async () => {
+    const io = captureIo();
+    expect(await run(["audit", FLAGSHIP], io)).toBe(2);
+    expect(io.stderr.join("\n")).toContain("give at least one export");
+    const io2 = captureIo();
+    expect(await run(["audit", FLAGSHIP, "--gcp", join(ROOT, "nope.json")], io2)).toBe(2);
+    expect(io2.stderr.join("\n")).toMatch(/nope\.json: cannot read the gcp export/);
+  });
+});
