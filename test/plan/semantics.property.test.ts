@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkPolicyDocument, type Party } from "../../lib";
+import { propertyRuns } from "../support/property-runs";
 
 /**
  * Random small policies against a brute-force reading of DESIGN.md semantics 2-5, written
@@ -172,7 +173,7 @@ describe("compile semantics against a brute-force reading of DESIGN.md", () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConnectionSet, checkPolicyDocument, ServiceSet } from "../../../lib";
 import { azureAddresses, azureEvaluator } from "../../../lib/targets/azure";
+import { propertyRuns } from "../../support/property-runs";
 import { mirrorRecords } from "./support";
 
 const SERVICES = ["tcp/443", "tcp/8000-8100", "udp/53", "icmp", "any", "tcp/22", "udp/1000-2000"];
@@ -85,7 +86,7 @@ describe("property: the evaluator over the rendered resources allows exactly the
           checked++;
         },
       ),
-      { numRuns: 300, seed: 20240611 },
+      { numRuns: propertyRuns(300), seed: 20240611 },
     );
     expect(checked).toBeGreaterThan(150);
   });

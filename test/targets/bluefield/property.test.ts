@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AddressSet, ConnectionSet, checkPolicyDocument, IntervalSet, ServiceSet } from "../../../lib";
 import { evaluatorFromRuleSets, maskedPorts, renderBlueField } from "../../../lib/targets/bluefield";
+import { propertyRuns } from "../../support/property-runs";
 
 const SERVICES = ["tcp/443", "tcp/8000-8100", "udp/53", "icmp", "tcp/1000-1099", "udp/5000-5001", "any"];
 const HOSTS = ["h1", "h2"];
@@ -107,7 +108,7 @@ describe("property: the evaluator over the rendered flows allows exactly the int
                   ).toBe(false);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
     expect(checked).toBeGreaterThan(200);
   });
@@ -152,7 +153,7 @@ describe("property: the evaluator over the rendered flows allows exactly the int
         expect(ports.equals(IntervalSet.range(BigInt(lo), BigInt(hi)))).toBe(true);
         expect(AddressSet.EMPTY.isEmpty()).toBe(true);
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 });

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkPolicyDocument, type Party, type Plan } from "../../../lib";
 import { ciliumEvaluator, clustersOf, renderCilium } from "../../../lib/targets/cilium";
+import { propertyRuns } from "../../support/property-runs";
 
 const meta = { owner: "o@example.com", justification: "property" };
 const SERVICES = ["tcp/443", "tcp/8000-8100", "udp/53", "icmp", "any", "tcp/22", "sctp/9000"];
@@ -100,7 +101,7 @@ describe("property: the evaluator over the rendered policies allows exactly the 
             checked++;
           }
       }),
-      { numRuns: 300, seed: 20251122 },
+      { numRuns: propertyRuns(300), seed: 20251122 },
     );
     expect(checked).toBeGreaterThan(1000);
   });

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkPolicyDocument, type ResourceRecord } from "../../../lib";
 import { FIREWALL_TYPE, gcpAdapter, renderGcp } from "../../../lib/targets/gcp";
+import { propertyRuns } from "../../support/property-runs";
 import { meta } from "./helpers";
 
 /** The rendered rules as the component registers them (the component test checks it passes exactly these). */
@@ -96,7 +97,7 @@ describe("property: the evaluator over the rendered rules allows exactly the int
             }
         },
       ),
-      { numRuns: 300, seed: 20240611 },
+      { numRuns: propertyRuns(300), seed: 20240611 },
     );
     expect(checked).toBeGreaterThan(1000);
   });
