@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type ImportSummary, recommend, recommendationYaml, Simulation } from "../../lib/flows";
-import { EXIT, InvalidInput, type Io } from "../io";
-import { type FlowInputOptions, importFlowFiles, loadPlan } from "./simulate";
+import { recommend, recommendationYaml } from "../../lib/flows";
+import { EXIT, type Io } from "../io";
+import { type FlowInputOptions, loadPlan, replayFlows } from "./simulate";
 
 export interface RecommendOptions extends FlowInputOptions {
   /** The policy whose placements map flows to workloads; the output is this policy plus the drafts. */
@@ -34,18 +34,9 @@ export async function recommendCommand(opts: RecommendOptions, io: Io): Promise<
   }
   const plan = loadPlan(opts.policy, io);
   if (!plan) return EXIT.INVALID;
-  const sim = new Simulation(plan);
-  let imp: ImportSummary;
-  try {
-    imp = await importFlowFiles(opts, (f) => sim.add(f));
-  } catch (e) {
-    if (e instanceof InvalidInput) {
-      io.err(e.message);
-      return EXIT.INVALID;
-    }
-    throw e;
-  }
-  const simulation = sim.result();
+  const replayed = await replayFlows(plan, opts, io);
+  if (!replayed) return EXIT.INVALID;
+  const { result: simulation, imp } = replayed;
   const result = recommend(plan, simulation);
   const yaml = recommendationYaml(result, {
     policyText: readFileSync(opts.policy, "utf8"),

@@ -85,6 +85,28 @@ export function loadPlan(file: string, io: Io): Plan | undefined {
 }
 
 /**
+ * Streams the flow files through a simulation of `plan`; undefined (the reason printed) when a file
+ * cannot be read. Shared by simulate and recommend.
+ */
+export async function replayFlows(
+  plan: Plan,
+  opts: Parameters<typeof importFlowFiles>[0],
+  io: Io,
+): Promise<{ result: ReturnType<Simulation["result"]>; imp: ImportSummary } | undefined> {
+  const sim = new Simulation(plan);
+  try {
+    const imp = await importFlowFiles(opts, (f) => sim.add(f));
+    return { result: sim.result(), imp };
+  } catch (e) {
+    if (e instanceof InvalidInput) {
+      io.err(e.message);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/**
  * `blastradius simulate <policy> --flows FILE… [--json FILE]`: replays observed flows against the
  * compiled plan and lists what enforcing would break, what enforcing a monitored forbid would
  * break, and what only broad rules allow. Exit 0 (a report, not a proof); 2 on invalid input.
@@ -92,18 +114,9 @@ export function loadPlan(file: string, io: Io): Plan | undefined {
 export async function simulateCommand(policyFile: string, opts: SimulateOptions, io: Io): Promise<number> {
   const plan = loadPlan(policyFile, io);
   if (!plan) return EXIT.INVALID;
-  const sim = new Simulation(plan);
-  let imp: ImportSummary;
-  try {
-    imp = await importFlowFiles(opts, (f) => sim.add(f));
-  } catch (e) {
-    if (e instanceof InvalidInput) {
-      io.err(e.message);
-      return EXIT.INVALID;
-    }
-    throw e;
-  }
-  const result = sim.result();
+  const replayed = await replayFlows(plan, opts, io);
+  if (!replayed) return EXIT.INVALID;
+  const { result, imp } = replayed;
   for (const line of formatSimulation(result, imp, opts.limit)) io.out(line);
   if (opts.json) {
     writeFileSync(opts.json, `${JSON.stringify(simulationJson(result, imp), null, 2)}\n`);
