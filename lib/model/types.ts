@@ -67,6 +67,26 @@ export interface Placements {
   bluefield?: BlueFieldPlacement;
 }
 
+/** Which field of each placement lists the addresses other targets see the workload by. */
+export const PLACEMENT_ADDRESS_FIELD = {
+  aws: "cidrs",
+  gcp: "cidrs",
+  azure: "cidrs",
+  kubernetes: "cidrs",
+  bluefield: "addresses",
+} as const satisfies Record<PlacementKey, string>;
+
+/** The address list each placement declares, as written (placement key, field, entries). */
+export function declaredAddresses(
+  placements: Placements,
+): Array<{ key: PlacementKey; field: string; entries: readonly string[] }> {
+  return PLACEMENT_KEYS.filter((key) => placements[key] !== undefined).map((key) => {
+    const field = PLACEMENT_ADDRESS_FIELD[key];
+    const entries = (placements[key] as unknown as Record<string, unknown>)[field];
+    return { key, field, entries: Array.isArray(entries) ? (entries as string[]) : [] };
+  });
+}
+
 /** A named unit of identity with labels and placements. */
 export interface Workload {
   name: string;

@@ -2,15 +2,16 @@ import { AddressSet, INTERNET, NetParseError, ServiceSet } from "../net";
 import type { DiagnosticSink, DocPath } from "./diagnostics";
 import { suggestion } from "./names";
 import { NAME_PATTERN, type RawPath, type RawPolicy, type RawWorkload } from "./schema";
-import type {
-  HttpRule,
-  LabelSelector,
-  MovementPath,
-  Peer,
-  Placements,
-  Policy,
-  Segment,
-  Workload,
+import {
+  declaredAddresses,
+  type HttpRule,
+  type LabelSelector,
+  type MovementPath,
+  type Peer,
+  type Placements,
+  type Policy,
+  type Segment,
+  type Workload,
 } from "./types";
 
 export const INTERNET_PEER = "internet";
@@ -84,7 +85,6 @@ function validateWorkload(sink: DiagnosticSink, raw: RawWorkload, index: number)
   checkLabels(sink, [...at, "labels"], labels, subject);
   const p = raw.placements;
   const placements: Placements = {};
-  let addresses = AddressSet.EMPTY;
   const need = (ok: boolean, field: DocPath, message: string, hint: string) => {
     if (!ok) sink.error([...at, "placements", ...field], message, { subject, hint });
   };
@@ -100,15 +100,9 @@ function validateWorkload(sink: DiagnosticSink, raw: RawWorkload, index: number)
       "an AWS placement needs cidrs",
       "list the interfaces' private CIDRs",
     );
-    addresses = addresses.union(
-      parseAddresses(sink, [...at, "placements", "aws", "cidrs"], p.aws.cidrs, subject),
-    );
     placements.aws = { vpc: p.aws.vpc, cidrs: [...p.aws.cidrs] };
   }
   if (p.gcp) {
-    addresses = addresses.union(
-      parseAddresses(sink, [...at, "placements", "gcp", "cidrs"], p.gcp.cidrs, subject),
-    );
     need(
       p.gcp.serviceAccount !== undefined || (p.gcp.cidrs ?? []).length > 0,
       ["gcp"],
@@ -129,9 +123,6 @@ function validateWorkload(sink: DiagnosticSink, raw: RawWorkload, index: number)
       "an Azure placement needs cidrs",
       "list the NICs' CIDRs",
     );
-    addresses = addresses.union(
-      parseAddresses(sink, [...at, "placements", "azure", "cidrs"], p.azure.cidrs, subject),
-    );
     placements.azure = { vnet: p.azure.vnet, cidrs: [...p.azure.cidrs] };
   }
   if (p.kubernetes) {
@@ -142,9 +133,6 @@ function validateWorkload(sink: DiagnosticSink, raw: RawWorkload, index: number)
       "give at least one pod label, e.g. { app: ticket-summarizer }",
     );
     checkLabels(sink, [...at, "placements", "kubernetes", "podLabels"], p.kubernetes.podLabels, subject);
-    addresses = addresses.union(
-      parseAddresses(sink, [...at, "placements", "kubernetes", "cidrs"], p.kubernetes.cidrs, subject),
-    );
     placements.kubernetes = {
       cluster: p.kubernetes.cluster,
       namespace: p.kubernetes.namespace,
@@ -163,15 +151,17 @@ function validateWorkload(sink: DiagnosticSink, raw: RawWorkload, index: number)
     const dup = p.bluefield.hosts.find((h, i) => p.bluefield!.hosts.indexOf(h) !== i);
     if (dup !== undefined)
       sink.error([...at, "placements", "bluefield", "hosts"], `host "${dup}" is listed twice`, { subject });
-    addresses = addresses.union(
-      parseAddresses(sink, [...at, "placements", "bluefield", "addresses"], p.bluefield.addresses, subject),
-    );
     placements.bluefield = {
       hosts: [...p.bluefield.hosts],
       port: p.bluefield.port,
       addresses: [...p.bluefield.addresses],
     };
   }
+  const addresses = AddressSet.unionAll(
+    declaredAddresses(p as Placements).map(({ key, field, entries }) =>
+      parseAddresses(sink, [...at, "placements", key, field], entries, subject),
+    ),
+  );
   return { name: raw.name, labels: { ...labels }, placements, addresses };
 }
 

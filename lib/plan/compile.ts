@@ -1,6 +1,13 @@
 import { type Diagnostic, DiagnosticSink, type DocPath } from "../model/diagnostics";
 import { selectorMatches } from "../model/selector";
-import { type LabelSelector, type MovementPath, type Policy, TARGETS, type Workload } from "../model/types";
+import {
+  declaredAddresses,
+  type LabelSelector,
+  type MovementPath,
+  type Policy,
+  TARGETS,
+  type Workload,
+} from "../model/types";
 import { AddressSet, ConnectionSet } from "../net";
 import { identityScope, targetsOf } from "./placement";
 import type { CompiledPath, Overlap, Party, Plan, Slice } from "./types";
@@ -275,10 +282,7 @@ function checkVisibility(allows: CompiledPath[], sink: DiagnosticSink, at: (name
 }
 
 function declaresAddresses(w: Workload): boolean {
-  const p = w.placements;
-  return [p.aws?.cidrs, p.gcp?.cidrs, p.azure?.cidrs, p.kubernetes?.cidrs, p.bluefield?.addresses].some(
-    (list) => (list?.length ?? 0) > 0,
-  );
+  return declaredAddresses(w.placements).some((d) => d.entries.length > 0);
 }
 
 function checkForbidsEnforceable(
