@@ -18,6 +18,7 @@ export * from "./plan/types";
 export * from "./review/diff";
 export * from "./review/json";
 export { formatMarkdown, mermaidDiagram } from "./review/markdown";
+export { formatPacket } from "./review/packet";
 export { formatReview } from "./review/terminal";
 export * as targets from "./targets";
 export * from "./verify/prove";

@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { checkPolicyFile } from "../../components/policy-file";
 import {
   formatDiagnostic,
+  formatPacket,
   formatReview,
   type Plan,
   prove,
@@ -132,7 +133,7 @@ function formatUnexplained(list: readonly UnexplainedOpening[]): string {
   if (list.length === 0) return "Live rules the policy does not explain: none";
   const lines = ["Live rules the policy does not explain (they open what no allow path asks for):"];
   for (const u of list) {
-    const w = `${u.witness.src} -> ${u.witness.dst} ${u.witness.protocol}${u.witness.port !== undefined ? `/${u.witness.port}` : ""}`;
+    const w = formatPacket(u.witness);
     lines.push(`  ${u.target}: ${u.by} opens ${u.services} from ${u.from} to ${u.to} (witness ${w})`);
   }
   return lines.join("\n");

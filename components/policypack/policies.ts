@@ -4,7 +4,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { type Plan, prove, type ResourceRecord } from "../../lib";
+import { formatPacket, type Plan, prove, type ResourceRecord } from "../../lib";
 import { loadPolicy } from "../policy-file";
 import { TARGET_MODULES, type TargetModule } from "../targets";
 
@@ -76,7 +76,7 @@ const CONFIG_SCHEMA = {
 };
 
 const witnessText = (w: { src: string; dst: string; protocol: string; port?: number } | undefined) =>
-  w ? ` (witness ${w.src} → ${w.dst} ${w.protocol}${w.port !== undefined ? `/${w.port}` : ""})` : "";
+  w ? ` (witness ${formatPacket(w, "→")})` : "";
 
 /** Mandatory: every enforce forbid is blocked on every target where its endpoints are placed. */
 export function noForbiddenPathPolicy(options: ProofPolicyOptions = {}): StackValidationPolicy {

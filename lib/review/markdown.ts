@@ -1,4 +1,5 @@
 import type { ReviewJson } from "./json";
+import { formatPacket } from "./packet";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -67,9 +68,7 @@ export function formatMarkdown(r: ReviewJson): string {
     for (const f of r.forbidden) {
       const status =
         f.status === "blocked" ? "blocked" : f.mode === "monitor" ? "open (monitored)" : "**OPEN**";
-      const w = f.witness
-        ? `${f.witness.src} → ${f.witness.dst} ${f.witness.protocol}${f.witness.port !== undefined ? `/${f.witness.port}` : ""}`
-        : "";
+      const w = f.witness ? formatPacket(f.witness, "→") : "";
       out.push(`| ${cell(f.path)} | ${f.target} | ${status} | \`${cell(f.by)}\` | ${w} |`);
     }
   }

@@ -1,4 +1,5 @@
 import type { ReviewJson } from "./json";
+import { formatPacket } from "./packet";
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + " ".repeat(n - s.length);
@@ -32,9 +33,7 @@ export function formatReview(r: ReviewJson): string {
     const rows = [["path", "mode", "target", "status", "decided by", "witness"]];
     for (const f of r.forbidden) {
       const status = f.status === "open" ? (f.mode === "monitor" ? "open (monitored)" : "OPEN") : "blocked";
-      const w = f.witness
-        ? `${f.witness.src} -> ${f.witness.dst} ${f.witness.protocol}${f.witness.port !== undefined ? `/${f.witness.port}` : ""}`
-        : "";
+      const w = f.witness ? formatPacket(f.witness) : "";
       rows.push([f.path, f.mode, f.target, status, f.by, w]);
     }
     out.push(...table(rows).map((l) => `  ${l}`), "");
