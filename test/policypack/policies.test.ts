@@ -85,9 +85,27 @@ describe("policy pack policies", () => {
     ]);
   });
 
-  it("fails clearly without a policy file", async () => {
-    expect(() => validate(noForbiddenPathPolicy({ modules: [] }), [])).toThrow(
-      /no policy file; set policyFile/,
-    );
+  it("reads the policy file from BLASTRADIUS_POLICY, and fails clearly without one", async () => {
+    const saved = process.env.BLASTRADIUS_POLICY;
+    try {
+      delete process.env.BLASTRADIUS_POLICY;
+      expect(() => validate(noForbiddenPathPolicy({ modules: [] }), [])).toThrow(
+        /no policy file; set policyFile/,
+      );
+      process.env.BLASTRADIUS_POLICY = FLAGSHIP;
+      const leaky = toyModule("aws", [
+        {
+          name: "hand-added-ssh",
+          rule: { action: "allow", from: ["10.200.0.0/16"], to: ["10.10.1.0/24"], services: ["tcp/22"] },
+        },
+      ]);
+      const violations = validate(noForbiddenPathPolicy({ modules: [leaky] }), await stackResources([leaky]));
+      expect(violations).toEqual([
+        expect.stringContaining('forbidden path "no-workstation-to-training" is open on aws'),
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env.BLASTRADIUS_POLICY;
+      else process.env.BLASTRADIUS_POLICY = saved;
+    }
   });
 });
