@@ -56,3 +56,23 @@ for (const [name, times] of rows) {
   );
 }
 console.log(`peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+
+// Validation of one peer with many CIDRs (a partner's or a cloud provider's published ranges).
+const PEER_CIDRS = 8000;
+const widePeer = {
+  name: "wide-peer",
+  workloads: [{ name: "w", labels: { a: "b" }, placements: { aws: { vpc: "v", cidrs: ["10.0.0.0/24"] } } }],
+  segments: { s: { matchLabels: { a: "b" } } },
+  peers: {
+    partner: {
+      cidrs: Array.from(
+        { length: PEER_CIDRS },
+        (_, i) => `${11 + (i % 200)}.${(i >> 8) & 255}.${i & 255}.0/24`,
+      ),
+    },
+  },
+  paths: [],
+};
+const wide = measure(() => checkPolicyDocument(widePeer));
+if (!wide.result.ok) throw new Error("the wide-peer policy is invalid");
+console.log(`check of one peer with ${PEER_CIDRS} CIDRs: ${wide.ms.toFixed(0)} ms`);
