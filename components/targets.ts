@@ -1,4 +1,4 @@
-import type { Plan, TargetAdapter, TargetName } from "../lib";
+import type { Plan, ResourceRecord, TargetAdapter, TargetName } from "../lib";
 import { awsModule } from "./aws/module";
 import { azureModule } from "./azure/module";
 import { bluefieldModule } from "./bluefield/module";
@@ -20,6 +20,13 @@ export interface TargetModule {
   readonly target: TargetName;
   readonly adapter: TargetAdapter;
   placeholderProgram(plan: Plan): void;
+  /**
+   * The resources `placeholderProgram` registers that the adapter owns, built without the Pulumi
+   * engine (for benchmarks and large proofs): the same types, names and inputs, with ids that are
+   * consistent among themselves (references by id resolve) though not the mock engine's.
+   * `test/targets/offline-records.test.ts` checks it against the runner for every target.
+   */
+  records(plan: Plan): ResourceRecord[];
   artefacts(plan: Plan): Artefact[];
 }
 

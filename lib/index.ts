@@ -13,6 +13,7 @@ export * from "./model/types";
 export { INTERNET_PEER, type ValidateOptions, validatePolicy } from "./model/validate";
 export * from "./net";
 export { type CompileOptions, compile } from "./plan/compile";
+export { type RuleBound, ruleBound } from "./plan/economy";
 export { identityScope, isPlacedOn, targetsOf } from "./plan/placement";
 export * from "./plan/types";
 export * from "./review/diff";

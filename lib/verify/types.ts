@@ -40,11 +40,61 @@ export interface TargetEvaluator {
   allowed(from: Party, to: Party): ConnectionSet;
   /** The target's verdict on one packet from `from` to `to`, naming the deciding rule. */
   decide(from: Party, to: Party, packet: Packet): Decision;
+  /**
+   * Optional, for scale: a key such that any two parties with the same key get the same verdict on
+   * every packet, as source and as destination, whatever their addresses. It names everything of the
+   * party this target's rules can see apart from its addresses (the security groups it is in, its
+   * service account and network, its labels, its DPU port...); parties the target sees only by
+   * address share one key. Parties with the same key must also agree on `enforces`.
+   *
+   * `prove` then decides once per pair of keys: it asks `allowed` of one member of each class with
+   * the addresses of the whole class, and restricts the answer to each path's addresses. Without it,
+   * every party is its own class. A wrong key makes proofs wrong: `test/verify/party-keys.test.ts`
+   * checks, for every target, that proofs with and without keys agree on random policies.
+   */
+  partyKey?(party: Party): string;
 }
+
+/**
+ * How much of one provider limit a rendering uses, in one place the limit applies (a security
+ * group and direction, an NSG, a DPU...).
+ */
+export interface QuotaUsage {
+  target: TargetName;
+  /** The limit's id, stable for `--quota <id>=<n>` overrides: "aws.rulesPerSecurityGroup". */
+  quota: string;
+  /** What the limit counts, in the provider's words: "inbound rules per security group (IPv4)". */
+  description: string;
+  /** Where it applies, in the target's terms: "security group app-web (vpc ml)", "NSG core", "dpu-a". */
+  scope: string;
+  used: number;
+  limit: number;
+}
+
+/** What a target's rendering costs: its rules in the target's own unit, its resources, its limits. */
+export interface TargetUsage {
+  /**
+   * Rules in the target's own unit: security-group rules (AWS), firewall rules (GCP), security rules
+   * (Azure), ingress/egress rule entries times peers/ports blocks... (Cilium: one per `fromX`/`toX`
+   * peer and `toPorts` entry), OpenFlow flows (BlueField). Each target's docs say exactly.
+   */
+  rules: number;
+  /** Of `rules`, the deny rules rendered for enforce forbids (0 on a target without deny rules). */
+  guardrailRules: number;
+  /** Provider resources (components excluded). */
+  resources: number;
+  /** Every limit in every place it applies (not only the tight ones): the review picks. */
+  quotas: QuotaUsage[];
+}
+
+/** Overrides of default limits by quota id (a raised AWS quota, a larger DPU flow table). */
+export type QuotaLimits = Readonly<Record<string, number>>;
 
 /** How the proof finds a target's resources among all recorded ones and builds its evaluator. */
 export interface TargetAdapter {
   readonly target: TargetName;
   owns(resource: ResourceRecord): boolean;
   evaluator(resources: readonly ResourceRecord[], plan: Plan): TargetEvaluator;
+  /** Rules, resources and limit usage of these (the target's own) resources; `limits` overrides defaults. */
+  usage?(resources: readonly ResourceRecord[], plan: Plan, limits?: QuotaLimits): TargetUsage;
 }

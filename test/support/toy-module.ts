@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TargetModule } from "../../components/targets";
-import type { TargetName } from "../../lib";
+import type { Plan, TargetName } from "../../lib";
 import { faithfulToyRules, type ToyRule, toyAdapter, toyRule } from "./toy-target";
 
 /** A resource of the toy rule language, registered like any provider resource. */
@@ -19,16 +19,17 @@ export function toyModule(
   target: TargetName,
   extra: Array<{ name: string; rule: ToyRule }> = [],
 ): TargetModule {
+  const toyRecords = (plan: Plan) => [
+    ...faithfulToyRules(target, plan),
+    ...extra.map((e) => toyRule(target, e.name, e.rule)),
+  ];
   return {
     target,
     adapter: toyAdapter(target),
     placeholderProgram: (plan) => {
-      const records = [
-        ...faithfulToyRules(target, plan),
-        ...extra.map((e) => toyRule(target, e.name, e.rule)),
-      ];
-      for (const r of records) new ToyRuleResource(r.type, r.name, r.inputs);
+      for (const r of toyRecords(plan)) new ToyRuleResource(r.type, r.name, r.inputs);
     },
+    records: (plan) => toyRecords(plan),
     artefacts: (plan) => [
       {
         path: `${target}/rules.json`,
