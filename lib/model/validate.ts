@@ -214,6 +214,20 @@ function expiryInstant(text: string): Date | undefined {
   return undefined;
 }
 
+/**
+ * Services parsed once per distinct text: enterprise policies repeat a few dozen services across
+ * thousands of paths. Sets are immutable, so sharing them is safe; errors are not cached.
+ */
+const parsedServices = new Map<string, ServiceSet>();
+function parseService(text: string): ServiceSet {
+  let set = parsedServices.get(text);
+  if (!set) {
+    set = ServiceSet.parse(text);
+    if (parsedServices.size < 10_000) parsedServices.set(text, set);
+  }
+  return set;
+}
+
 function validatePath(
   sink: DiagnosticSink,
   raw: RawPath,
@@ -273,7 +287,7 @@ function validatePath(
   }
   (raw.services ?? []).forEach((text, i) => {
     try {
-      services = services.union(ServiceSet.parse(text));
+      services = services.union(parseService(text));
     } catch (e) {
       if (!(e instanceof NetParseError)) throw e;
       sink.error([...at, "services", i], e.message, { subject });

@@ -90,10 +90,18 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
     return out;
   };
 
+  // An end's slices depend on its name only: paths that share an end share one array (the proof
+  // groups an end's parties once per target, not once per path).
+  const slicesByEnd = new Map<string, Slice[]>();
+  const slicesOfEnd = (endpoint: string): Slice[] => {
+    let slices = slicesByEnd.get(endpoint);
+    if (!slices) slicesByEnd.set(endpoint, (slices = slicesOf(endpoint)));
+    return slices;
+  };
   const compiled = (path: MovementPath): CompiledPath => ({
     path,
-    from: slicesOf(path.from),
-    to: slicesOf(path.to),
+    from: slicesOfEnd(path.from),
+    to: slicesOfEnd(path.to),
   });
   const allows = policy.paths.filter((p) => p.verdict === "allow").map(compiled);
   const guardrails = policy.paths.filter((p) => p.verdict === "forbid" && p.mode === "enforce").map(compiled);
@@ -143,6 +151,15 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   /** Where an allow path opens what forbid `f` names. */
   const overlapsWith = (f: CompiledPath): Overlap[] => {
     const out: Overlap[] = [];
+    // Most forbids share no allow path with either end: find out from the index before any pair.
+    const fromAllows = new Set<CompiledPath>();
+    for (const fs of f.from) for (const a of allowsFrom.get(fs.party.key) ?? []) fromAllows.add(a.compiled);
+    if (fromAllows.size === 0) return out;
+    const shared = f.to.some((ts) => {
+      for (const c of allowsTo.get(ts.party.key)?.keys() ?? []) if (fromAllows.has(c)) return true;
+      return false;
+    });
+    if (!shared) return out;
     for (const fs of f.from) {
       for (const ts of f.to) {
         const forbidden = ConnectionSet.of(fs.addresses, ts.addresses, f.path.services);

@@ -23,6 +23,7 @@ export interface Slice {
   addresses: AddressSet;
 }
 
+/** A path with its ends as slices. Paths sharing an end share its array: never mutate it. */
 export interface CompiledPath {
   path: MovementPath;
   from: Slice[];

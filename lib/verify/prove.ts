@@ -1,6 +1,6 @@
 import type { ForbidMode, TargetName } from "../model/types";
-import { ConnectionSet, type Packet, protocolName } from "../net";
-import type { CompiledPath, Plan, Slice } from "../plan/types";
+import { AddressSet, ConnectionSet, type Packet, protocolName } from "../net";
+import type { CompiledPath, Party, Plan, Slice } from "../plan/types";
 import type { TargetEvaluator } from "./types";
 
 /** A concrete packet that shows a verdict, with the parties it runs between. */
@@ -60,22 +60,121 @@ function witnessOf(packet: Packet, from: Slice, to: Slice): Witness {
   return w;
 }
 
-/** The pairs of a path a target rules on: it enforces at least one end (defense in depth: each target on its own). */
-function pairsOn(c: CompiledPath, ev: TargetEvaluator): Array<[Slice, Slice]> {
-  const out: Array<[Slice, Slice]> = [];
-  for (const f of c.from)
-    for (const t of c.to) if (ev.enforces(f.party) || ev.enforces(t.party)) out.push([f, t]);
+/** The parties of one end of a path that a target cannot tell apart (one `partyKey`). */
+interface Group {
+  key: string;
+  /** Stands for the class in `allowed` questions. */
+  representative: Party;
+  slices: Slice[];
+  /** What the path's end covers of the group's parties. */
+  addresses: AddressSet;
+}
+
+/**
+ * One target's evaluator seen class by class: parties with the same `partyKey` are asked about once,
+ * through a representative carrying the addresses of the whole class, and the answer is cached per
+ * pair of keys across paths. Without `partyKey`, every party is its own class and its own
+ * representative, so the proof asks exactly what it would ask pair by pair.
+ */
+class ClassView {
+  private readonly representatives = new Map<string, Party>();
+  private readonly cache = new Map<string, ConnectionSet>();
+  private readonly groups = new WeakMap<readonly Slice[], Group[]>();
+  private readonly enforced = new Map<string, boolean>();
+
+  constructor(
+    readonly ev: TargetEvaluator,
+    parties: readonly Party[],
+  ) {
+    if (!ev.partyKey) return;
+    const members = new Map<string, Party[]>();
+    for (const p of parties) {
+      const k = ev.partyKey(p);
+      const list = members.get(k);
+      if (list) list.push(p);
+      else members.set(k, [p]);
+    }
+    for (const [k, list] of members) {
+      const first = list[0]!;
+      const addresses =
+        list.length === 1 ? first.addresses : AddressSet.unionAll(list.map((p) => p.addresses));
+      this.representatives.set(k, { ...first, addresses });
+    }
+  }
+
+  private keyOf(party: Party): string {
+    return this.ev.partyKey ? this.ev.partyKey(party) : `party\u0000${party.key}`;
+  }
+
+  /** An end's slices grouped by class (cached: paths that share an end share its slices). */
+  groupsOf(slices: readonly Slice[]): Group[] {
+    const cached = this.groups.get(slices);
+    if (cached) return cached;
+    const byKey = new Map<string, Slice[]>();
+    for (const s of slices) {
+      const k = this.keyOf(s.party);
+      const list = byKey.get(k);
+      if (list) list.push(s);
+      else byKey.set(k, [s]);
+    }
+    const out: Group[] = [];
+    for (const [key, list] of byKey) {
+      out.push({
+        key,
+        representative: this.representatives.get(key) ?? list[0]!.party,
+        slices: list,
+        addresses: list.length === 1 ? list[0]!.addresses : AddressSet.unionAll(list.map((s) => s.addresses)),
+      });
+    }
+    this.groups.set(slices, out);
+    return out;
+  }
+
+  enforces(g: Group): boolean {
+    let e = this.enforced.get(g.key);
+    if (e === undefined) this.enforced.set(g.key, (e = this.ev.enforces(g.representative)));
+    return e;
+  }
+
+  /** Everything the target lets any member of `from` initiate to any member of `to`. */
+  allowed(from: Group, to: Group): ConnectionSet {
+    const k = `${from.key}\u0000\u0000${to.key}`;
+    let set = this.cache.get(k);
+    if (!set) this.cache.set(k, (set = this.ev.allowed(from.representative, to.representative)));
+    return set;
+  }
+}
+
+/** The member slices of two groups a packet runs between (for the witness and `decide`). */
+function membersOf(packet: Packet, from: Group, to: Group): { from: Slice; to: Slice } {
+  const f = from.slices.find((s) => s.addresses.has(packet.src)) ?? from.slices[0]!;
+  const t = to.slices.find((s) => s.addresses.has(packet.dst)) ?? to.slices[0]!;
+  return { from: f, to: t };
+}
+
+/**
+ * The class pairs of a path a target rules on: it enforces at least one end (defense in depth:
+ * each target on its own). Every party of a group is in the path's end, so the union over the
+ * group's members of (from addresses × to addresses) is exactly (group addresses × group addresses):
+ * deciding per pair of groups is exact.
+ */
+function pairsOn(c: CompiledPath, view: ClassView): Array<[Group, Group]> {
+  const out: Array<[Group, Group]> = [];
+  const froms = view.groupsOf(c.from);
+  const tos = view.groupsOf(c.to);
+  for (const f of froms) for (const t of tos) if (view.enforces(f) || view.enforces(t)) out.push([f, t]);
   return out;
 }
 
-function proveForbid(c: CompiledPath, ev: TargetEvaluator): ForbiddenResult | undefined {
-  const pairs = pairsOn(c, ev);
+function proveForbid(c: CompiledPath, view: ClassView): ForbiddenResult | undefined {
+  const ev = view.ev;
+  const pairs = pairsOn(c, view);
   if (pairs.length === 0) return undefined;
-  let firstOpen: { packet: Packet; from: Slice; to: Slice } | undefined;
+  let firstOpen: { packet: Packet; from: Group; to: Group } | undefined;
   const leaks: ConnectionSet[] = [];
   for (const [f, t] of pairs) {
     const forbidden = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
-    const leak = ev.allowed(f.party, t.party).intersect(forbidden);
+    const leak = view.allowed(f, t).intersect(forbidden);
     if (!leak.isEmpty()) {
       leaks.push(leak);
       if (!firstOpen) firstOpen = { packet: leak.sample()!, from: f, to: t };
@@ -83,31 +182,36 @@ function proveForbid(c: CompiledPath, ev: TargetEvaluator): ForbiddenResult | un
   }
   const base = { path: c.path.name, mode: c.path.mode, target: ev.target };
   if (firstOpen) {
-    const decision = ev.decide(firstOpen.from.party, firstOpen.to.party, firstOpen.packet);
+    const { packet } = firstOpen;
+    const m = membersOf(packet, firstOpen.from, firstOpen.to);
+    const decision = ev.decide(m.from.party, m.to.party, packet);
     const result: ForbiddenResult = {
       ...base,
       status: "open",
       by: decision.by,
-      witness: witnessOf(firstOpen.packet, firstOpen.from, firstOpen.to),
+      witness: witnessOf(packet, m.from, m.to),
       open: ConnectionSet.unionAll(leaks).services().toString(),
     };
     if (c.path.mode === "monitor") result.wouldClose = result.open;
     return result;
   }
-  const [f, t] = pairs[0]!;
+  const [fg, tg] = pairs[0]!;
+  const f = fg.slices[0]!;
+  const t = tg.slices[0]!;
   const sample = ConnectionSet.of(f.addresses, t.addresses, c.path.services).sample();
   const by = sample ? ev.decide(f.party, t.party, sample).by : "default-deny";
   return { ...base, status: "blocked", by };
 }
 
-function proveAllow(c: CompiledPath, ev: TargetEvaluator): AllowedResult | undefined {
-  const pairs = pairsOn(c, ev);
+function proveAllow(c: CompiledPath, view: ClassView): AllowedResult | undefined {
+  const ev = view.ev;
+  const pairs = pairsOn(c, view);
   if (pairs.length === 0) return undefined;
   const gaps: ConnectionSet[] = [];
-  let first: { packet: Packet; from: Slice; to: Slice } | undefined;
+  let first: { packet: Packet; from: Group; to: Group } | undefined;
   for (const [f, t] of pairs) {
     const required = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
-    const gap = required.subtract(ev.allowed(f.party, t.party));
+    const gap = required.subtract(view.allowed(f, t));
     if (!gap.isEmpty()) {
       gaps.push(gap);
       if (!first) first = { packet: gap.sample()!, from: f, to: t };
@@ -115,12 +219,13 @@ function proveAllow(c: CompiledPath, ev: TargetEvaluator): AllowedResult | undef
   }
   const base = { path: c.path.name, target: ev.target };
   if (!first) return { ...base, status: "open" };
+  const m = membersOf(first.packet, first.from, first.to);
   return {
     ...base,
     status: "broken",
     missing: ConnectionSet.unionAll(gaps).services().toString(),
-    witness: witnessOf(first.packet, first.from, first.to),
-    by: ev.decide(first.from.party, first.to.party, first.packet).by,
+    witness: witnessOf(first.packet, m.from, m.to),
+    by: ev.decide(m.from.party, m.to.party, first.packet).by,
   };
 }
 
@@ -131,15 +236,16 @@ function proveAllow(c: CompiledPath, ev: TargetEvaluator): AllowedResult | undef
 export function prove(plan: Plan, evaluators: readonly TargetEvaluator[]): Proof {
   const forbidden: ForbiddenResult[] = [];
   const allowed: AllowedResult[] = [];
+  const views = evaluators.map((ev) => new ClassView(ev, plan.parties));
   for (const c of [...plan.guardrails, ...plan.monitored]) {
-    for (const ev of evaluators) {
-      const r = proveForbid(c, ev);
+    for (const view of views) {
+      const r = proveForbid(c, view);
       if (r) forbidden.push(r);
     }
   }
   for (const c of plan.allows) {
-    for (const ev of evaluators) {
-      const r = proveAllow(c, ev);
+    for (const view of views) {
+      const r = proveAllow(c, view);
       if (r) allowed.push(r);
     }
   }
