@@ -39,7 +39,12 @@ function placement(segment: number, member: number, i: number, cidr: string) {
       return { azure: { vnet: `vnet-${net}`, cidrs: [cidr] } };
     case "kubernetes":
       return {
-        kubernetes: { cluster: `c${net}`, namespace: `ns-s${segment}`, podLabels: { app: `w${i}` }, cidrs: [cidr] },
+        kubernetes: {
+          cluster: `c${net}`,
+          namespace: `ns-s${segment}`,
+          podLabels: { app: `w${i}` },
+          cidrs: [cidr],
+        },
       };
     case "bluefield":
       return {
@@ -67,7 +72,8 @@ export function pathCounts(size: GeneratedSize): GeneratedCounts {
 
 export function generatePolicy(size: GeneratedSize): Record<string, unknown> {
   const perSegment = Math.max(1, Math.ceil(size.workloads / size.segments));
-  if (perSegment > 16) throw new Error(`at most 16 workloads per segment (a /28 each in a /24), got ${perSegment}`);
+  if (perSegment > 16)
+    throw new Error(`at most 16 workloads per segment (a /28 each in a /24), got ${perSegment}`);
   const workloads = Array.from({ length: size.workloads }, (_, i) => {
     const s = Math.floor(i / perSegment);
     const member = i % perSegment;

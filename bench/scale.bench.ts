@@ -1,0 +1,291 @@
+/**
+ * `npm run bench:scale` (part of `npm run bench`): enterprise-sized policies (1k, 5k, 10k workloads
+ * by default; `BENCH_SIZES=1000,5000`), each measured in a fresh child process, stage by stage:
+ *
+ * - compile: parse the JSON text, validate, compile (what `blastradius check` does);
+ * - render: each target's resources as Pulumi would receive them (`module.records`, no engine);
+ * - evaluators: each target's evaluator built from those resources;
+ * - proof: `prove` over all five targets;
+ * - serialise: `JSON.stringify` of every rendered resource, the floor any analysis of them pays;
+ * - review: the review JSON, its text, the terminal review and the Markdown;
+ * - register: the same resources registered through the Pulumi SDK under the offline runner's mocks
+ *   (a separate child process; `BENCH_REGISTER=0` skips it).
+ *
+ * Prints, per size: wall time and memory per stage, rules, resources and the rule economy per
+ * target (rules against `ruleBound`), the tightest quota per target; then how each stage grows from
+ * one size to the next against how the rules grow. Not a test: nothing here fails on a figure.
+ */
+import { execFileSync } from "node:child_process";
+import { TARGET_MODULES } from "../components/targets";
+import {
+  checkPolicyText,
+  formatMarkdown,
+  formatReview,
+  prove,
+  type ResourceRecord,
+  reviewJson,
+  ruleBound,
+  type TargetEvaluator,
+  type TargetName,
+  type TargetUsage,
+} from "../lib";
+import { generatePolicy } from "./generate";
+
+interface Stage {
+  stage: string;
+  ms: number;
+  /** Peak RSS of the process up to the end of this stage (MiB). */
+  peakRss: number;
+  /** Heap in use at the end of the stage (MiB). */
+  heap: number;
+}
+
+interface TargetRow {
+  target: TargetName;
+  renderMs: number;
+  evaluatorMs: number;
+  rules: number;
+  guardrailRules: number;
+  resources: number;
+  boundAllows: number;
+  boundGuardrails: number;
+  tightest?: { quota: string; scope: string; used: number; limit: number };
+}
+
+interface SizeReport {
+  workloads: number;
+  segments: number;
+  paths: number;
+  stages: Stage[];
+  targets: TargetRow[];
+  ok: boolean;
+  proofResults: number;
+}
+
+const MiB = 2 ** 20;
+
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+function memory(): { peakRss: number; heap: number } {
+  // maxRSS is in KiB: the high-water mark, which a synchronous stage cannot hide from.
+  return {
+    peakRss: (process.resourceUsage().maxRSS * 1024) / MiB,
+    heap: process.memoryUsage().heapUsed / MiB,
+  };
+}
+
+function pipeline(workloads: number): SizeReport {
+  const segments = Math.round(workloads / 10);
+  const text = JSON.stringify(generatePolicy({ workloads, segments }));
+  const stages: Stage[] = [];
+  const timed = <T>(stage: string, fn: () => T): T => {
+    const start = now();
+    const out = fn();
+    stages.push({ stage, ms: now() - start, ...memory() });
+    return out;
+  };
+
+  const checked = timed("compile", () => checkPolicyText(text, `generated-${workloads}.json`));
+  if (!checked.ok || !checked.plan)
+    throw new Error(`generated policy invalid: ${checked.diagnostics[0]?.message}`);
+  const plan = checked.plan;
+  const modules = TARGET_MODULES.filter((m) => plan.targets.includes(m.target));
+
+  const rows: TargetRow[] = [];
+  const records = new Map<TargetName, ResourceRecord[]>();
+  const renderStart = now();
+  for (const m of modules) {
+    const start = now();
+    records.set(m.target, m.records(plan));
+    rows.push({
+      target: m.target,
+      renderMs: now() - start,
+      evaluatorMs: 0,
+      rules: 0,
+      guardrailRules: 0,
+      resources: 0,
+      boundAllows: 0,
+      boundGuardrails: 0,
+    });
+  }
+  stages.push({ stage: "render (5 targets)", ms: now() - renderStart, ...memory() });
+
+  const evaluators: TargetEvaluator[] = [];
+  const evalStart = now();
+  for (const [i, m] of modules.entries()) {
+    const start = now();
+    evaluators.push(m.adapter.evaluator(records.get(m.target)!, plan));
+    rows[i]!.evaluatorMs = now() - start;
+  }
+  stages.push({ stage: "evaluators (5 targets)", ms: now() - evalStart, ...memory() });
+
+  const proof = timed("proof", () => prove(plan, evaluators));
+
+  const all = [...records.values()].flat();
+  const json = timed("serialise rendered resources (floor)", () => JSON.stringify(all));
+
+  timed("review (JSON, terminal, Markdown)", () => {
+    const counts = Object.fromEntries(modules.map((m) => [m.target, records.get(m.target)!.length]));
+    const review = reviewJson(plan, proof, counts);
+    return JSON.stringify(review).length + formatReview(review).length + formatMarkdown(review).length;
+  });
+
+  for (const [i, m] of modules.entries()) {
+    const usage: TargetUsage | undefined = m.adapter.usage?.(records.get(m.target)!, plan);
+    const bound = ruleBound(plan, m.target);
+    const row = rows[i]!;
+    row.rules = usage?.rules ?? Number.NaN;
+    row.guardrailRules = usage?.guardrailRules ?? Number.NaN;
+    row.resources = records.get(m.target)!.length;
+    row.boundAllows = bound.allows;
+    row.boundGuardrails = bound.guardrails;
+    const tight = [...(usage?.quotas ?? [])].sort((a, b) => b.used / b.limit - a.used / a.limit)[0];
+    if (tight)
+      row.tightest = { quota: tight.quota, scope: tight.scope, used: tight.used, limit: tight.limit };
+  }
+  void json;
+  return {
+    workloads,
+    segments,
+    paths: plan.policy.paths.length,
+    stages,
+    targets: rows,
+    ok: proof.ok,
+    proofResults: proof.allowed.length + proof.forbidden.length,
+  };
+}
+
+async function register(workloads: number): Promise<Stage[]> {
+  const { runProgram } = await import("../components/runner");
+  const checked = checkPolicyText(
+    JSON.stringify(generatePolicy({ workloads, segments: Math.round(workloads / 10) })),
+  );
+  const plan = checked.plan!;
+  const start = now();
+  const { resources } = await runProgram(() => {
+    for (const m of TARGET_MODULES) if (plan.targets.includes(m.target)) m.placeholderProgram(plan);
+  });
+  return [{ stage: `register ${resources.length} resources (mocks)`, ms: now() - start, ...memory() }];
+}
+
+// ---- the parent: one child per size and stage group, then the tables ----
+
+function child(args: string[]): unknown {
+  const out = execFileSync(process.execPath, [...process.execArgv, __filename, ...args], {
+    encoding: "utf8",
+    maxBuffer: 64 * MiB,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+
+function printSize(r: SizeReport, registration: Stage[]) {
+  console.log(
+    `\n### ${r.workloads} workloads, ${r.segments} segments, ${r.paths} paths (proof ${r.ok ? "ok" : "FAILED"}, ${r.proofResults} results)\n`,
+  );
+  console.log("| stage | wall ms | peak RSS MiB (so far) | heap MiB |");
+  console.log("|---|---:|---:|---:|");
+  for (const s of [...r.stages, ...registration])
+    console.log(`| ${s.stage} | ${fmt(s.ms)} | ${fmt(s.peakRss)} | ${fmt(s.heap)} |`);
+  const core = ["compile", "render (5 targets)", "evaluators (5 targets)", "proof"];
+  const coreMs = r.stages.filter((s) => core.includes(s.stage)).reduce((a, s) => a + s.ms, 0);
+  const proofMs = r.stages
+    .filter((s) => s.stage === "evaluators (5 targets)" || s.stage === "proof")
+    .reduce((a, s) => a + s.ms, 0);
+  const floor = r.stages.find((s) => s.stage.startsWith("serialise"))!.ms;
+  const peak = Math.max(...r.stages.map((s) => s.peakRss));
+  console.log(
+    `\ncompile + render + proof: **${fmt(coreMs)} ms**, peak RSS ${fmt(peak)} MiB; ` +
+      `proof (evaluators + prove) / serialising the rendered resources: ${fmt(proofMs / floor, 1)}×\n`,
+  );
+  console.log(
+    "| target | render ms | evaluator ms | rules | of which guardrails | resources | bound (allows + guardrails) | rules / bound | tightest quota |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+  for (const t of r.targets) {
+    const bound = t.boundAllows + (t.guardrailRules > 0 ? t.boundGuardrails : 0);
+    const q = t.tightest
+      ? `${t.tightest.quota} ${t.tightest.used}/${t.tightest.limit} (${fmt((100 * t.tightest.used) / t.tightest.limit)}%) at ${t.tightest.scope}`
+      : "none";
+    console.log(
+      `| ${t.target} | ${fmt(t.renderMs)} | ${fmt(t.evaluatorMs)} | ${t.rules} | ${t.guardrailRules} | ${t.resources} | ${t.boundAllows} + ${t.guardrailRules > 0 ? t.boundGuardrails : 0} | ${fmt(t.rules / bound, 2)} | ${q} |`,
+    );
+  }
+}
+
+function printScaling(reports: SizeReport[], registrations: Stage[][]) {
+  if (reports.length < 2) return;
+  console.log(
+    "\n### Growth from one size to the next (time ratio against rules ratio; linear means equal)\n",
+  );
+  const rules = (r: SizeReport) => r.targets.reduce((a, t) => a + t.rules, 0);
+  console.log(
+    "| stage | " +
+      reports
+        .slice(1)
+        .map((r, i) => `${reports[i]!.workloads} → ${r.workloads}`)
+        .join(" | ") +
+      " |",
+  );
+  console.log(
+    "|---|" +
+      reports
+        .slice(1)
+        .map(() => "---:")
+        .join("|") +
+      "|",
+  );
+  console.log(
+    `| rules | ${reports
+      .slice(1)
+      .map((r, i) => `${fmt(rules(r) / rules(reports[i]!), 2)}×`)
+      .join(" | ")} |`,
+  );
+  const stageNames = [...reports[0]!.stages.map((s) => s.stage), "register"];
+  for (const name of stageNames) {
+    const ms = (i: number) =>
+      name === "register" ? registrations[i]?.[0]?.ms : reports[i]!.stages.find((s) => s.stage === name)?.ms;
+    const cells = reports.slice(1).map((_, i) => {
+      const a = ms(i);
+      const b = ms(i + 1);
+      return a && b ? `${fmt(b / a, 2)}×` : "n/a";
+    });
+    console.log(`| ${name} | ${cells.join(" | ")} |`);
+  }
+}
+
+async function main() {
+  const [mode, size] = process.argv.slice(2);
+  if (mode === "--pipeline") {
+    console.log(JSON.stringify(pipeline(Number(size))));
+    return;
+  }
+  if (mode === "--register") {
+    console.log(JSON.stringify(await register(Number(size))));
+    return;
+  }
+  const sizes = (process.env.BENCH_SIZES ?? "1000,5000,10000").split(",").map(Number);
+  const withRegistration = process.env.BENCH_REGISTER !== "0";
+  console.log(
+    `## Scale benchmark: node ${process.version}, ${(await import("node:os")).cpus().length} cores; each size in a fresh process`,
+  );
+  const reports: SizeReport[] = [];
+  const registrations: Stage[][] = [];
+  for (const n of sizes) {
+    const report = child(["--pipeline", String(n)]) as SizeReport;
+    const registration = withRegistration ? (child(["--register", String(n)]) as Stage[]) : [];
+    reports.push(report);
+    registrations.push(registration);
+    printSize(report, registration);
+  }
+  printScaling(reports, registrations);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
