@@ -42,10 +42,21 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
     .option("--json <file>", "write the review JSON")
     .option("--markdown <file>", "write the review as Markdown")
     .option("--emit <file>", "write every recorded resource as JSON [{type, name, inputs}]")
+    .option(
+      "--quota <id=n...>",
+      "a raised provider limit, e.g. aws.rulesPerSecurityGroup=200 (default: documented defaults)",
+    )
     .action(
       async (
         input: string,
-        opts: { stack?: string; policy?: string; json?: string; markdown?: string; emit?: string },
+        opts: {
+          stack?: string;
+          policy?: string;
+          json?: string;
+          markdown?: string;
+          emit?: string;
+          quota?: string[];
+        },
       ) => {
         code = await reviewCommand(input, opts, io);
       },

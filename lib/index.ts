@@ -18,6 +18,7 @@ export { identityScope, isPlacedOn, targetsOf } from "./plan/placement";
 export * from "./plan/types";
 export * from "./review/diff";
 export * from "./review/json";
+export * from "./review/quotas";
 export { formatMarkdown, mermaidDiagram } from "./review/markdown";
 export { formatPacket } from "./review/packet";
 export { formatReview } from "./review/terminal";

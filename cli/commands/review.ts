@@ -10,11 +10,14 @@ import {
   formatMarkdown,
   formatReview,
   type Plan,
+  parseQuotaOverrides,
   prove,
+  type QuotaLimits,
   type ResourceRecord,
   type ReviewJson,
   reviewJson,
   type TargetName,
+  type TargetUsage,
 } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
 
@@ -27,6 +30,8 @@ export interface ReviewOptions {
   json?: string;
   markdown?: string;
   emit?: string;
+  /** `--quota <id>=<n>`: raised provider limits (default: each target's documented defaults). */
+  quota?: string[];
 }
 
 /** The output name a stack program may export its policy document under (e.g. from PolicyBuilder). */
@@ -95,16 +100,36 @@ export async function runReview(
     }
   }
 
+  let limits: QuotaLimits;
+  try {
+    limits = parseQuotaOverrides(options.quota ?? []);
+  } catch (e) {
+    throw new InvalidInput((e as Error).message);
+  }
   const evaluators = [];
   const counts: Partial<Record<TargetName, number>> = {};
+  const usage: Partial<Record<TargetName, TargetUsage>> = {};
   for (const m of modules) {
     const mine = resources.filter((r) => m.adapter.owns(r as ResourceRecord));
     if (!plan.targets.includes(m.target) && mine.length === 0) continue;
     counts[m.target] = mine.filter((r) => r.custom).length;
     evaluators.push(m.adapter.evaluator(mine, plan));
+    const u = m.adapter.usage?.(mine, plan, limits);
+    if (u) usage[m.target] = u;
   }
+  checkOverrides(limits, usage);
   const proof = prove(plan, evaluators);
-  return { review: reviewJson(plan, proof, counts), resources };
+  return { review: reviewJson(plan, proof, counts, { usage }), resources };
+}
+
+/** A raised limit must name a limit a reviewed target reports: a typo must not keep the default. */
+function checkOverrides(limits: QuotaLimits, usage: Partial<Record<TargetName, TargetUsage>>) {
+  const known = new Set(Object.values(usage).flatMap((u) => u!.quotas.map((q) => q.quota)));
+  for (const id of Object.keys(limits))
+    if (!known.has(id))
+      throw new InvalidInput(
+        `--quota ${id}: no reviewed target has this limit; known: ${[...known].sort().join(", ") || "none"}`,
+      );
 }
 
 /** `blastradius review <stack dir | policy file>`: exit 0 proven, 1 proof failed, 2 invalid input. */
@@ -137,5 +162,5 @@ export async function reviewCommand(input: string, options: ReviewOptions, io: I
         2,
       )}\n`,
     );
-  return review.ok ? EXIT.OK : EXIT.PROOF_FAILED;
+  return review.ok && review.errors.length === 0 ? EXIT.OK : EXIT.PROOF_FAILED;
 }

@@ -2,6 +2,8 @@ import { formatDiagnostic } from "../model/diagnostics";
 import type { TargetName } from "../model/types";
 import type { Plan } from "../plan/types";
 import type { AllowedResult, ForbiddenResult, Proof } from "../verify/prove";
+import type { TargetUsage } from "../verify/types";
+import { type QuotaFinding, quotaFindings, quotaMessages } from "./quotas";
 
 /**
  * The review JSON (`blastradius review --json`): a public contract (DESIGN.md). Fields may be
@@ -44,6 +46,18 @@ export interface ReviewJson {
    */
   l7: Array<{ path: string; l7Targets: string[]; l4Targets: string[] }>;
   warnings: string[];
+  /** Rules per target, in each target's own unit (see docs/targets/<t>.md). */
+  rules: Partial<Record<TargetName, number>>;
+  /**
+   * Provider limits: per target and limit, the place it is tightest, and every place above 80%.
+   * Each finding above 80% is also a warning; each over its limit is an error.
+   */
+  quotas: QuotaFinding[];
+  /**
+   * Problems that make the rendering undeployable though the proof may hold (a limit exceeded).
+   * `review` exits 1 when there is any.
+   */
+  errors: string[];
 }
 
 /** Targets that enforce L7 (HTTP) rules; every other target enforces the same path at L4. */
@@ -54,6 +68,8 @@ export interface ReviewOptions {
   now?: Date;
   /** Paths expiring within this many days are warned about (default 30). */
   expiryWarningDays?: number;
+  /** Each target's rules and limit usage (`TargetAdapter.usage`). */
+  usage?: Partial<Record<TargetName, TargetUsage>>;
 }
 
 const DAY = 86_400_000;
@@ -92,6 +108,8 @@ export function reviewJson(
   options: ReviewOptions = {},
 ): ReviewJson {
   const l7 = l7Notes(plan, proof);
+  const quotas = quotaFindings(options.usage ?? {});
+  const quotaText = quotaMessages(quotas);
   const warnings = [
     ...plan.diagnostics.filter((d) => d.severity === "warning").map(formatDiagnostic),
     ...expiryWarnings(plan, options.now ?? new Date(), options.expiryWarningDays ?? 30),
@@ -100,6 +118,7 @@ export function reviewJson(
         ? `path "${n.path}": L7 enforced on ${n.l7Targets.join(", ")} only${n.l4Targets.length > 0 ? `; ${n.l4Targets.join(", ")} enforce it at L4 (every request on its ports passes)` : ""}`
         : `path "${n.path}": L7 rules are not enforced on any proven target; enforced at L4 only${n.l4Targets.length > 0 ? ` (${n.l4Targets.join(", ")})` : ""}`,
     ),
+    ...quotaText.warnings,
   ];
   return {
     policy: plan.policy.name,
@@ -137,5 +156,10 @@ export function reviewJson(
     },
     l7,
     warnings,
+    rules: Object.fromEntries(
+      Object.entries(options.usage ?? {}).map(([t, u]) => [t, (u as TargetUsage).rules]),
+    ) as Partial<Record<TargetName, number>>,
+    quotas,
+    errors: quotaText.errors,
   };
 }

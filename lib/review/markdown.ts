@@ -39,7 +39,9 @@ export function mermaidDiagram(r: ReviewJson): string {
 /** The review as Markdown for a pull request: verdict, proof tables, monitored forbids, warnings. */
 export function formatMarkdown(r: ReviewJson): string {
   const out: string[] = [];
-  out.push(`## blastradius review: \`${r.policy}\` — ${r.ok ? "✅ proven" : "❌ FAILED"}`, "");
+  const errors = r.errors ?? [];
+  const verdict = !r.ok ? "❌ FAILED" : errors.length > 0 ? "❌ limits exceeded" : "✅ proven";
+  out.push(`## blastradius review: \`${r.policy}\` — ${verdict}`, "");
   out.push(
     `Proven on: ${r.targets.length > 0 ? r.targets.map((t) => `**${t}** (${r.resources[t] ?? 0} resources)`).join(", ") : "no target"}`,
   );
@@ -91,7 +93,23 @@ export function formatMarkdown(r: ReviewJson): string {
         );
     }
   }
+  if (errors.length > 0) out.push("", "### Errors", "", ...errors.map((e) => `- ${cell(e)}`));
   if (r.warnings.length > 0) out.push("", "### Warnings", "", ...r.warnings.map((w) => `- ${cell(w)}`));
+  const quotas = r.quotas ?? [];
+  if (quotas.length > 0) {
+    out.push(
+      "",
+      "### Quota headroom",
+      "",
+      "| target | quota | where | used | limit | % |",
+      "|---|---|---|---:|---:|---:|",
+    );
+    for (const q of quotas) {
+      const pct =
+        q.status === "ok" ? `${q.percent}` : q.status === "warning" ? `⚠️ ${q.percent}` : `**${q.percent}**`;
+      out.push(`| ${q.target} | ${q.quota} | ${cell(q.scope)} | ${q.used} | ${q.limit} | ${pct} |`);
+    }
+  }
   out.push("", "### Segments and paths", "", "```mermaid", mermaidDiagram(r), "```");
   return `${out.join("\n")}\n`;
 }

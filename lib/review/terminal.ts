@@ -57,8 +57,23 @@ export function formatReview(r: ReviewJson): string {
   if (r.monitored.length > 0) out.push("");
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (r.warnings.length > 0) out.push("");
+  const headroom = (r.quotas ?? []).filter((q) => q.status === "ok");
+  if (headroom.length > 0) {
+    out.push("Quota headroom (tightest place per limit):");
+    const rows = [["target", "quota", "used", "limit", "where"]];
+    for (const q of headroom)
+      rows.push([q.target, q.quota, String(q.used), `${q.limit} (${q.percent}%)`, q.scope]);
+    out.push(...table(rows).map((l) => `  ${l}`), "");
+  }
+  const errors = r.errors ?? [];
+  for (const e of errors) out.push(`error: ${e}`);
+  if (errors.length > 0) out.push("");
   const counts = `${r.forbidden.filter((f) => f.status === "blocked").length} forbid checks blocked, ${openEnforced.length} open; ${r.allowed.filter((a) => a.status === "open").length} allow checks open, ${broken.length} broken`;
   if (!r.ok) out.push(`FAILED: ${counts}`);
+  else if (errors.length > 0)
+    out.push(
+      `FAILED: ${errors.length} limit${errors.length === 1 ? "" : "s"} exceeded (the proof holds: ${counts})`,
+    );
   else if (r.targets.length === 0)
     out.push(`NOTHING PROVEN: no target's rules were rendered (${r.unproven.join(", ") || "no placements"})`);
   else out.push(`OK: ${counts}${r.unproven.length > 0 ? ` (not proven: ${r.unproven.join(", ")})` : ""}`);

@@ -18,6 +18,7 @@ class ToyRuleResource extends pulumi.CustomResource {
 export function toyModule(
   target: TargetName,
   extra: Array<{ name: string; rule: ToyRule }> = [],
+  options: { ruleLimit?: number } = {},
 ): TargetModule {
   const toyRecords = (plan: Plan) => [
     ...faithfulToyRules(target, plan),
@@ -25,7 +26,7 @@ export function toyModule(
   ];
   return {
     target,
-    adapter: toyAdapter(target),
+    adapter: toyAdapter(target, options.ruleLimit),
     placeholderProgram: (plan) => {
       for (const r of toyRecords(plan)) new ToyRuleResource(r.type, r.name, r.inputs);
     },

@@ -32,11 +32,28 @@ export function toyRule(target: TargetName, name: string, rule: ToyRule): Resour
   return { type: toyType(target), name, inputs: { ...rule } };
 }
 
-export function toyAdapter(target: TargetName): TargetAdapter {
+/** The toy target's one limit: rules per target (`<target>.toyRules`), `ruleLimit` by default. */
+export function toyAdapter(target: TargetName, ruleLimit = 100): TargetAdapter {
+  const quota = `${target}.toyRules`;
   return {
     target,
     owns: (r) => r.type === toyType(target),
     evaluator: (resources, plan) => toyEvaluator(target, resources, plan),
+    usage: (resources, _plan, limits) => ({
+      rules: resources.length,
+      guardrailRules: resources.filter((r) => (r.inputs as unknown as ToyRule).action === "deny").length,
+      resources: resources.length,
+      quotas: [
+        {
+          target,
+          quota,
+          description: "toy rules",
+          scope: `toy ${target}`,
+          used: resources.length,
+          limit: limits?.[quota] ?? ruleLimit,
+        },
+      ],
+    }),
   };
 }
 
