@@ -4,7 +4,18 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { formatPacket, type Plan, prove, type ResourceRecord } from "../../lib";
+import {
+  formatPacket,
+  type Plan,
+  prove,
+  type QuotaFinding,
+  type QuotaLimits,
+  quotaFindings,
+  quotaMessages,
+  type ResourceRecord,
+  type TargetName,
+  type TargetUsage,
+} from "../../lib";
 import { loadPolicy } from "../policy-file";
 import { TARGET_MODULES, type TargetModule } from "../targets";
 
@@ -75,6 +86,59 @@ const CONFIG_SCHEMA = {
   },
 };
 
+const QUOTA_CONFIG_SCHEMA = {
+  properties: {
+    ...CONFIG_SCHEMA.properties,
+    quotas: {
+      type: "object" as const,
+      description: 'Raised provider limits by quota id, e.g. { "aws.rulesPerSecurityGroup": 200 }.',
+      additionalProperties: { type: "integer" as const, minimum: 1 },
+    },
+  },
+};
+
+/** The quota findings of the stack's resources, as `blastradius review` computes them. */
+function stackQuotas(options: ProofPolicyOptions, args: StackValidationArgs): QuotaFinding[] {
+  const plan = planFor(options, args);
+  const limits = args.getConfig<{ quotas?: QuotaLimits }>().quotas ?? {};
+  const records = recordsOf(args.resources);
+  const usage: Partial<Record<TargetName, TargetUsage>> = {};
+  for (const m of options.modules ?? TARGET_MODULES) {
+    const mine = records.filter((r) => m.adapter.owns(r));
+    if (mine.length === 0) continue;
+    const u = m.adapter.usage?.(mine, plan, limits);
+    if (u) usage[m.target] = u;
+  }
+  return quotaFindings(usage);
+}
+
+/** Mandatory: no provider limit is exceeded (the provider would reject the update half-way). */
+export function quotaLimitsPolicy(options: ProofPolicyOptions = {}): StackValidationPolicy {
+  return {
+    name: "blastradius-quota-limits",
+    description:
+      "No target's rendered rules exceed a provider limit (rules per group, per NSG, flows per DPU...).",
+    enforcementLevel: "mandatory",
+    configSchema: QUOTA_CONFIG_SCHEMA,
+    validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+      for (const e of quotaMessages(stackQuotas(options, args)).errors) reportViolation(e);
+    },
+  };
+}
+
+/** Advisory: limits above 80%, so the next paths do not fail a deployment. */
+export function quotaHeadroomPolicy(options: ProofPolicyOptions = {}): StackValidationPolicy {
+  return {
+    name: "blastradius-quota-headroom",
+    description: "Warns when a target's rendered rules use more than 80% of a provider limit.",
+    enforcementLevel: "advisory",
+    configSchema: QUOTA_CONFIG_SCHEMA,
+    validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+      for (const w of quotaMessages(stackQuotas(options, args)).warnings) reportViolation(w);
+    },
+  };
+}
+
 const witnessText = (w: { src: string; dst: string; protocol: string; port?: number } | undefined) =>
   w ? ` (witness ${formatPacket(w, "→")})` : "";
 
@@ -119,7 +183,12 @@ export function allowedPathsOpenPolicy(options: ProofPolicyOptions = {}): StackV
   };
 }
 
-/** Both policies, for `new PolicyPack(name, { policies: blastradiusPolicies(options) })`. */
+/** Every policy, for `new PolicyPack(name, { policies: blastradiusPolicies(options) })`. */
 export function blastradiusPolicies(options: ProofPolicyOptions = {}): StackValidationPolicy[] {
-  return [noForbiddenPathPolicy(options), allowedPathsOpenPolicy(options)];
+  return [
+    noForbiddenPathPolicy(options),
+    allowedPathsOpenPolicy(options),
+    quotaLimitsPolicy(options),
+    quotaHeadroomPolicy(options),
+  ];
 }

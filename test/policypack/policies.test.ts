@@ -2,7 +2,12 @@ import { join } from "node:path";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { loadPolicy } from "../../components/policy-file";
-import { allowedPathsOpenPolicy, noForbiddenPathPolicy } from "../../components/policypack";
+import {
+  allowedPathsOpenPolicy,
+  noForbiddenPathPolicy,
+  quotaHeadroomPolicy,
+  quotaLimitsPolicy,
+} from "../../components/policypack";
 import { runProgram } from "../../components/runner";
 import type { TargetModule } from "../../components/targets";
 import { toyModule } from "../support/toy-module";
@@ -107,5 +112,25 @@ describe("policy pack policies", () => {
       if (saved === undefined) delete process.env.BLASTRADIUS_POLICY;
       else process.env.BLASTRADIUS_POLICY = saved;
     }
+  });
+
+  it("report an exceeded limit (mandatory) and one above 80% (advisory), honouring raised limits", async () => {
+    const tight = [toyModule("aws", [], { ruleLimit: 4 })];
+    const close = [toyModule("aws", [], { ruleLimit: 6 })];
+    const resources = await stackResources(tight);
+    const config = { policyFile: FLAGSHIP };
+    expect(validate(quotaLimitsPolicy({ modules: tight }), resources, config)).toEqual([
+      expect.stringContaining(
+        "aws: toy aws uses 5 of 4 toy rules (125%, quota aws.toyRules): over the limit",
+      ),
+    ]);
+    expect(validate(quotaHeadroomPolicy({ modules: tight }), resources, config)).toEqual([]);
+    expect(validate(quotaLimitsPolicy({ modules: close }), resources, config)).toEqual([]);
+    expect(validate(quotaHeadroomPolicy({ modules: close }), resources, config)).toEqual([
+      expect.stringContaining("aws: toy aws uses 5 of 6 toy rules (83%"),
+    ]);
+    const raised = { ...config, quotas: { "aws.toyRules": 50 } };
+    expect(validate(quotaLimitsPolicy({ modules: tight }), resources, raised)).toEqual([]);
+    expect(validate(quotaHeadroomPolicy({ modules: tight }), resources, raised)).toEqual([]);
   });
 });
