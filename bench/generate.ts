@@ -9,7 +9,8 @@
  *   a Kubernetes segment is a namespace; a BlueField DPU hosts 5 workloads;
  * - allow paths run from each segment to the next few segments (so most cross targets, some
  *   cross networks), with one of 50 TCP ports, and UDP 53 on every seventh; forbid paths run to the
- *   far half of the segments (never a pair an allow opens), one in ten in monitor mode.
+ *   far half of the segments (never a pair an allow opens), one in ten in monitor mode. Needs at
+ *   least 4 segments.
  */
 export interface GeneratedSize {
   workloads: number;
@@ -93,8 +94,9 @@ export function generatePolicy(size: GeneratedSize): Record<string, unknown> {
   const half = Math.floor(segmentCount / 2);
   for (let k = 0; k < allows; k++) {
     const from = k % segmentCount;
-    // Allows go to the next few segments; forbids (below) to the far half: never the same pair.
-    const to = (from + 1 + Math.floor(k / segmentCount)) % segmentCount;
+    // Allows go to the next few segments (fewer than half of them); forbids (below) to the far
+    // half: never the same pair, whatever the size.
+    const to = (from + 1 + (Math.floor(k / segmentCount) % Math.max(1, half - 1))) % segmentCount;
     paths.push({
       name: `allow-${k}`,
       from: `s${from}`,
@@ -106,7 +108,8 @@ export function generatePolicy(size: GeneratedSize): Record<string, unknown> {
   }
   for (let k = 0; k < forbids; k++) {
     const from = k % segmentCount;
-    const to = (from + half + Math.floor(k / segmentCount)) % segmentCount;
+    const to =
+      (from + half + (Math.floor(k / segmentCount) % Math.max(1, segmentCount - half))) % segmentCount;
     paths.push({
       name: `forbid-${k}`,
       from: `s${from}`,

@@ -12,7 +12,7 @@ export interface QuotaFinding extends QuotaUsage {
 
 function statusOf(u: QuotaUsage): QuotaFinding["status"] {
   if (u.used > u.limit) return "exceeded";
-  return u.used > QUOTA_WARNING_SHARE * u.limit ? "warning" : "ok";
+  return u.used > QUOTA_WARNING_SHARE * u.limit && !u.split ? "warning" : "ok";
 }
 
 /**

@@ -69,6 +69,11 @@ export interface QuotaUsage {
   scope: string;
   used: number;
   limit: number;
+  /**
+   * The renderer splits its output at this limit (ten service accounts per GCP rule, then another
+   * rule), so a full chunk is normal: no warning near it. Going over it is still an error.
+   */
+  split?: boolean;
 }
 
 /** What a target's rendering costs: its rules in the target's own unit, its resources, its limits. */

@@ -102,6 +102,13 @@ describe("quota headroom in the review", () => {
       ["g1", "warning"],
     ]);
     expect(quotaFindings({ aws: usage([1, 3, 2]) }).map((f) => [f.scope, f.status])).toEqual([["g1", "ok"]]);
+    // A limit the renderer splits at (full chunks are normal): no warning at 100%, an error above.
+    const split = (used: number): TargetUsage => ({
+      ...usage([]),
+      quotas: [{ target: "gcp", quota: "gcp.q", description: "q", scope: "r", used, limit: 10, split: true }],
+    });
+    expect(quotaFindings({ gcp: split(10) }).map((f) => f.status)).toEqual(["ok"]);
+    expect(quotaFindings({ gcp: split(11) }).map((f) => f.status)).toEqual(["exceeded"]);
     expect(parseQuotaOverrides(["gcp.rangesPerRule=5000"])).toEqual({ "gcp.rangesPerRule": 5000 });
   });
 });
