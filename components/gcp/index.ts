@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Plan } from "../../lib";
 import {
   COMPONENT_TYPE,
+  firewallInputs,
   type GcpFirewallRule,
   type GcpRenderOptions,
   gcpNetworks,
@@ -78,22 +79,10 @@ export class GcpSegmentation extends pulumi.ComponentResource {
     for (const r of rules) {
       const fw = new gcp.compute.Firewall(
         `${name}-${r.key}`,
+        firewallInputs(r, args.networkId, args.project),
         {
-          name: r.name,
-          network: args.networkId,
-          project: args.project,
-          description: r.description,
-          direction: r.direction,
-          priority: r.priority,
-          allows: r.allows,
-          denies: r.denies,
-          sourceRanges: r.sourceRanges,
-          destinationRanges: r.destinationRanges,
-          sourceServiceAccounts: r.sourceServiceAccounts,
-          targetServiceAccounts: r.targetServiceAccounts,
-          logConfig: r.logConfig,
+          parent: this,
         },
-        { parent: this },
       );
       ids[r.name] = fw.id;
       if (r.segment) (bySegment[r.segment] ??= []).push(fw.id);
@@ -102,9 +91,10 @@ export class GcpSegmentation extends pulumi.ComponentResource {
     this.firewallIdsBySegment = pulumi.output(bySegment);
     const plan = args.plan;
     const accounts: Record<string, string[]> = {};
+    const byName = new Map(plan.policy.workloads.map((w) => [w.name, w]));
     for (const [segment, members] of plan.members) {
       const list = members
-        .map((m) => plan.policy.workloads.find((w) => w.name === m)?.placements.gcp)
+        .map((m) => byName.get(m)?.placements.gcp)
         .filter((g) => g?.network === args.network && g.serviceAccount !== undefined)
         .map((g) => g!.serviceAccount!);
       if (list.length > 0) accounts[segment] = [...new Set(list)].sort();

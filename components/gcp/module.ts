@@ -1,31 +1,55 @@
-import { gcpAdapter, gcpNetworks, renderGcpNetwork } from "../../lib/targets/gcp";
+import { gcpAdapter, gcpNetworks, gcpRecords, renderGcpNetwork } from "../../lib/targets/gcp";
 import type { TargetModule } from "../targets";
 import { GcpSegmentation } from "./index";
 
-/** The placeholder project and network ids `review <policy file>` renders with. */
-export const PLACEHOLDER_PROJECT = "blastradius-placeholder";
+/**
+ * One placeholder project per network (as a Shared VPC host project per network would be): the
+ * firewall-rule quota is per project, and a large estate's networks would not share one default quota.
+ * A valid project id: 6-30 characters, hashed when the network name is long.
+ */
+export const placeholderProject = (network: string) => {
+  const slug = network
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  const id = `br-${slug}`;
+  if (id.length >= 6 && id.length <= 30) return id;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < network.length; i++) h = Math.imul(h ^ network.charCodeAt(i), 0x01000193) >>> 0;
+  return `br-${slug.slice(0, 18).replace(/-+$/, "")}-${h.toString(16).padStart(8, "0")}`;
+};
 export const placeholderNetworkId = (network: string) =>
-  `projects/${PLACEHOLDER_PROJECT}/global/networks/${network}`;
+  `projects/${placeholderProject(network)}/global/networks/${network}`;
+const placeholderScope = (network: string) => ({
+  component: `gcp-${network}`,
+  networkId: placeholderNetworkId(network),
+  project: placeholderProject(network),
+});
 
 /** The gcp target's module for the CLI and the proof. */
 export const gcpModule: TargetModule = {
   target: "gcp",
   adapter: gcpAdapter(),
   placeholderProgram(plan) {
-    for (const network of gcpNetworks(plan))
-      new GcpSegmentation(`gcp-${network}`, {
+    for (const network of gcpNetworks(plan)) {
+      const scope = placeholderScope(network);
+      new GcpSegmentation(scope.component, {
         network,
-        networkId: placeholderNetworkId(network),
-        project: PLACEHOLDER_PROJECT,
+        networkId: scope.networkId,
+        project: scope.project,
         plan,
       });
+    }
+  },
+  records(plan) {
+    return gcpRecords(plan, placeholderScope);
   },
   artefacts(plan) {
     return gcpNetworks(plan).map((network) => ({
       path: `gcp/${network}.firewall-rules.json`,
       content: `${JSON.stringify(
         renderGcpNetwork(plan, network).map(
-          ({ key: _key, kind: _kind, path: _path, segment: _segment, ...rule }) => ({
+          ({ key: _key, kind: _kind, paths: _paths, segment: _segment, ...rule }) => ({
             ...rule,
             network: placeholderNetworkId(network),
           }),

@@ -3,6 +3,7 @@ import { AddressSet, ConnectionSet, IntervalSet, MAX_PORT, type Packet, ServiceS
 import type { Party, Plan } from "../../plan/types";
 import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { COMPONENT_TYPE, FIREWALL_TYPE } from "./types";
+import { gcpUsage } from "./usage";
 
 /**
  * An independent interpreter of GCP VPC firewall rules
@@ -109,18 +110,46 @@ function ranges(rule: string, v: unknown): AddressSet | undefined {
   }
 }
 
+/** Per reading, parsed services and ranges by their text: rules repeat the same lists many times. */
+interface ParseCache {
+  services: Map<string, { v4: ServiceSet; v6: ServiceSet }>;
+  ranges: Map<string, AddressSet | undefined>;
+}
+const newCache = (): ParseCache => ({ services: new Map(), ranges: new Map() });
+
+function cachedServices(cache: ParseCache, rule: string, entries: unknown, protocolKey: string) {
+  const text = JSON.stringify(entries);
+  let hit = cache.services.get(text);
+  if (!hit) {
+    const real = parseL4(rule, entries, protocolKey);
+    hit = { v4: real, v6: forV6(real) };
+    cache.services.set(text, hit);
+  }
+  return hit;
+}
+
+function cachedRanges(cache: ParseCache, rule: string, v: unknown): AddressSet | undefined {
+  if (!Array.isArray(v)) return ranges(rule, v);
+  const text = v.join(",");
+  if (cache.ranges.has(text)) return cache.ranges.get(text);
+  const set = ranges(rule, v);
+  cache.ranges.set(text, set);
+  return set;
+}
+
 function view(
   name: string,
   o: Record<string, unknown>,
   allowKey: string,
   denyKey: string,
   protocolKey: string,
+  cache: ParseCache = newCache(),
 ): FirewallRuleView {
   const hasAllow = Array.isArray(o[allowKey]) && (o[allowKey] as unknown[]).length > 0;
   const hasDeny = Array.isArray(o[denyKey]) && (o[denyKey] as unknown[]).length > 0;
   if (hasAllow === hasDeny)
     throw new GcpRuleError(`firewall rule "${name}": exactly one of ${allowKey} and ${denyKey} must be set`);
-  const real = parseL4(name, hasAllow ? o[allowKey] : o[denyKey], protocolKey);
+  const services = cachedServices(cache, name, hasAllow ? o[allowKey] : o[denyKey], protocolKey);
   const direction = String(o.direction ?? "INGRESS").toUpperCase();
   if (direction !== "INGRESS" && direction !== "EGRESS")
     throw new GcpRuleError(`firewall rule "${name}": direction "${direction}" is not INGRESS or EGRESS`);
@@ -135,10 +164,10 @@ function view(
     priority,
     direction,
     action: hasAllow ? "allow" : "deny",
-    v4: real,
-    v6: forV6(real),
-    sourceRanges: ranges(name, o.sourceRanges),
-    destinationRanges: ranges(name, o.destinationRanges),
+    v4: services.v4,
+    v6: services.v6,
+    sourceRanges: cachedRanges(cache, name, o.sourceRanges),
+    destinationRanges: cachedRanges(cache, name, o.destinationRanges),
     sourceServiceAccounts: strings(o.sourceServiceAccounts),
     sourceTags: strings(o.sourceTags),
     targetServiceAccounts: strings(o.targetServiceAccounts),
@@ -149,9 +178,10 @@ function view(
 
 /** Rules from recorded Pulumi resources (`gcp:compute/firewall:Firewall`; other types are skipped). */
 export function rulesFromRecords(records: readonly ResourceRecord[]): FirewallRuleView[] {
+  const cache = newCache();
   return records
     .filter((r) => r.type === FIREWALL_TYPE)
-    .map((r) => view(String(r.inputs.name ?? r.name), r.inputs, "allows", "denies", "protocol"));
+    .map((r) => view(String(r.inputs.name ?? r.name), r.inputs, "allows", "denies", "protocol", cache));
 }
 
 /** Rules from `gcloud compute firewall-rules list --format=json` (the Compute API `Firewall` shape). */
@@ -159,9 +189,10 @@ export function rulesFromGcloudExport(json: unknown): FirewallRuleView[] {
   const list = typeof json === "string" ? (JSON.parse(json) as unknown) : json;
   if (!Array.isArray(list))
     throw new GcpRuleError("a gcloud firewall-rules export is a JSON array of rules (--format=json)");
+  const cache = newCache();
   return list.map((r, i) => {
     const o = (r ?? {}) as Record<string, unknown>;
-    return view(String(o.name ?? `rule[${i}]`), o, "allowed", "denied", "IPProtocol");
+    return view(String(o.name ?? `rule[${i}]`), o, "allowed", "denied", "IPProtocol", cache);
   });
 }
 
@@ -181,6 +212,33 @@ interface Indexed {
 }
 
 const lastSegment = (n: string) => n.replace(/\/+$/, "").split("/").pop() ?? n;
+
+/** Per family, the lowest and highest address of a set (a cheap first test before interval merging). */
+interface Bounds {
+  v4?: readonly [bigint, bigint];
+  v6?: readonly [bigint, bigint];
+}
+const boundsCache = new WeakMap<AddressSet, Bounds>();
+function boundsOf(set: AddressSet): Bounds {
+  let b = boundsCache.get(set);
+  if (!b) {
+    const span = (f: 4 | 6) => {
+      const rs = set.family(f).ranges;
+      return rs.length === 0 ? undefined : ([rs[0]![0], rs[rs.length - 1]![1]] as const);
+    };
+    b = { v4: span(4), v6: span(6) };
+    boundsCache.set(set, b);
+  }
+  return b;
+}
+const apart = (x?: readonly [bigint, bigint], y?: readonly [bigint, bigint]) =>
+  x === undefined || y === undefined || x[1] < y[0] || y[1] < x[0];
+/** True when the sets' spans do not meet in either family (so the sets share no address). */
+function disjointBounds(a: AddressSet, b: AddressSet): boolean {
+  const x = boundsOf(a);
+  const y = boundsOf(b);
+  return apart(x.v4, y.v4) && apart(x.v6, y.v6);
+}
 
 /** Priority order: lower number first; at equal priority, deny first; then by name (determinism). */
 function byPrecedence(a: FirewallRuleView, b: FirewallRuleView): number {
@@ -223,10 +281,58 @@ export function gcpEvaluator(
     return true;
   };
 
+  /**
+   * What the rules can see of a service account, per network: the rules naming it as target or
+   * source, as a small id. Accounts named by exactly the same rules are indistinguishable.
+   */
+  const signatures = new Map<string, Map<string, number>>();
+  {
+    const lists = new Map<string, Map<string, string[]>>();
+    let i = 0;
+    for (const [network, entry] of byNetwork) {
+      const byAccount = new Map<string, string[]>();
+      lists.set(network, byAccount);
+      for (const direction of ["INGRESS", "EGRESS"] as const)
+        for (const { rule } of entry[direction]) {
+          for (const sa of rule.targetServiceAccounts)
+            (byAccount.get(sa) ?? byAccount.set(sa, []).get(sa)!).push(`t${i}`);
+          for (const sa of rule.sourceServiceAccounts)
+            (byAccount.get(sa) ?? byAccount.set(sa, []).get(sa)!).push(`s${i}`);
+          i++;
+        }
+    }
+    const ids = new Map<string, number>([["", 0]]);
+    for (const [network, byAccount] of lists) {
+      const out = new Map<string, number>();
+      for (const [sa, list] of byAccount) {
+        const text = list.join(",");
+        let id = ids.get(text);
+        if (id === undefined) ids.set(text, (id = ids.size));
+        out.set(sa, id);
+      }
+      signatures.set(network, out);
+    }
+  }
+  // By placement object: a class representative the proof builds keeps its workload's placement.
+  const keys = new WeakMap<object, string>();
+  const partyKey = (p: Party): string => {
+    const g = gcpOf(p);
+    if (!g) return "address";
+    const tagged = options.tags !== undefined;
+    let key = tagged ? undefined : keys.get(g);
+    if (key === undefined) {
+      const sa = g.serviceAccount === undefined ? 0 : (signatures.get(g.network)?.get(g.serviceAccount) ?? 0);
+      const tags = tagged ? [...tagsOf(p)].sort().join(",") : "";
+      key = `gcp\u0000${g.network}\u0000${sa}\u0000${tags}`;
+      if (!tagged) keys.set(g, key);
+    }
+    return key;
+  };
+
   const applicable = new Map<string, FirewallRuleView[]>();
   /** The rules of the party's network that apply to its instances, in precedence order. */
   const rulesAt = (p: Party, direction: Direction): FirewallRuleView[] => {
-    const key = `${direction}\u0000${p.key}`;
+    const key = `${direction}\u0000${partyKey(p)}`;
     let list = applicable.get(key);
     if (!list) {
       const network = gcpOf(p)!.network;
@@ -234,6 +340,12 @@ export function gcpEvaluator(
       applicable.set(key, list);
     }
     return list;
+  };
+
+  /** The part of a party's addresses a rule's ranges match: the party's own set when it is all of it. */
+  const narrow = (ranges: AddressSet, addresses: AddressSet): AddressSet => {
+    if (disjointBounds(ranges, addresses) || !ranges.overlaps(addresses)) return AddressSet.EMPTY;
+    return addresses.isSubsetOf(ranges) ? addresses : ranges.intersect(addresses);
   };
 
   /** Source addresses of `from` the rule matches (ingress at a GCP instance). */
@@ -246,7 +358,7 @@ export function gcpEvaluator(
     const none = rule.sourceServiceAccounts.length === 0 && rule.sourceTags.length === 0;
     // gcloud fills 0.0.0.0/0 when an ingress rule names no source; read "no source at all" the same way.
     if (!rule.sourceRanges) return none ? from.addresses : AddressSet.EMPTY;
-    return rule.sourceRanges.intersect(from.addresses);
+    return narrow(rule.sourceRanges, from.addresses);
   };
 
   /** Per family, the source and destination addresses of from → to the rule matches (its direction). */
@@ -265,16 +377,9 @@ export function gcpEvaluator(
     let src: AddressSet;
     if (direction === "INGRESS") src = ingressSources(rule, from, gcpOf(to)!.network);
     else if (!rule.sourceRanges) src = from.addresses;
-    else
-      src = rule.sourceRanges.overlaps(from.addresses)
-        ? rule.sourceRanges.intersect(from.addresses)
-        : AddressSet.EMPTY;
+    else src = narrow(rule.sourceRanges, from.addresses);
     if (src.isEmpty()) return undefined;
-    const dst = !rule.destinationRanges
-      ? to.addresses
-      : rule.destinationRanges.overlaps(to.addresses)
-        ? rule.destinationRanges.intersect(to.addresses)
-        : AddressSet.EMPTY;
+    const dst = !rule.destinationRanges ? to.addresses : narrow(rule.destinationRanges, to.addresses);
     if (dst.isEmpty()) return undefined;
     // Some packets need both a source and a destination of one family.
     if ((src.v4.isEmpty() || dst.v4.isEmpty()) && (src.v6.isEmpty() || dst.v6.isEmpty())) return undefined;
@@ -305,16 +410,20 @@ export function gcpEvaluator(
    * covers the pair's whole addresses of that family (the usual case: identities and whole
    * workloads), the fold runs over services alone; otherwise over connection sets.
    */
-  const familyAllowed = (from: Party, to: Party, direction: Direction, family: 4 | 6): ConnectionSet => {
+  const familyAllowed = (
+    from: Party,
+    to: Party,
+    direction: Direction,
+    family: 4 | 6,
+    all: readonly Match[],
+  ): ConnectionSet => {
     const fromRaw = from.addresses.family(family);
     const toRaw = to.addresses.family(family);
     if (fromRaw.isEmpty() || toRaw.isEmpty()) return ConnectionSet.EMPTY;
     const fromF = AddressSet.ofFamily(family, fromRaw);
     const toF = AddressSet.ofFamily(family, toRaw);
     const svc = (r: FirewallRuleView) => (family === 4 ? r.v4 : r.v6);
-    const matches = matchesAt(from, to, direction).filter(
-      (m) => !m.src.family(family).isEmpty() && !m.dst.family(family).isEmpty(),
-    );
+    const matches = all.filter((m) => !m.src.family(family).isEmpty() && !m.dst.family(family).isEmpty());
     const covers = (part: AddressSet, whole: AddressSet, raw: typeof fromRaw) =>
       part === whole || raw.isSubsetOf(part.family(family));
     const whole = matches.every(
@@ -352,8 +461,12 @@ export function gcpEvaluator(
     if (direction === "EGRESS") allowedParts.push(restrict.subtract(decided));
     return ConnectionSet.unionAll(allowedParts);
   };
-  const sideAllowed = (from: Party, to: Party, direction: Direction): ConnectionSet =>
-    familyAllowed(from, to, direction, 4).union(familyAllowed(from, to, direction, 6));
+  const sideAllowed = (from: Party, to: Party, direction: Direction): ConnectionSet => {
+    const matches = matchesAt(from, to, direction);
+    return familyAllowed(from, to, direction, 4, matches).union(
+      familyAllowed(from, to, direction, 6, matches),
+    );
+  };
 
   const enforces = (p: Party) => gcpOf(p) !== undefined;
 
@@ -366,6 +479,7 @@ export function gcpEvaluator(
   return {
     target: "gcp",
     enforces,
+    partyKey,
     allowed(from, to) {
       const egress = enforces(from) ? sideAllowed(from, to, "EGRESS") : undefined;
       const ingress = enforces(to) ? sideAllowed(from, to, "INGRESS") : undefined;
@@ -405,5 +519,6 @@ export function gcpAdapter(options: GcpEvaluatorOptions = {}): TargetAdapter {
         ...options,
         networks: { ...networksFromComponents(resources), ...options.networks },
       }),
+    usage: gcpUsage,
   };
 }

@@ -9,5 +9,7 @@ export {
   rulesFromGcloudExport,
   rulesFromRecords,
 } from "./evaluate";
+export { firewallInputs, type GcpFirewallInputs, type GcpNetworkScope, gcpRecords } from "./records";
 export { GcpRenderError, gcpNetworks, gcpRuleName, renderGcp, renderGcpNetwork } from "./render";
 export * from "./types";
+export { GCP_QUOTAS, type GcpQuotaId, gcpUsage } from "./usage";

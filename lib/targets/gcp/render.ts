@@ -84,7 +84,24 @@ function protocolText(p: number): string {
   }
 }
 
-const hasIcmp = (s: ServiceSet) => s.entries().some((e) => e.protocol === 1 || e.protocol === 58);
+const icmpCache = new WeakMap<ServiceSet, boolean>();
+function hasIcmp(s: ServiceSet): boolean {
+  let has = icmpCache.get(s);
+  if (has === undefined)
+    icmpCache.set(s, (has = s.entries().some((e) => e.protocol === 1 || e.protocol === 58)));
+  return has;
+}
+
+const l4Cache = new WeakMap<ServiceSet, Map<string, GcpL4[][]>>();
+/** `l4Chunks`, once per set object, family and limit (rules share their paths' sets; never mutated). */
+function l4ChunksOf(services: ServiceSet, family: Family | "any", portsPerRule: number): GcpL4[][] {
+  let bySet = l4Cache.get(services);
+  if (!bySet) l4Cache.set(services, (bySet = new Map()));
+  const key = `${family}/${portsPerRule}`;
+  let chunks = bySet.get(key);
+  if (!chunks) bySet.set(key, (chunks = l4Chunks(services, family, portsPerRule)));
+  return chunks;
+}
 
 /**
  * The services as `allows`/`denies` entries for rules of one family (ICMP written per family), split
@@ -127,8 +144,10 @@ type Selector =
   | { kind: "ranges"; family: Family; cidrs: string[] }
   | { kind: "any"; family?: Family };
 
-function saSelectors(accounts: readonly string[], limits: GcpLimits): Selector[] {
-  return chunk([...new Set(accounts)].sort(), limits.serviceAccountsPerRule).map((a) => ({
+/** Service accounts in chunks of `serviceAccountsPerRule`: sorted, or (`inOrder`) in the order given. */
+function saSelectors(accounts: readonly string[], limits: GcpLimits, inOrder = false): Selector[] {
+  const unique = [...new Set(accounts)];
+  return chunk(inOrder ? unique : unique.sort(), limits.serviceAccountsPerRule).map((a) => ({
     kind: "sa",
     accounts: a,
   }));
@@ -162,7 +181,7 @@ const serviceAccountOf = (w: Workload) => w.placements.gcp?.serviceAccount;
 const unknownAddresses = (s: Slice) => s.party.kind === "workload" && s.party.workload.addresses.isEmpty();
 
 /** The instances of `slices` that this network's rules apply to: by service account, else by address. */
-function targetSelectors(ctx: Ctx, slices: readonly Slice[]): Selector[] {
+function targetSelectors(ctx: Ctx, slices: readonly Slice[], inOrder = false): Selector[] {
   const accounts: string[] = [];
   const plain: AddressSet[] = [];
   for (const s of slices) {
@@ -172,35 +191,10 @@ function targetSelectors(ctx: Ctx, slices: readonly Slice[]): Selector[] {
     if (sa) accounts.push(sa);
     else plain.push(s.party.addresses);
   }
-  return [...saSelectors(accounts, ctx.limits), ...rangeSelectors(AddressSet.unionAll(plain), ctx.limits)];
-}
-
-interface PeerSelection {
-  selectors: Selector[];
-  /** Parties that cannot be named here (no service account in this network and no known address). */
-  unnamed: string[];
-}
-
-/**
- * How this network's rules name the other end: workloads of this network that have a service
- * account by identity (only ingress sources can, `allowIdentity`), everything else by its addresses.
- */
-function peerSelectors(ctx: Ctx, slices: readonly Slice[], allowIdentity: boolean): PeerSelection {
-  const accounts: string[] = [];
-  const ranges: AddressSet[] = [];
-  const unnamed: string[] = [];
-  for (const s of slices) {
-    const w = localWorkload(ctx, s);
-    const sa = w ? serviceAccountOf(w) : undefined;
-    if (allowIdentity && sa) accounts.push(sa);
-    else if (unknownAddresses(s)) unnamed.push(s.party.name);
-    else ranges.push(s.addresses);
-  }
-  const selectors = [
-    ...saSelectors(accounts, ctx.limits),
-    ...rangeSelectors(AddressSet.unionAll(ranges), ctx.limits),
+  return [
+    ...saSelectors(accounts, ctx.limits, inOrder),
+    ...rangeSelectors(AddressSet.unionAll(plain), ctx.limits),
   ];
-  return { selectors, unnamed: [...new Set(unnamed)] };
 }
 
 interface RuleSpec {
@@ -225,13 +219,21 @@ function combine(direction: "INGRESS" | "EGRESS", targets: Selector[], peers: Se
   return out;
 }
 
-function describe(ctx: Ctx, what: string, c?: CompiledPath): string {
+/** At most 1024 characters (GCP takes 2048; keep room for the console's own text). */
+const clip = (text: string) => (text.length > 1024 ? `${text.slice(0, 1021)}...` : text);
+
+function describe(ctx: Ctx, what: string, paths: readonly CompiledPath[] = []): string {
   const base = `blastradius policy "${ctx.plan.policy.name}", network "${ctx.network}": ${what}`;
-  if (!c) return base;
-  const p = c.path;
-  const svc = p.services.toStrings().join(", ") || "none";
-  const text = `${base}; path "${p.name}" (${p.from} → ${p.to}, ${svc}), owner ${p.owner}: ${p.justification}`;
-  return text.length > 1024 ? `${text.slice(0, 1021)}...` : text;
+  if (paths.length === 0) return base;
+  if (paths.length === 1) {
+    const p = paths[0]!.path;
+    const svc = servicesText(p.services).join(", ") || "none";
+    return clip(
+      `${base}; path "${p.name}" (${p.from} → ${p.to}, ${svc}), owner ${p.owner}: ${p.justification}`,
+    );
+  }
+  const list = paths.map((c) => `"${c.path.name}" (${c.path.from} → ${c.path.to})`).join(", ");
+  return clip(`${base}; ${paths.length} paths: ${list}`);
 }
 
 /** Materialises specs × service chunks as rules named `${prefix}-<n>` (n counts within the prefix). */
@@ -242,7 +244,7 @@ function materialise(
   specs: RuleSpec[],
   services: ServiceSet,
   description: string,
-  meta: { path?: string; segment?: string },
+  meta: { paths?: string[]; segment?: string },
 ): GcpFirewallRule[] {
   const out: GcpFirewallRule[] = [];
   const action = kind === "allow" ? "allows" : "denies";
@@ -257,7 +259,7 @@ function materialise(
     // A rule without ranges matches both families; ICMP must then be written per family.
     const split = own === undefined && hasIcmp(services) && !services.equals(ServiceSet.ALL);
     for (const family of split ? ([4, 6] as const) : [own]) {
-      for (const l4 of l4Chunks(services, family ?? "any", ctx.limits.portsPerRule)) {
+      for (const l4 of l4ChunksOf(services, family ?? "any", ctx.limits.portsPerRule)) {
         const key = `${prefix}-${out.length}`;
         const rule: GcpFirewallRule = {
           key,
@@ -311,7 +313,9 @@ function baseline(ctx: Ctx, workloads: readonly Workload[]): GcpFirewallRule[] {
     const party = ctx.plan.party(`workload:${w.name}`);
     if (party) slices.push({ party, addresses: party.addresses });
   }
-  const targets = targetSelectors(ctx, slices);
+  // In policy order, so that a segment's accounts (usually declared together) share chunks: the
+  // fewer distinct rule sets an account is in, the fewer classes a proof has to decide.
+  const targets = targetSelectors(ctx, slices, true);
   const everything: Selector[] = [
     { kind: "any", family: 4 },
     { kind: "any", family: 6 },
@@ -337,81 +341,178 @@ function baseline(ctx: Ctx, workloads: readonly Workload[]): GcpFirewallRule[] {
   return out;
 }
 
-function allowRules(ctx: Ctx, c: CompiledPath): GcpFirewallRule[] {
-  const out: GcpFirewallRule[] = [];
-  const name = c.path.name;
-  // Ingress, at this network's instances of `to`.
-  const inTargets = targetSelectors(ctx, c.to);
-  if (inTargets.length > 0) {
-    const sources = peerSelectors(ctx, c.from, true);
-    if (sources.unnamed.length > 0)
-      throw new GcpRenderError(
-        `network "${ctx.network}", allow path "${name}": ${sources.unnamed.map((n) => `"${n}"`).join(", ")} ` +
-          "has no addresses, and GCP can name a source by service account only inside its own network; add its cidrs",
-      );
-    out.push(
-      ...materialise(
-        ctx,
-        "allow",
-        `allow-${name}-in`,
-        combine("INGRESS", inTargets, sources.selectors),
-        c.path.services,
-        describe(ctx, `allow ingress to "${c.path.to}"`, c),
-        { path: name, segment: c.path.to },
-      ),
-    );
+/**
+ * The paths that give one segment's instances in one network rules of one kind and direction: the
+ * ingress of a path's `to` end, or the egress of its `from` end. All of them render together, one
+ * rule per set of services (and list chunk), so a segment reached by many paths over the same
+ * services takes one rule whatever the number of sources.
+ */
+interface Group {
+  kind: "allow" | "guardrail";
+  direction: "INGRESS" | "EGRESS";
+  /** The end (segment name) whose instances the rules apply to. */
+  end: string;
+  /** That end's slices (the network's own workloads among them are the rules' targets). */
+  targets: Slice[];
+  paths: CompiledPath[];
+}
+
+/** The groups of every network of a plan, computed once per plan (components render network by network). */
+const groupCache = new WeakMap<Plan, Map<string, Group[]>>();
+
+function groupsOf(plan: Plan): Map<string, Group[]> {
+  const cached = groupCache.get(plan);
+  if (cached) return cached;
+  const byNetwork = new Map<string, Map<string, Group>>();
+  const networksOf = (slices: readonly Slice[]) => {
+    const out = new Set<string>();
+    for (const s of slices)
+      if (s.party.kind === "workload") {
+        const n = s.party.workload.placements.gcp?.network;
+        if (n !== undefined) out.add(n);
+      }
+    return out;
+  };
+  const add = (network: string, g: Omit<Group, "paths">, c: CompiledPath) => {
+    let groups = byNetwork.get(network);
+    if (!groups) byNetwork.set(network, (groups = new Map()));
+    const key = `${g.kind}\u0000${g.direction}\u0000${g.end}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { ...g, paths: [] }));
+    group.paths.push(c);
+  };
+  for (const [kind, paths] of [
+    ["guardrail", plan.guardrails],
+    ["allow", plan.allows],
+  ] as const) {
+    for (const c of paths) {
+      for (const n of networksOf(c.to))
+        add(n, { kind, direction: "INGRESS", end: c.path.to, targets: c.to }, c);
+      for (const n of networksOf(c.from))
+        add(n, { kind, direction: "EGRESS", end: c.path.from, targets: c.from }, c);
+    }
   }
-  // Egress, at this network's instances of `from`: VPC firewall rules name destinations by address only.
-  const outTargets = targetSelectors(ctx, c.from);
-  if (outTargets.length > 0) {
-    const dests = peerSelectors(ctx, c.to, false);
-    if (dests.unnamed.length > 0)
-      throw new GcpRenderError(
-        `network "${ctx.network}", allow path "${name}": destination ${dests.unnamed.map((n) => `"${n}"`).join(", ")} ` +
-          "has no addresses; GCP egress rules name destinations by IP range only (there is no destination " +
+  const out = new Map([...byNetwork].map(([n, groups]) => [n, [...groups.values()]]));
+  groupCache.set(plan, out);
+  return out;
+}
+
+const textCache = new WeakMap<ServiceSet, string[]>();
+/** `services.toStrings()`, once per set object (paths share their sets among many rules). */
+function servicesText(services: ServiceSet): string[] {
+  let text = textCache.get(services);
+  if (!text) textCache.set(services, (text = services.toStrings()));
+  return text;
+}
+
+/** A short, stable key part for a set of services: `tcp-443-udp-53`, hashed when long. */
+function servicesSlug(services: ServiceSet): string {
+  const text = slug(servicesText(services).join("-")) || "none";
+  return text.length <= 32 ? text : `svc-${digest(services.key())}`;
+}
+
+/**
+ * One far end of a group's rules (the sources of ingress, the destinations of egress): one path end
+ * (a segment, or a peer as one path names it), named by service accounts (same-network ingress
+ * sources only) and addresses, with the union of the services its paths name.
+ */
+interface FarEnd {
+  accounts: string[];
+  addresses: AddressSet[];
+  services: ServiceSet;
+  paths: CompiledPath[];
+}
+
+function unnamedError(ctx: Ctx, g: Group, c: CompiledPath, party: string): GcpRenderError {
+  const where = `network "${ctx.network}", allow path "${c.path.name}"`;
+  return g.direction === "INGRESS"
+    ? new GcpRenderError(
+        `${where}: "${party}" has no addresses, and GCP can name a source by service account only inside its own network; add its cidrs`,
+      )
+    : new GcpRenderError(
+        `${where}: destination "${party}" has no addresses; GCP egress rules name destinations by IP range only (there is no destination ` +
           "service account), so the implied egress cannot be overridden narrowly. Add placements.gcp.cidrs.",
       );
+}
+
+/**
+ * The rules of one group: the far ends (sources of ingress, destinations of egress), each with the
+ * union of the services its paths open (or forbid) to the group's end, are grouped by that service
+ * set; each set becomes one rule per target and far-end list chunk. Exact: a far end is in a rule
+ * exactly for the services its paths name.
+ */
+function groupRules(ctx: Ctx, g: Group): GcpFirewallRule[] {
+  const targets = targetSelectors(ctx, g.targets);
+  if (targets.length === 0) return [];
+  const ingress = g.direction === "INGRESS";
+  const ends = new Map<string, FarEnd>();
+  for (const c of g.paths) {
+    const name = ingress ? c.path.from : c.path.to;
+    const slices = ingress ? c.from : c.to;
+    // A segment end is the same slices on every path; a peer end may cover part of the peer.
+    const key = ctx.plan.members.has(name) ? name : `${name}\u0000${c.path.name}`;
+    const far = ends.get(key);
+    if (far) {
+      far.paths.push(c);
+      if (!c.path.services.isSubsetOf(far.services)) far.services = far.services.union(c.path.services);
+      continue;
+    }
+    const end: FarEnd = { accounts: [], addresses: [], services: c.path.services, paths: [c] };
+    for (const s of slices) {
+      const w = ingress ? localWorkload(ctx, s) : undefined;
+      const account = w ? serviceAccountOf(w) : undefined;
+      if (account !== undefined) end.accounts.push(account);
+      else if (unknownAddresses(s)) {
+        // Guardrails leave parties that cannot be named to the targets that place them: denying
+        // "every address" here would break legitimate allows.
+        if (g.kind === "allow") throw unnamedError(ctx, g, c, s.party.name);
+      } else end.addresses.push(s.addresses);
+    }
+    ends.set(key, end);
+  }
+  const bySet = new Map<
+    string,
+    { services: ServiceSet; accounts: string[]; ranges: AddressSet[]; paths: Set<CompiledPath> }
+  >();
+  for (const far of ends.values()) {
+    if (far.accounts.length === 0 && far.addresses.length === 0) continue;
+    const key = far.services.key();
+    let set = bySet.get(key);
+    if (!set) bySet.set(key, (set = { services: far.services, accounts: [], ranges: [], paths: new Set() }));
+    set.accounts.push(...far.accounts);
+    set.ranges.push(...far.addresses);
+    for (const c of far.paths) set.paths.add(c);
+  }
+  const kind = g.kind === "allow" ? "allow" : "forbid";
+  const dir = ingress ? "in" : "out";
+  const what =
+    g.kind === "allow"
+      ? `allow ${ingress ? "ingress to" : "egress from"} "${g.end}"`
+      : `deny guardrail (enforce forbid) ${ingress ? "ingress to" : "egress from"} "${g.end}"`;
+  const out: GcpFirewallRule[] = [];
+  const sets = [...bySet.values()]
+    .map((set) => ({ ...set, slug: servicesSlug(set.services) }))
+    .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+  for (const set of sets) {
+    const peers = [
+      ...saSelectors(set.accounts, ctx.limits),
+      ...rangeSelectors(AddressSet.unionAll(set.ranges), ctx.limits),
+    ];
+    // In plan order (the group lists its paths so).
+    const paths = set.paths.size === 1 ? [...set.paths] : g.paths.filter((c) => set.paths.has(c));
     out.push(
       ...materialise(
         ctx,
-        "allow",
-        `allow-${name}-out`,
-        combine("EGRESS", outTargets, dests.selectors),
-        c.path.services,
-        describe(ctx, `allow egress from "${c.path.from}"`, c),
-        { path: name, segment: c.path.from },
+        g.kind,
+        `${kind}-${dir}-${g.end}-${set.slug}`,
+        combine(g.direction, targets, peers),
+        set.services,
+        describe(ctx, `${what} over ${servicesText(set.services).join(", ") || "none"}`, paths),
+        { paths: paths.map((c) => c.path.name), segment: g.end },
       ),
     );
   }
   return out;
-}
-
-function guardrailRules(ctx: Ctx, c: CompiledPath): GcpFirewallRule[] {
-  const name = c.path.name;
-  // Parties that cannot be named (unknown addresses, outside this network's identities) are left
-  // to the targets that place them: denying "every address" here would break legitimate allows.
-  const sources = peerSelectors(ctx, c.from, true).selectors;
-  const dests = peerSelectors(ctx, c.to, false).selectors;
-  return [
-    ...materialise(
-      ctx,
-      "guardrail",
-      `forbid-${name}-in`,
-      combine("INGRESS", targetSelectors(ctx, c.to), sources),
-      c.path.services,
-      describe(ctx, `deny guardrail (enforce forbid) ingress to "${c.path.to}"`, c),
-      { path: name, segment: c.path.to },
-    ),
-    ...materialise(
-      ctx,
-      "guardrail",
-      `forbid-${name}-out`,
-      combine("EGRESS", targetSelectors(ctx, c.from), dests),
-      c.path.services,
-      describe(ctx, `deny guardrail (enforce forbid) egress from "${c.path.from}"`, c),
-      { path: name, segment: c.path.from },
-    ),
-  ];
 }
 
 function resolveOptions(options: GcpRenderOptions): Omit<Ctx, "plan" | "network"> {
@@ -457,11 +558,23 @@ export function renderGcpNetwork(
           : "the policy places no workload on GCP"),
     );
   }
-  const rules = [
-    ...baseline(ctx, workloads),
-    ...plan.guardrails.flatMap((c) => guardrailRules(ctx, c)),
-    ...plan.allows.flatMap((c) => allowRules(ctx, c)),
-  ];
+  const groups = groupsOf(plan).get(network) ?? [];
+  const ofKind = (kind: Group["kind"]) =>
+    groups
+      .filter((g) => g.kind === kind)
+      .sort((a, b) =>
+        a.direction !== b.direction
+          ? a.direction === "INGRESS"
+            ? -1
+            : 1
+          : a.end < b.end
+            ? -1
+            : a.end > b.end
+              ? 1
+              : 0,
+      )
+      .flatMap((g) => groupRules(ctx, g));
+  const rules = [...baseline(ctx, workloads), ...ofKind("guardrail"), ...ofKind("allow")];
   const max = ctx.limits.rulesPerNetwork;
   if (max !== undefined && rules.length > max)
     throw new GcpRenderError(

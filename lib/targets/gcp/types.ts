@@ -38,8 +38,8 @@ export interface GcpFirewallRule {
   logConfig?: { metadata: "INCLUDE_ALL_METADATA" | "EXCLUDE_ALL_METADATA" };
   /** Why the rule exists (not sent to GCP; GCP firewall rules have no labels, the description says it). */
   kind: GcpRuleKind;
-  /** The movement path of an allow or guardrail rule. */
-  path?: string;
+  /** The movement paths an allow or guardrail rule renders (one rule serves every path from or to its segment over its services). */
+  paths?: string[];
   /** The segment (or peer) whose instances the rule applies to. */
   segment?: string;
 }
@@ -55,9 +55,10 @@ export interface GcpPriorities {
 }
 
 /**
- * Per-rule list limits. `serviceAccountsPerRule` is the API's limit (10 source and 10 target
- * service accounts per rule: `max_size: 10` in the provider schema). The range and port limits
- * default to conservative values; raise them to your project's documented per-rule limits.
+ * Per-rule list limits (docs/targets/gcp.md gives the sources). Ranges: 5,000 source and 5,000
+ * destination ranges per rule (Cloud NGFW limits). Service accounts: 10 source and 10 target per rule
+ * (`max_size: 10` in the provider schema). Ports: no documented figure was found; 256 port entries per
+ * rule is a conservative default. Lists longer than a limit split into more rules, never truncated.
  */
 export interface GcpLimits {
   rangesPerRule: number;
@@ -78,7 +79,7 @@ export interface GcpRenderOptions {
 
 export const DEFAULT_PRIORITIES: GcpPriorities = { guardrail: 0, allow: 1000, baseline: 65534 };
 export const DEFAULT_LIMITS: GcpLimits = {
-  rangesPerRule: 256,
+  rangesPerRule: 5000,
   serviceAccountsPerRule: 10,
   portsPerRule: 256,
 };

@@ -48,7 +48,7 @@ describe("proof over recorded resources", () => {
       protocol: 6,
       port: 443,
     });
-    expect(decision).toEqual({ verdict: "allow", by: "br-mixed-data-allow-training-reads-datalake-in-0" });
+    expect(decision).toEqual({ verdict: "allow", by: "br-mixed-data-allow-in-datalake-tcp-443-0" });
     // Monitored: stays open and reports what enforcing would close.
     expect(proof.forbidden).toContainEqual(
       expect.objectContaining({
@@ -62,7 +62,7 @@ describe("proof over recorded resources", () => {
       expect.objectContaining({
         path: "no-corp-to-lake",
         status: "blocked",
-        by: "br-mixed-data-forbid-no-corp-to-lake-in-0",
+        by: "br-mixed-data-forbid-in-datalake-any-0",
       }),
     );
   });
@@ -85,7 +85,7 @@ describe("proof over recorded resources", () => {
     const records = await rogue();
     expect(evaluate(records, plan).ok).toBe(true);
     // Without the guardrail it would be open, and the witness names the rogue rule.
-    const withoutGuardrail = records.filter((r) => !/forbid-no-corp-to-lake-in/.test(String(r.inputs.name)));
+    const withoutGuardrail = records.filter((r) => !/forbid-in-datalake-/.test(String(r.inputs.name)));
     const proof = evaluate(withoutGuardrail, plan);
     expect(proof.ok).toBe(false);
     expect(proof.forbidden).toContainEqual(
@@ -107,9 +107,7 @@ describe("proof over recorded resources", () => {
 
   it("a dropped allow rule breaks its path, named by the baseline deny that now decides", async () => {
     const plan = planOf(mixedPolicy);
-    const records = (await recordGcp(plan)).filter(
-      (r) => !/allow-etl-feeds-legacy-in/.test(String(r.inputs.name)),
-    );
+    const records = (await recordGcp(plan)).filter((r) => !/allow-in-legacy-/.test(String(r.inputs.name)));
     const proof = evaluate(records, plan);
     expect(proof.ok).toBe(false);
     expect(proof.allowed).toContainEqual(
@@ -125,7 +123,7 @@ describe("proof over recorded resources", () => {
   it("guardrail and baseline are two layers: without both, the implied allow-egress is caught", async () => {
     const plan = planOf(mixedPolicy);
     const records = await recordGcp(plan);
-    const noGuard = records.filter((r) => !/forbid-no-lake-to-internet-out/.test(String(r.inputs.name)));
+    const noGuard = records.filter((r) => !/forbid-out-datalake-/.test(String(r.inputs.name)));
     const blocked = evaluate(noGuard, plan).forbidden.find((f) => f.path === "no-lake-to-internet")!;
     expect(blocked).toEqual(
       expect.objectContaining({ status: "blocked", by: "br-mixed-data-deny-all-out-0" }),

@@ -8,7 +8,7 @@ import { meta } from "./helpers";
 /** The rendered rules as the component registers them (the component test checks it passes exactly these). */
 function records(plan: Parameters<typeof renderGcp>[0]): ResourceRecord[] {
   return renderGcp(plan).flatMap(({ network, rules }) =>
-    rules.map(({ key, kind: _k, path: _p, segment: _s, ...rule }) => ({
+    rules.map(({ key, kind: _k, paths: _p, segment: _s, ...rule }) => ({
       type: FIREWALL_TYPE,
       name: `gcp-${network}-${key}`,
       inputs: { ...rule, network: `projects/p/global/networks/${network}` },

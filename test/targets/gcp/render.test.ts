@@ -30,7 +30,7 @@ function wide(n: number) {
 }
 
 const asRecords = (plan: Plan, network: string, options = {}): ResourceRecord[] =>
-  renderGcpNetwork(plan, network, options).map(({ key, kind: _k, path: _p, segment: _s, ...rule }) => ({
+  renderGcpNetwork(plan, network, options).map(({ key, kind: _k, paths: _p, segment: _s, ...rule }) => ({
     type: FIREWALL_TYPE,
     name: key,
     inputs: { ...rule, network },
@@ -40,7 +40,7 @@ describe("per-rule limits: merge, then split, never drop", () => {
   it("splits 25 source service accounts into rules of at most 10, and the proof still holds", () => {
     const plan = wide(25);
     const rules = renderGcpNetwork(plan, "net").filter(
-      (r) => r.path === "clients-to-server" && r.direction === "INGRESS",
+      (r) => r.paths?.includes("clients-to-server") && r.direction === "INGRESS",
     );
     expect(rules.map((r) => r.sourceServiceAccounts!.length)).toEqual([10, 10, 5]);
     expect(new Set(rules.flatMap((r) => r.sourceServiceAccounts)).size).toBe(25);
@@ -51,8 +51,8 @@ describe("per-rule limits: merge, then split, never drop", () => {
 
   it("splits the internet's ~400 ranges by family and by rangesPerRule, exactly", () => {
     const plan = wide(1);
-    const out = renderGcpNetwork(plan, "net", { limits: { rangesPerRule: 100 } }).filter(
-      (r) => r.path === "server-to-internet",
+    const out = renderGcpNetwork(plan, "net", { limits: { rangesPerRule: 100 } }).filter((r) =>
+      r.paths?.includes("server-to-internet"),
     );
     expect(out.length).toBeGreaterThan(4);
     expect(out.every((r) => r.destinationRanges!.length <= 100)).toBe(true);
@@ -68,7 +68,7 @@ describe("per-rule limits: merge, then split, never drop", () => {
   it("splits port lists by portsPerRule", () => {
     const plan = wide(1);
     const rules = renderGcpNetwork(plan, "net", { limits: { portsPerRule: 2 } }).filter(
-      (r) => r.path === "clients-to-server" && r.direction === "INGRESS",
+      (r) => r.paths?.includes("clients-to-server") && r.direction === "INGRESS",
     );
     expect(rules.map((r) => r.allows)).toEqual([
       [{ protocol: "tcp", ports: ["1", "3"] }],
