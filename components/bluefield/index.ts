@@ -11,14 +11,13 @@ import {
   blueFieldHosts,
   bundleStream,
   COMPONENT_TYPE,
+  CONFIGMAP_TYPE,
   ed25519PrivateKey,
   FLOWS_KEY,
-  HOST_ANNOTATION,
-  MANIFEST_KEY,
+  kubernetesObjects,
   publicKeyPem,
   renderBlueField,
   signRuleSet,
-  TARGET_LABEL,
 } from "../../lib/targets/bluefield";
 
 export const BLUEFIELD_SEGMENTATION_TYPE = COMPONENT_TYPE;
@@ -77,21 +76,6 @@ export interface BlueFieldSegmentationArgs {
   agent: BlueFieldKubernetesAgent | BlueFieldSshAgent;
   /** Extra labels on the Kubernetes objects. */
   labels?: Record<string, string>;
-}
-
-/** A DNS-1123 name (Kubernetes object names), with a short hash when the input had to change. */
-function dnsName(text: string): string {
-  const clean = text
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-  const fixed =
-    clean === text ? clean : `${clean}-${createHash("sha256").update(text).digest("hex").slice(0, 6)}`;
-  return fixed.slice(0, 63).replace(/-+$/, "");
-}
-
-function labelValue(text: string): string | undefined {
-  return /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/.test(text) ? text : undefined;
 }
 
 interface Prepared {
@@ -188,151 +172,30 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
     if (args.agent.mode === "kubernetes") {
       const a = args.agent;
       const child = { parent: this, provider: a.provider };
-      const labels = {
-        ...args.labels,
-        "app.kubernetes.io/name": "blastradius-agent",
-        "app.kubernetes.io/instance": dnsName(name),
-        "app.kubernetes.io/managed-by": "blastradius",
-        [TARGET_LABEL]: "bluefield",
-        ...(labelValue(policy) ? { "blastradius.io/policy": policy } : {}),
-      };
-      const nodeOf = (h: string) => a.nodeNames?.[h] ?? h;
-      const agentCm = new k8s.core.v1.ConfigMap(
-        `${name}-agent`,
-        {
-          metadata: { name: dnsName(`${name}-agent`), namespace: a.namespace, labels },
-          data: { "blastradius-agent": agentScript, "signing-key.pub": this.publicKey },
-        },
-        child,
-      );
-      const ruleCms = ruleSets.map((r) => {
-        const b = signed(r, nodeOf(r.host));
-        return new k8s.core.v1.ConfigMap(
-          `${name}-rules-${r.host}`,
-          {
-            metadata: {
-              name: dnsName(`${name}-rules-${r.host}`),
-              namespace: a.namespace,
-              labels: { ...labels, ...(labelValue(r.host) ? { "blastradius.io/dpu-host": r.host } : {}) },
-              annotations: {
-                [HOST_ANNOTATION]: r.host,
-                "blastradius.io/node": nodeOf(r.host),
-                "blastradius.io/digest": r.digest,
-                "blastradius.io/flows": String(r.flowCount),
-              },
-            },
-            data: {
-              [FLOWS_KEY]: r.flows,
-              [MANIFEST_KEY]: b.apply((x) => x.manifest),
-              "rules.manifest.sig": b.apply((x) => x.signature),
-            },
-          },
-          child,
-        );
+      const objects = kubernetesObjects<pulumi.Output<string>>({
+        name,
+        policy,
+        ruleSets,
+        agent: a,
+        agentScript,
+        labels: args.labels,
+        publicKey: this.publicKey,
+        manifest: (r, agentHost) => signed(r, agentHost).apply((x) => x.manifest),
+        signature: (r, agentHost) => signed(r, agentHost).apply((x) => x.signature),
       });
-      const selector = {
-        "app.kubernetes.io/name": "blastradius-agent",
-        "app.kubernetes.io/instance": dnsName(name),
-      };
-      const rulesDigest = createHash("sha256")
-        .update(ruleSets.map((r) => `${r.host}=${r.digest}\n`).join(""))
-        .update(agentDigest)
-        .digest("hex");
-      new k8s.apps.v1.DaemonSet(
-        `${name}-agent`,
-        {
-          metadata: { name: dnsName(`${name}-agent`), namespace: a.namespace, labels },
-          spec: {
-            selector: { matchLabels: selector },
-            updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-            template: {
-              metadata: {
-                labels: { ...labels, ...selector },
-                annotations: {
-                  // Changes whenever a rule set (or the agent) changes: the DaemonSet rolls.
-                  "blastradius.io/rules-digest": rulesDigest,
-                  "blastradius.io/policy": policy,
-                },
-              },
-              spec: {
-                hostNetwork: true,
-                dnsPolicy: "ClusterFirstWithHostNet",
-                tolerations: [{ operator: "Exists" }],
-                affinity: {
-                  nodeAffinity: {
-                    requiredDuringSchedulingIgnoredDuringExecution: {
-                      nodeSelectorTerms: [
-                        {
-                          matchExpressions: [
-                            {
-                              key: "kubernetes.io/hostname",
-                              operator: "In",
-                              values: ruleSets.map((r) => nodeOf(r.host)),
-                            },
-                          ],
-                        },
-                      ],
-                    },
-                  },
-                },
-                containers: [
-                  {
-                    name: "agent",
-                    image: a.image,
-                    command: ["/bin/sh", "/opt/blastradius/agent/blastradius-agent", "run"],
-                    env: [
-                      { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
-                      { name: "BLASTRADIUS_HOST", value: "$(NODE_NAME)" },
-                      { name: "BLASTRADIUS_BUNDLE_DIR", value: "/etc/blastradius/rules/$(NODE_NAME)" },
-                      { name: "BLASTRADIUS_PUBKEY", value: "/opt/blastradius/agent/signing-key.pub" },
-                      { name: "BLASTRADIUS_STATE", value: "/var/lib/blastradius" },
-                      { name: "BLASTRADIUS_CONFIG", value: "/dev/null" },
-                      { name: "BLASTRADIUS_INTERVAL", value: String(a.interval ?? 30) },
-                      { name: "OVS_RUNDIR", value: a.ovsRunDir ?? "/var/run/openvswitch" },
-                    ],
-                    securityContext: {
-                      runAsUser: 0,
-                      readOnlyRootFilesystem: true,
-                      allowPrivilegeEscalation: false,
-                    },
-                    volumeMounts: [
-                      { name: "agent", mountPath: "/opt/blastradius/agent", readOnly: true },
-                      { name: "rules", mountPath: "/etc/blastradius/rules", readOnly: true },
-                      { name: "ovs-run", mountPath: a.ovsRunDir ?? "/var/run/openvswitch" },
-                      { name: "state", mountPath: "/var/lib/blastradius" },
-                      { name: "tmp", mountPath: "/tmp" },
-                    ],
-                  },
-                ],
-                volumes: [
-                  { name: "agent", configMap: { name: agentCm.metadata.name, defaultMode: 0o555 } },
-                  {
-                    name: "rules",
-                    projected: {
-                      sources: ruleSets.map((r, i) => ({
-                        configMap: {
-                          name: ruleCms[i]!.metadata.name,
-                          items: [FLOWS_KEY, MANIFEST_KEY, "rules.manifest.sig"].map((k) => ({
-                            key: k,
-                            path: `${nodeOf(r.host)}/${k}`,
-                          })),
-                        },
-                      })),
-                    },
-                  },
-                  {
-                    name: "ovs-run",
-                    hostPath: { path: a.ovsRunDir ?? "/var/run/openvswitch", type: "Directory" },
-                  },
-                  { name: "state", hostPath: { path: "/var/lib/blastradius", type: "DirectoryOrCreate" } },
-                  { name: "tmp", emptyDir: {} },
-                ],
-              },
-            },
-          },
-        },
-        child,
-      );
+      const configMaps: pulumi.Resource[] = [];
+      for (const o of objects) {
+        if (o.type === CONFIGMAP_TYPE)
+          configMaps.push(
+            new k8s.core.v1.ConfigMap(o.name, o.inputs as unknown as k8s.core.v1.ConfigMapArgs, child),
+          );
+        // The DaemonSet names the ConfigMaps it mounts: it waits for them.
+        else
+          new k8s.apps.v1.DaemonSet(o.name, o.inputs as unknown as k8s.apps.v1.DaemonSetArgs, {
+            ...child,
+            dependsOn: configMaps,
+          });
+      }
     } else {
       const a = args.agent;
       for (const r of ruleSets) {

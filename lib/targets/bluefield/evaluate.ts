@@ -3,8 +3,9 @@ import type { Workload } from "../../model/types";
 import { AddressSet, ConnectionSet, type Packet, ServiceSet } from "../../net";
 import type { Party, Plan } from "../../plan/types";
 import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
-import { applyFlowMods, type OvsFlow, parseDumpFlows, parseFlow, parseFlowFile } from "./flows";
+import { applyFlowMods, copyFlow, type OvsFlow, parseDumpFlows, parseFlow, parseFlowFile } from "./flows";
 import { type CtModel, Pipeline, type Trace } from "./pipeline";
+import { bluefieldUsage } from "./usage";
 
 /**
  * The BlueField evaluator: it reads the flow files the component recorded (a ConfigMap per DPU in
@@ -128,29 +129,38 @@ function bfAddresses(w: Workload): AddressSet {
  * An evaluator over installed flow tables per host (already built). `hostFlows` gives each host's
  * complete table; hosts of the plan without an entry hold only the default NORMAL flow.
  */
+export interface HostTable {
+  flows: OvsFlow[];
+  legend?: Map<bigint, string>;
+}
+
 export function evaluatorFromTables(
-  hostFlows: ReadonlyMap<string, { flows: OvsFlow[]; legend?: Map<bigint, string> }>,
+  hostFlows: ReadonlyMap<string, HostTable | (() => HostTable)>,
   plan: Plan,
   options: BlueFieldEvaluatorOptions = {},
   refused: Array<{ host: string; source: string; reason: string }> = [],
 ): BlueFieldEvaluator {
   const uplink = options.uplink ?? "p0";
   const defaultFlow = parseFlow(DEFAULT_BRIDGE_FLOW);
-  const hosts = new Map<string, HostState>();
+  // Each host's table is parsed and built on first use: a proof reads every host, an audit of one
+  // host's trace reads only that one.
+  const hosts = new Map<string, HostState | undefined>();
   const planHosts = new Set<string>();
   for (const w of plan.policy.workloads)
     for (const h of w.placements.bluefield?.hosts ?? []) planHosts.add(h);
-  for (const h of [...new Set([...planHosts, ...hostFlows.keys()])].sort()) {
-    const entry = hostFlows.get(h);
-    hosts.set(h, {
+  for (const h of [...new Set([...planHosts, ...hostFlows.keys()])].sort()) hosts.set(h, undefined);
+  const state = (h: string): HostState => {
+    let s = hosts.get(h);
+    if (s) return s;
+    if (!hosts.has(h)) throw new RangeError(`no DPU host "${h}" in this policy or its rule sets`);
+    const given = hostFlows.get(h);
+    const entry = typeof given === "function" ? given() : given;
+    s = {
       pipeline: new Pipeline(entry?.flows ?? [defaultFlow]),
       legend: entry?.legend ?? new Map(),
       passCache: new Map(),
-    });
-  }
-  const state = (h: string): HostState => {
-    const s = hosts.get(h);
-    if (!s) throw new RangeError(`no DPU host "${h}" in this policy or its rule sets`);
+    };
+    hosts.set(h, s);
     return s;
   };
   const passSet = (h: string, port: string): ConnectionSet => {
@@ -182,37 +192,56 @@ export function evaluatorFromTables(
   const isBf = (p: Party): p is Extract<Party, { kind: "workload" }> =>
     p.kind === "workload" && p.workload.placements.bluefield !== undefined;
 
-  const egressCache = new Map<string, ConnectionSet>();
-  const ingressCache = new Map<string, ConnectionSet>();
-  const side = (w: Workload, dir: "egress" | "ingress"): ConnectionSet => {
-    const cache = dir === "egress" ? egressCache : ingressCache;
-    let r = cache.get(w.name);
-    if (r) return r;
-    const p = w.placements.bluefield!;
-    const bf = bfAddresses(w);
-    const pass = ConnectionSet.unionAll(p.hosts.map((h) => passSet(h, dir === "egress" ? p.port : uplink)));
-    const outside = AddressSet.ALL.subtract(bf);
-    r =
-      dir === "egress"
-        ? ConnectionSet.of(outside, AddressSet.ALL, ServiceSet.ALL).union(
-            pass.intersect(ConnectionSet.of(bf, AddressSet.ALL, ServiceSet.ALL)),
-          )
-        : ConnectionSet.of(AddressSet.ALL, outside, ServiceSet.ALL).union(
-            pass.intersect(ConnectionSet.of(AddressSet.ALL, bf, ServiceSet.ALL)),
-          );
-    cache.set(w.name, r);
+  // What the DPU decides of a workload's traffic: the packets whose source (egress) or destination
+  // (ingress) is one of its BlueField addresses. A workload placed only behind DPUs (all its
+  // addresses are BlueField addresses) is decided on all its addresses, so a proof may ask for a
+  // class of such workloads with the union of their addresses (partyKey).
+  const fullyBehind = new Map<Workload, boolean>();
+  const constrained = (p: Extract<Party, { kind: "workload" }>): AddressSet => {
+    const w = p.workload;
+    let full = fullyBehind.get(w);
+    if (full === undefined) fullyBehind.set(w, (full = w.addresses.isSubsetOf(bfAddresses(w))));
+    return full ? p.addresses : bfAddresses(w);
+  };
+  const partyKey = (p: Party): string => {
+    if (!isBf(p)) return "address";
+    const pl = p.workload.placements.bluefield!;
+    const where = `dpu:${[...pl.hosts].sort().join(",")}|${pl.port}`;
+    constrained(p);
+    return fullyBehind.get(p.workload) ? where : `${where}|${bfAddresses(p.workload).key()}`;
+  };
+  const passCacheAll = new Map<string, ConnectionSet>();
+  const passOf = (hosts: readonly string[], port: string): ConnectionSet => {
+    const key = `${hosts.join(",")}|${port}`;
+    let r = passCacheAll.get(key);
+    if (!r) {
+      r = ConnectionSet.unionAll(hosts.map((h) => passSet(h, port)));
+      passCacheAll.set(key, r);
+    }
     return r;
   };
+  /** `r` with its part inside the DPU's region of the party (source or destination side) cut to what passes. */
+  const through = (
+    r: ConnectionSet,
+    p: Extract<Party, { kind: "workload" }>,
+    side: "src" | "dst",
+    ends: AddressSet,
+  ): ConnectionSet => {
+    const pl = p.workload.placements.bluefield!;
+    const pass = passOf(pl.hosts, side === "src" ? pl.port : uplink);
+    const region = constrained(p);
+    if (ends.isSubsetOf(region)) return r.intersect(pass);
+    const inside =
+      side === "src"
+        ? ConnectionSet.of(region, AddressSet.ALL, ServiceSet.ALL)
+        : ConnectionSet.of(AddressSet.ALL, region, ServiceSet.ALL);
+    return r.subtract(inside).union(r.intersect(inside).intersect(pass));
+  };
 
-  const pairCache = new Map<string, ConnectionSet>();
   const allowed = (from: Party, to: Party): ConnectionSet => {
-    const key = `${from.key}\u0000${to.key}`;
-    let r = pairCache.get(key);
-    if (r) return r;
-    r = ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
-    if (isBf(from)) r = r.intersect(side(from.workload, "egress"));
-    if (isBf(to)) r = r.intersect(side(to.workload, "ingress"));
-    pairCache.set(key, r);
+    let r = ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
+    if (isBf(from)) r = through(r, from, "src", from.addresses);
+    if (isBf(to)) r = through(r, to, "dst", to.addresses);
     return r;
   };
 
@@ -229,12 +258,12 @@ export function evaluatorFromTables(
 
   const decide = (from: Party, to: Party, packet: Packet): Decision => {
     let allowBy: string | undefined;
-    if (isBf(from) && bfAddresses(from.workload).has(packet.src)) {
+    if (isBf(from) && constrained(from).has(packet.src)) {
       const d = crossing(from.workload, from.workload.placements.bluefield!.port, packet);
       if (d.verdict === "deny") return d;
       allowBy = d.by;
     }
-    if (isBf(to) && bfAddresses(to.workload).has(packet.dst)) {
+    if (isBf(to) && constrained(to).has(packet.dst)) {
       const d = crossing(to.workload, uplink, packet);
       if (d.verdict === "deny") return d;
       allowBy = d.by;
@@ -247,6 +276,7 @@ export function evaluatorFromTables(
     hosts: [...hosts.keys()],
     refused,
     enforces: isBf,
+    partyKey,
     allowed,
     decide,
     pipeline: (h) => state(h).pipeline,
@@ -269,8 +299,7 @@ export function evaluatorFromRuleSets(
   plan: Plan,
   options?: BlueFieldEvaluatorOptions,
 ): BlueFieldEvaluator {
-  const defaultFlow = parseFlow(DEFAULT_BRIDGE_FLOW);
-  const tables = new Map<string, { flows: OvsFlow[]; legend: Map<bigint, string> }>();
+  const perHost = new Map<string, RuleSetSource[]>();
   const refused: Array<{ host: string; source: string; reason: string }> = [];
   for (const s of sources) {
     if (s.manifest !== undefined) {
@@ -285,17 +314,27 @@ export function evaluatorFromRuleSets(
         continue;
       }
     }
-    const cur = tables.get(s.host) ?? { flows: [defaultFlow], legend: new Map<bigint, string>() };
-    let mods: ReturnType<typeof parseFlowFile>;
-    try {
-      mods = parseFlowFile(s.flows);
-    } catch (e) {
-      throw new Error(`BlueField rule set ${s.source} (host ${s.host}): ${(e as Error).message}`);
-    }
-    cur.flows = applyFlowMods(cur.flows, mods);
-    for (const [k, v] of cookieLegend(s.flows)) cur.legend.set(k, v);
-    tables.set(s.host, cur);
+    const l = perHost.get(s.host) ?? [];
+    l.push(s);
+    perHost.set(s.host, l);
   }
+  const tables = new Map<string, () => HostTable>();
+  for (const [host, list] of perHost)
+    tables.set(host, () => {
+      let flows = [parseFlow(DEFAULT_BRIDGE_FLOW)];
+      const legend = new Map<bigint, string>();
+      for (const s of list) {
+        let mods: ReturnType<typeof parseFlowFile>;
+        try {
+          mods = parseFlowFile(s.flows);
+        } catch (e) {
+          throw new Error(`BlueField rule set ${s.source} (host ${s.host}): ${(e as Error).message}`);
+        }
+        flows = applyFlowMods(flows, mods);
+        for (const [k, v] of cookieLegend(s.flows)) legend.set(k, v);
+      }
+      return { flows, legend };
+    });
   return evaluatorFromTables(tables, plan, options, refused);
 }
 
@@ -317,7 +356,7 @@ export function evaluatorFromDumps(
     const flows = parseDumpFlows(text).map((f) => {
       const p = f.context.inPort;
       return p !== undefined && names[p] !== undefined
-        ? { ...f, context: { ...f.context, inPort: names[p] } }
+        ? copyFlow(f, { context: { ...f.context, inPort: names[p] } })
         : f;
     });
     tables.set(host, { flows });
@@ -344,4 +383,5 @@ export const bluefieldAdapter: TargetAdapter = {
   target: "bluefield",
   owns: ownsResource,
   evaluator: (resources, plan) => evaluatorFromRuleSets(ruleSetsFromResources(resources), plan),
+  usage: (resources, plan, limits) => bluefieldUsage(resources, plan, limits),
 };

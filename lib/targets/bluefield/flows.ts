@@ -1,4 +1,4 @@
-import { AddressSet, ConnectionSet, IntervalSet, type IpFamily, ServiceSet } from "../../net";
+import { AddressSet, ConnectionSet, IntervalSet, type IpFamily, MAX_PROTOCOL, ServiceSet } from "../../net";
 
 /**
  * A reader of Open vSwitch flow text, as `ovs-ofctl add-flows` reads it (ovs-ofctl(8) "Flow Syntax",
@@ -285,8 +285,38 @@ function parseActions(text: string): OvsAction[] {
   return out;
 }
 
+const flowCache = new Map<string, OvsFlow>();
+
+/** A flow whose `space` is computed on first read (not enumerable: spreading a flow leaves it out). */
+function withSpace(fields: Omit<OvsFlow, "space">, spaceOf: () => ConnectionSet): OvsFlow {
+  let cached: ConnectionSet | undefined;
+  Object.defineProperty(fields, "space", {
+    enumerable: false,
+    get: () => {
+      cached ??= spaceOf();
+      return cached;
+    },
+  });
+  return fields as OvsFlow;
+}
+
+/** A copy of a flow with some fields changed (its match, hence its space, stays the same). */
+export function copyFlow(f: OvsFlow, changes: Partial<Omit<OvsFlow, "space" | "point" | "match">>): OvsFlow {
+  return withSpace({ ...f, ...changes }, () => f.space);
+}
+
 /** Parses one flow (add-flows syntax or dump-flows output line). */
 export function parseFlow(text: string, line = 1): OvsFlow {
+  // The same flow text recurs on every DPU a path touches: parse it once (flows are immutable).
+  const known = flowCache.get(text);
+  if (known) return known.line === line ? known : copyFlow(known, { line });
+  const flow = parseFlowUncached(text, line);
+  if (flowCache.size > 200_000) flowCache.clear();
+  flowCache.set(text, flow);
+  return flow;
+}
+
+function parseFlowUncached(text: string, line: number): OvsFlow {
   const at = text.search(/(^|[\s,])actions=/);
   if (at < 0) throw new FlowSyntaxError(line, text, "no actions=");
   const head = text.slice(0, at);
@@ -368,20 +398,23 @@ export function parseFlow(text: string, line = 1): OvsFlow {
       }
     }
     if ([table, priority].some((n) => Number.isNaN(n))) throw new RangeError("bad table or priority");
-    let space: ConnectionSet;
-    if (ip === false || !representative) space = ConnectionSet.EMPTY;
-    else if (src === undefined && dst === undefined && family !== undefined) {
-      const fam = family;
-      space = memo(spaceCache, `${family}|${proto}|${ports?.key() ?? ""}`, () =>
-        ConnectionSet.of(
-          fam === 4 ? AddressSet.ALL_V4 : AddressSet.ALL_V6,
-          fam === 4 ? AddressSet.ALL_V4 : AddressSet.ALL_V6,
-          serviceFor(fam, proto, ports),
-        ),
-      );
-    } else {
+    if (proto !== undefined && !(Number.isInteger(proto) && proto >= 0 && proto <= MAX_PROTOCOL))
+      throw new RangeError(`IP protocol ${proto} is not 0-${MAX_PROTOCOL}`);
+    // The connection set of the match is built only when asked for (tables merge matches as boxes).
+    const spaceOf = (): ConnectionSet => {
+      if (ip === false || !representative) return ConnectionSet.EMPTY;
+      if (src === undefined && dst === undefined && family !== undefined) {
+        const fam = family;
+        return memo(spaceCache, `${family}|${proto}|${ports?.key() ?? ""}`, () =>
+          ConnectionSet.of(
+            fam === 4 ? AddressSet.ALL_V4 : AddressSet.ALL_V6,
+            fam === 4 ? AddressSet.ALL_V4 : AddressSet.ALL_V6,
+            serviceFor(fam, proto, ports),
+          ),
+        );
+      }
       const families: IpFamily[] = family === undefined ? [4, 6] : [family];
-      space = ConnectionSet.unionAll(
+      return ConnectionSet.unionAll(
         families.map((f) =>
           ConnectionSet.of(
             src ?? (f === 4 ? AddressSet.ALL_V4 : AddressSet.ALL_V6),
@@ -390,7 +423,7 @@ export function parseFlow(text: string, line = 1): OvsFlow {
           ),
         ),
       );
-    }
+    };
     const point: PointMatch = {
       none: ip === false || !representative,
       family,
@@ -399,18 +432,20 @@ export function parseFlow(text: string, line = 1): OvsFlow {
       proto,
       ports,
     };
-    return {
-      point,
-      table,
-      priority,
-      cookie,
-      match: matchTokens.join(","),
-      actionsText,
-      actions: memo(actionCache, actionsText, () => parseActions(actionsText)),
-      context,
-      space,
-      line,
-    };
+    return withSpace(
+      {
+        point,
+        table,
+        priority,
+        cookie,
+        match: matchTokens.join(","),
+        actionsText,
+        actions: memo(actionCache, actionsText, () => parseActions(actionsText)),
+        context,
+        line,
+      },
+      spaceOf,
+    );
   } catch (e) {
     if (e instanceof FlowSyntaxError) throw e;
     throw new FlowSyntaxError(line, text, (e as Error).message);

@@ -8,3 +8,5 @@ export * from "./flows";
 export * from "./options";
 export * from "./pipeline";
 export * from "./render";
+export * from "./resources";
+export * from "./usage";

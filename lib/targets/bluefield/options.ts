@@ -6,11 +6,13 @@ export interface BlueFieldOptions {
   /** OVS bridge the DPU's host representors and uplinks are on. Default `br-sfc` (NVIDIA DPF style). */
   bridge?: string;
   /**
-   * OpenFlow tables. `entry` must be 0 (every packet enters the pipeline there); `conntrack` holds the
-   * guardrails and the connection-state checks; `policy` the per-path allows. Defaults 0 / 70 / 71,
-   * high enough to stay clear of the tables other controllers (OVN, DOCA services) use.
+   * OpenFlow tables (the entry table is 0: every packet enters the pipeline there). Traffic from a
+   * host port goes through `conntrack` (guardrails and connection-state checks) then `policy` (the
+   * per-path allows); traffic to a local address from elsewhere through `ingressConntrack` then
+   * `ingressPolicy`. Defaults 70 / 71 / 72 / 73, high enough to stay clear of the tables other
+   * controllers (OVN, DOCA services) use.
    */
-  tables?: { conntrack?: number; policy?: number };
+  tables?: { conntrack?: number; policy?: number; ingressConntrack?: number; ingressPolicy?: number };
   /** Conntrack zone (0-65535) our connections are tracked in. Default 45477 (0xb1a5). */
   zone?: number;
   /**
@@ -24,7 +26,7 @@ export interface BlueFieldOptions {
 
 export interface ResolvedBlueFieldOptions {
   bridge: string;
-  tables: { entry: 0; conntrack: number; policy: number };
+  tables: { entry: 0; conntrack: number; policy: number; ingressConntrack: number; ingressPolicy: number };
   zone: number;
   /** Full 64-bit cookie prefix value (low 32 bits zero) and its mask. */
   cookie: { value: bigint; mask: bigint };
@@ -35,7 +37,7 @@ const MASK = 0xffffffff00000000n;
 
 export const DEFAULT_BLUEFIELD_OPTIONS = {
   bridge: "br-sfc",
-  tables: { conntrack: 70, policy: 71 },
+  tables: { conntrack: 70, policy: 71, ingressConntrack: 72, ingressPolicy: 73 },
   zone: 0xb1a5,
   cookiePrefix: "0xb1a5ce11",
   maxFlowsPerHost: 100_000,
@@ -61,6 +63,23 @@ export function resolveOptions(o: BlueFieldOptions = {}): ResolvedBlueFieldOptio
     throw new RangeError(
       `options.tables.policy (${policy}) must be greater than options.tables.conntrack (${conntrack}): the pipeline moves forward with goto_table`,
     );
+  const ingressConntrack = table(
+    "ingressConntrack",
+    o.tables?.ingressConntrack ?? DEFAULT_BLUEFIELD_OPTIONS.tables.ingressConntrack,
+  );
+  const ingressPolicy = table(
+    "ingressPolicy",
+    o.tables?.ingressPolicy ?? DEFAULT_BLUEFIELD_OPTIONS.tables.ingressPolicy,
+  );
+  if (ingressPolicy <= ingressConntrack)
+    throw new RangeError(
+      `options.tables.ingressPolicy (${ingressPolicy}) must be greater than options.tables.ingressConntrack (${ingressConntrack}): the pipeline moves forward with goto_table`,
+    );
+  const used = [conntrack, policy, ingressConntrack, ingressPolicy];
+  if (new Set(used).size !== used.length)
+    throw new RangeError(
+      `options.tables conntrack ${conntrack}, policy ${policy}, ingressConntrack ${ingressConntrack} and ingressPolicy ${ingressPolicy} must be four different tables`,
+    );
   const zone = o.zone ?? DEFAULT_BLUEFIELD_OPTIONS.zone;
   if (!Number.isInteger(zone) || zone < 0 || zone > 65535)
     throw new RangeError(`options.zone ${zone} must be an integer 0-65535`);
@@ -74,7 +93,7 @@ export function resolveOptions(o: BlueFieldOptions = {}): ResolvedBlueFieldOptio
     throw new RangeError(`options.maxFlowsPerHost ${maxFlowsPerHost} must be a positive integer`);
   return {
     bridge,
-    tables: { entry: 0, conntrack, policy },
+    tables: { entry: 0, conntrack, policy, ingressConntrack, ingressPolicy },
     zone,
     cookie: { value: BigInt(prefix) << 32n, mask: MASK },
     maxFlowsPerHost,

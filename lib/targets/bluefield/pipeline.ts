@@ -1,4 +1,12 @@
-import { ConnectionSet, type IpFamily, type Packet, parseAddress } from "../../net";
+import {
+  AddressSet,
+  ConnectionSet,
+  type IntervalSet,
+  type IpFamily,
+  type Packet,
+  parseAddress,
+  ServiceSet,
+} from "../../net";
 import { type CtFlags, type OvsFlow, pointHas } from "./flows";
 
 /**
@@ -43,7 +51,8 @@ const MAX_DEPTH = 64;
 interface Group {
   priority: number;
   flows: OvsFlow[];
-  space: ConnectionSet;
+  /** The union of the flows' matches, built on first use. */
+  space?: ConnectionSet;
 }
 
 function stateAfterCt(model: CtModel): CtFlags {
@@ -73,10 +82,76 @@ function sameKey(a: OvsFlow, b: OvsFlow): boolean {
   return groupKey(a) === groupKey(b);
 }
 
+/** A flow's IP match as a box: one family, source and destination values, protocol and ports (undefined: any). */
+interface Box {
+  family: IpFamily;
+  src?: IntervalSet;
+  dst?: IntervalSet;
+  proto?: number;
+  ports?: IntervalSet;
+}
+
+const DIMENSIONS = ["dst", "src", "ports"] as const;
+
+function boxKey(b: Box, skip: (typeof DIMENSIONS)[number]): string {
+  return `${b.family}|${b.proto ?? ""}|${skip === "src" ? "" : (b.src?.key() ?? "*")}|${skip === "dst" ? "" : (b.dst?.key() ?? "*")}|${skip === "ports" ? "" : (b.ports?.key() ?? "*")}`;
+}
+
+/**
+ * The union of many flows' match spaces. Flows of a table mostly differ in one field (the remote
+ * addresses of a path, a port block), so boxes equal but in one dimension are merged first (a union of
+ * intervals) and only the few boxes left go through the connection-set union.
+ */
+export function unionOfSpaces(flows: readonly OvsFlow[]): ConnectionSet {
+  if (flows.length === 1) return flows[0]!.space;
+  let boxes: Box[] = [];
+  const rest: ConnectionSet[] = [];
+  for (const f of flows) {
+    const m = f.point;
+    if (m.none) continue;
+    if (m.family === undefined) rest.push(f.space);
+    else boxes.push({ family: m.family, src: m.srcValues, dst: m.dstValues, proto: m.proto, ports: m.ports });
+  }
+  for (let round = 0; round < 2 && boxes.length > 1; round++)
+    for (const dim of DIMENSIONS) {
+      const merged = new Map<string, Box>();
+      for (const b of boxes) {
+        const k = boxKey(b, dim);
+        const prev = merged.get(k);
+        if (!prev) merged.set(k, b);
+        else if (prev[dim] === undefined || b[dim] === undefined)
+          merged.set(k, { ...prev, [dim]: undefined });
+        else merged.set(k, { ...prev, [dim]: prev[dim]!.union(b[dim]!) });
+      }
+      boxes = [...merged.values()];
+    }
+  for (const b of boxes) {
+    const all = b.family === 4 ? AddressSet.ALL_V4 : AddressSet.ALL_V6;
+    const addr = (v: IntervalSet | undefined) => (v === undefined ? all : AddressSet.ofFamily(b.family, v));
+    const real = b.proto;
+    // ServiceSet protocol 1 is ICMP of the packet's family: on IPv6, real 58 is 1 and real 1 is 58.
+    const proto =
+      real === undefined
+        ? undefined
+        : b.family === 6 && real === 58
+          ? 1
+          : b.family === 6 && real === 1
+            ? 58
+            : real;
+    const services = proto === undefined ? ServiceSet.ALL : ServiceSet.protocol(proto, b.ports);
+    rest.push(ConnectionSet.of(addr(b.src), addr(b.dst), services));
+  }
+  return ConnectionSet.unionAll(rest);
+}
+
+/** What a table forwards of every packet, by table signature and context (see `runTable`). */
+const tablePasses = new Map<string, ConnectionSet>();
+
 /** The pipeline of one bridge. Port names are compared as written (use `--names` dumps, or map numbers). */
 export class Pipeline {
   private readonly tables = new Map<number, OvsFlow[]>();
   private readonly groups = new Map<number, Group[]>();
+  private readonly signatures = new Map<number, string>();
 
   constructor(readonly flows: readonly OvsFlow[]) {
     for (const f of flows) {
@@ -92,11 +167,7 @@ export class Pipeline {
       let cur: OvsFlow[] = [];
       const flush = () => {
         if (cur.length === 0) return;
-        groups.push({
-          priority: cur[0]!.priority,
-          flows: cur,
-          space: ConnectionSet.unionAll(cur.map((f) => f.space)),
-        });
+        groups.push({ priority: cur[0]!.priority, flows: cur });
         cur = [];
       };
       for (const f of l) {
@@ -113,7 +184,52 @@ export class Pipeline {
     return this.runTable(0, { inPort, ct: UNTRACKED, zone: 0 }, within, model, 0);
   }
 
+  /**
+   * What table `table` forwards of `set`. Tables decide packet by packet, so this is what the table
+   * forwards of every packet, intersected with `set`; that is computed once per table content and
+   * context, and shared by every bridge holding the same table (DPUs of one segment hold the same
+   * path flows).
+   */
   private runTable(
+    table: number,
+    ctx: Ctx,
+    set: ConnectionSet,
+    model: CtModel,
+    depth: number,
+  ): ConnectionSet {
+    if (depth > MAX_DEPTH) throw new RangeError(`the pipeline loops (more than ${MAX_DEPTH} table jumps)`);
+    const ct = ctx.ct;
+    const key = `${this.signature(table, new Set())}\u0001${ctx.inPort}|${ctx.zone}|${model}|${+ct.trk}${+ct.new}${+ct.est}${+ct.rel}${+ct.rpl}${+ct.inv}`;
+    let all = tablePasses.get(key);
+    if (all === undefined) {
+      all = this.runTableOn(table, ctx, ConnectionSet.ALL, model, depth);
+      if (tablePasses.size > 20_000) tablePasses.clear();
+      tablePasses.set(key, all);
+    }
+    return set === ConnectionSet.ALL ? all : all.intersect(set);
+  }
+
+  /** The content of a table and of the tables it continues in: equal signatures decide alike. */
+  private signature(table: number, visiting: Set<number>): string {
+    const known = this.signatures.get(table);
+    if (known !== undefined) return known;
+    if (visiting.has(table)) return `@${table}`;
+    visiting.add(table);
+    const flows = this.tables.get(table) ?? [];
+    const next = new Set<number>();
+    const lines = flows.map((f) => {
+      for (const a of f.actions)
+        if (a.kind === "goto" || (a.kind === "ct" && a.table !== undefined)) next.add(a.table!);
+      return `${f.priority} ${f.match} ${f.actionsText}`;
+    });
+    for (const t of [...next].sort((a, b) => a - b)) lines.push(`@${t}{${this.signature(t, visiting)}}`);
+    const sig = `${table}:${lines.join("\n")}`;
+    visiting.delete(table);
+    this.signatures.set(table, sig);
+    return sig;
+  }
+
+  private runTableOn(
     table: number,
     ctx: Ctx,
     set: ConnectionSet,
@@ -126,6 +242,7 @@ export class Pipeline {
     for (const g of this.groups.get(table) ?? []) {
       if (remaining.isEmpty()) break;
       if (!contextMatches(g.flows[0]!, ctx)) continue;
+      g.space ??= unionOfSpaces(g.flows);
       const hit = remaining.intersect(g.space);
       if (hit.isEmpty()) continue;
       remaining = remaining.subtract(hit);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Workload } from "../../model/types";
-import { AddressSet, ConnectionSet, hasPorts, type IpFamily, type ServiceSet } from "../../net";
+import { AddressSet, hasPorts, type IpFamily, type ServiceSet } from "../../net";
 import type { CompiledPath, Plan, Slice } from "../../plan/types";
 import { type BlueFieldOptions, hex, type ResolvedBlueFieldOptions, resolveOptions } from "./options";
 
@@ -38,12 +38,12 @@ export const PRIORITY = {
   spoof: 34000,
   /** Entry table: IP to a local address (from the uplinks) → conntrack. */
   toLocal: 33000,
-  /** Conntrack table: enforce-forbid guardrails (originating direction, new or established). */
+  /** Conntrack tables: enforce-forbid guardrails (originating direction, new or established). */
   guardrail: 31000,
   invalid: 30000,
   established: 29000,
   newConnection: 28000,
-  /** Policy table: one flow per permitted (sources, destinations, protocol, port block). */
+  /** Policy tables: one flow per permitted (remote addresses, local addresses unless all, protocol, port block). */
   allow: 20000,
   /** Conntrack and policy tables: everything else is dropped. */
   defaultDrop: 0,
@@ -107,11 +107,13 @@ const PROTO_KEYWORD: Record<IpFamily, Record<number, string>> = {
   6: { 58: "icmp6", 6: "tcp6", 17: "udp6", 132: "sctp6" },
 };
 
-/** Per service entry of the family: the protocol tokens, and the destination-port tokens (one per block). */
-function serviceMatches(family: IpFamily, services: ServiceSet): Array<{ proto: string; ports: string[] }> {
+/** Per service entry of the family: the protocol token, and the destination-port tokens (one per block). */
+type ServiceMatch = { proto: string; ports: string[] };
+
+function serviceMatchesUncached(family: IpFamily, services: ServiceSet): ServiceMatch[] {
   const ip = family === 4 ? "ip" : "ipv6";
   if (services.toStrings()[0] === "any") return [{ proto: ip, ports: [""] }];
-  const out: Array<{ proto: string; ports: string[] }> = [];
+  const out: ServiceMatch[] = [];
   for (const e of services.entries()) {
     // ServiceSet protocol 1 is ICMP of the packet's family: ICMPv6 (58) on IPv6, and 58 there is real 1.
     const real = family === 6 && e.protocol === 1 ? 58 : family === 6 && e.protocol === 58 ? 1 : e.protocol;
@@ -128,32 +130,133 @@ function serviceMatches(family: IpFamily, services: ServiceSet): Array<{ proto: 
   return out;
 }
 
-function addressToken(family: IpFamily, field: "src" | "dst", cidr: string): string {
-  if (cidr === "0.0.0.0/0" || cidr === "::/0") return "";
-  return family === 4 ? `nw_${field}=${cidr}` : `ipv6_${field}=${cidr}`;
+/** The CIDRs of an address set per family (0.0.0.0/0 and ::/0 as "", i.e. no address match). */
+interface FamilyCidrs {
+  4: string[];
+  6: string[];
 }
 
-/** The match strings of a connection set (src × dst × services per cube), in a deterministic order. */
-function connectionMatches(set: ConnectionSet): string[] {
-  const out: string[] = [];
-  for (const cube of set.cubes()) {
-    const family: IpFamily = cube.src.family(4).isEmpty() ? 6 : 4;
-    const svcs = serviceMatches(family, cube.services);
-    for (const s of cube.src.toCidrs())
-      for (const d of cube.dst.toCidrs())
-        for (const svc of svcs)
-          for (const port of svc.ports)
-            out.push(
-              [svc.proto, addressToken(family, "src", s), addressToken(family, "dst", d), port]
-                .filter((t) => t !== "")
-                .join(","),
-            );
+/**
+ * Memoised per rendering: the same ends, address sets and service sets recur across every path and
+ * host, so each is merged, split into CIDRs and tokenised once.
+ */
+class RenderMemo {
+  private readonly services = new WeakMap<ServiceSet, FamilyServices>();
+  private readonly byServiceKey = new Map<string, FamilyServices>();
+  private readonly cidrs = new WeakMap<AddressSet, FamilyCidrs>();
+  private readonly ends = new WeakMap<readonly Slice[], EndIndex>();
+  private readonly paths = new Map<CompiledPath, PathInfo>();
+
+  serviceMatches(services: ServiceSet): FamilyServices {
+    let r = this.services.get(services);
+    if (!r) {
+      const key = services.key();
+      r = this.byServiceKey.get(key);
+      if (!r) {
+        r = { 4: serviceMatchesUncached(4, services), 6: serviceMatchesUncached(6, services) };
+        this.byServiceKey.set(key, r);
+      }
+      this.services.set(services, r);
+    }
+    return r;
   }
-  return out;
+
+  cidrsOf(set: AddressSet): FamilyCidrs {
+    let r = this.cidrs.get(set);
+    if (!r) {
+      r = { 4: [], 6: [] };
+      for (const c of set.toCidrs()) {
+        if (c.includes(":")) r[6].push(c === "::/0" ? "" : `ipv6_#=${c}`);
+        else r[4].push(c === "0.0.0.0/0" ? "" : `nw_#=${c}`);
+      }
+      this.cidrs.set(set, r);
+    }
+    return r;
+  }
+
+  path(c: CompiledPath, base: bigint, verdict: "allow" | "forbid"): PathInfo {
+    let r = this.paths.get(c);
+    if (!r) {
+      const cookieHex = hex(base | pathCookieBits(c.path.name));
+      const what = verdict === "allow" ? `allow ${c.path.services}` : `forbid ${c.path.services} (enforce)`;
+      r = { name: c.path.name, cookieHex, comment: `path ${c.path.name}: ${what} cookie=${cookieHex}` };
+      this.paths.set(c, r);
+    }
+    return r;
+  }
+
+  /** What an end (the slices of a path's `from` or `to`) covers: all its addresses, and per DPU host the local part. */
+  end(slices: readonly Slice[]): EndIndex {
+    let r = this.ends.get(slices);
+    if (!r) {
+      const local = new Map<string, AddressSet[]>();
+      for (const s of slices)
+        if (s.party.kind === "workload")
+          for (const h of s.party.workload.placements.bluefield?.hosts ?? []) {
+            const l = local.get(h) ?? [];
+            l.push(s.addresses);
+            local.set(h, l);
+          }
+      r = {
+        all: AddressSet.unionAll(slices.map((s) => s.addresses)),
+        local: new Map([...local].map(([h, l]) => [h, AddressSet.unionAll(l)])),
+      };
+      this.ends.set(slices, r);
+    }
+    return r;
+  }
+}
+
+type FamilyServices = Record<IpFamily, ServiceMatch[]>;
+
+interface EndIndex {
+  all: AddressSet;
+  local: Map<string, AddressSet>;
+}
+
+/**
+ * The match strings of the connections of path `c` a host's DPU sees, split by the direction they
+ * cross it: egress (local sources × all destinations; the egress tables see only packets from a host
+ * port carrying one of its addresses) and ingress (all sources × local destinations; the ingress
+ * tables see only packets to a local address arriving from elsewhere). A local side that is the whole
+ * of the host's addresses of a family is left out of the match: the entry table already checked it.
+ */
+function hostMatches(
+  c: CompiledPath,
+  host: string,
+  local: AddressSet,
+  memo: RenderMemo,
+): { egress: string[]; ingress: string[] } {
+  const from = memo.end(c.from);
+  const to = memo.end(c.to);
+  const lf = from.local.get(host);
+  const lt = to.local.get(host);
+  const svcs = memo.serviceMatches(c.path.services);
+  const product = (src: AddressSet, dst: AddressSet, side: "src" | "dst"): string[] => {
+    const out: string[] = [];
+    const sc = memo.cidrsOf(src);
+    const dc = memo.cidrsOf(dst);
+    for (const family of [4, 6] as const) {
+      if (sc[family].length === 0 || dc[family].length === 0) continue;
+      const whole = (side === "src" ? src : dst).family(family).equals(local.family(family));
+      const srcs = side === "src" && whole ? [""] : sc[family];
+      const dsts = side === "dst" && whole ? [""] : dc[family];
+      for (const s of srcs) {
+        const st = s === "" ? "" : `,${s.replace("#", "src")}`;
+        for (const d of dsts) {
+          const dt = d === "" ? "" : `,${d.replace("#", "dst")}`;
+          for (const svc of svcs[family])
+            for (const port of svc.ports) out.push(`${svc.proto}${st}${dt}${port === "" ? "" : `,${port}`}`);
+        }
+      }
+    }
+    return out;
+  };
+  return { egress: lf ? product(lf, to.all, "src") : [], ingress: lt ? product(from.all, lt, "dst") : [] };
 }
 
 class HostFlows {
-  readonly flows: Flow[] = [];
+  count = 0;
   private readonly seen = new Set<string>();
   /** Flow lines per path (for the limit error). */
   readonly perPath = new Map<string, number>();
@@ -165,11 +268,35 @@ class HostFlows {
     // installed count would no longer match the file. The first path to render a match keeps it.
     if (this.seen.has(key)) return;
     this.seen.add(key);
-    this.flows.push(flow);
-    const parts = [`table=${flow.table}`, `priority=${flow.priority}`, `cookie=${hex(flow.cookie)}`];
-    if (flow.match !== "") parts.push(flow.match);
-    this.lines.push(`add ${parts.join(",")},actions=${flow.actions}`);
+    this.count++;
+    this.lines.push(
+      `add table=${flow.table},priority=${flow.priority},cookie=${hex(flow.cookie)}${flow.match === "" ? "" : `,${flow.match}`},actions=${flow.actions}`,
+    );
     if (path) this.perPath.set(path, (this.perPath.get(path) ?? 0) + 1);
+  }
+
+  /** The flows of one path: `match` is each of `matches` after `prefix`. */
+  addPathFlows(
+    table: number,
+    priority: number,
+    path: PathInfo,
+    prefix: string,
+    matches: readonly string[],
+    actions: string,
+  ): void {
+    const head = `add table=${table},priority=${priority},cookie=${path.cookieHex},${prefix}`;
+    const keyHead = `${table}|${priority}|${prefix}`;
+    const tail = `,actions=${actions}`;
+    let n = 0;
+    for (const m of matches) {
+      const key = keyHead + m;
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      this.lines.push(head + m + tail);
+      n++;
+    }
+    this.count += n;
+    this.perPath.set(path.name, (this.perPath.get(path.name) ?? 0) + n);
   }
 
   comment(text: string): void {
@@ -177,32 +304,18 @@ class HostFlows {
   }
 }
 
-function localSlices(c: CompiledPath, host: string, side: "from" | "to"): Slice[] {
-  return c[side].filter(
-    (s) =>
-      s.party.kind === "workload" && (s.party.workload.placements.bluefield?.hosts.includes(host) ?? false),
-  );
+/** What every host's rule set says of one path: its cookie and its comment line. */
+interface PathInfo {
+  name: string;
+  cookieHex: string;
+  comment: string;
 }
 
-/** The connections of path `c` a host's DPU sees: pairs with a workload of that host at either end. */
-function hostConnections(c: CompiledPath, host: string): ConnectionSet {
-  const fromLocal = localSlices(c, host, "from");
-  const toLocal = localSlices(c, host, "to");
-  if (fromLocal.length === 0 && toLocal.length === 0) return ConnectionSet.EMPTY;
-  const all = (ss: Slice[]) => AddressSet.unionAll(ss.map((s) => s.addresses));
-  return ConnectionSet.unionAll([
-    ConnectionSet.of(all(fromLocal), all(c.to), c.path.services),
-    ConnectionSet.of(all(c.from), all(toLocal), c.path.services),
-  ]);
-}
-
-function pathsTouching(list: readonly CompiledPath[]): Map<string, CompiledPath[]> {
+/** The paths touching each DPU host (a workload of the host at either end), in plan order. */
+function pathsTouching(list: readonly CompiledPath[], memo: RenderMemo): Map<string, CompiledPath[]> {
   const byHost = new Map<string, CompiledPath[]>();
   for (const c of list) {
-    const hosts = new Set<string>();
-    for (const s of [...c.from, ...c.to])
-      if (s.party.kind === "workload")
-        for (const h of s.party.workload.placements.bluefield?.hosts ?? []) hosts.add(h);
+    const hosts = new Set([...memo.end(c.from).local.keys(), ...memo.end(c.to).local.keys()]);
     for (const h of hosts) {
       const l = byHost.get(h) ?? [];
       l.push(c);
@@ -219,8 +332,9 @@ function renderHost(
   guardrails: CompiledPath[],
   allows: CompiledPath[],
   o: ResolvedBlueFieldOptions,
+  memo: RenderMemo,
 ): BlueFieldRuleSet {
-  const { entry, conntrack, policy } = o.tables;
+  const { entry, conntrack, policy, ingressConntrack, ingressPolicy } = o.tables;
   const base = o.cookie.value;
   const cookieMatch = `${hex(o.cookie.value)}/${hex(o.cookie.mask)}`;
   const f = new HostFlows();
@@ -267,6 +381,7 @@ function renderHost(
     });
 
   const toCt = `ct(table=${conntrack},zone=${o.zone})`;
+  const toIngressCt = `ct(table=${ingressConntrack},zone=${o.zone})`;
   f.comment("anti-spoofing: IP from a host port must carry one of that port's addresses");
   for (const { port, addrs } of ports) {
     for (const c of addrs.toCidrs()) {
@@ -296,77 +411,76 @@ function renderHost(
       priority: PRIORITY.toLocal,
       cookie: base,
       match: `${v6 ? "ipv6" : "ip"},${v6 ? "ipv6_dst" : "nw_dst"}=${c}`,
-      actions: toCt,
+      actions: toIngressCt,
     });
   }
 
-  f.comment(
-    "enforce-forbid guardrails: drop the originating direction, new or established, above every allow",
-  );
-  for (const c of guardrails) {
-    const matches = connectionMatches(hostConnections(c, host));
-    if (matches.length === 0) continue;
-    const cookie = base | pathCookieBits(c.path.name);
-    f.comment(`path ${c.path.name}: forbid ${c.path.services} (enforce) cookie=${hex(cookie)}`);
-    for (const m of matches)
-      f.add(
-        {
-          table: conntrack,
-          priority: PRIORITY.guardrail,
-          cookie,
-          match: `ct_state=-rpl+trk,${m}`,
-          actions: "drop",
-        },
-        c.path.name,
-      );
-  }
-  f.comment("connection state: invalid dropped, established/related allowed, new checked against the paths");
-  f.add({
-    table: conntrack,
-    priority: PRIORITY.invalid,
-    cookie: base,
-    match: "ct_state=+inv+trk",
-    actions: "drop",
-  });
-  f.add({
-    table: conntrack,
-    priority: PRIORITY.established,
-    cookie: base,
-    match: "ct_state=+est+trk",
-    actions: "NORMAL",
-  });
-  f.add({
-    table: conntrack,
-    priority: PRIORITY.established,
-    cookie: base,
-    match: "ct_state=+rel+trk",
-    actions: "NORMAL",
-  });
-  f.add({
-    table: conntrack,
-    priority: PRIORITY.newConnection,
-    cookie: base,
-    match: "ct_state=+new+trk",
-    actions: `goto_table:${policy}`,
-  });
-  f.add({ table: conntrack, priority: PRIORITY.defaultDrop, cookie: base, match: "", actions: "drop" });
-
+  // Egress (from a host port) and ingress (to a local address) each have a conntrack table and a
+  // policy table: the local side of a path is then implied by the table and needs no match.
+  const matches = new Map<CompiledPath, { egress: string[]; ingress: string[] }>();
+  const matchesOf = (c: CompiledPath) => {
+    let m = matches.get(c);
+    if (!m) matches.set(c, (m = hostMatches(c, host, local, memo)));
+    return m;
+  };
   const commit = `ct(commit,zone=${o.zone}),NORMAL`;
-  for (const c of allows) {
-    const matches = connectionMatches(hostConnections(c, host));
-    if (matches.length === 0) continue;
-    const cookie = base | pathCookieBits(c.path.name);
-    f.comment(`path ${c.path.name}: allow ${c.path.services} cookie=${hex(cookie)}`);
-    for (const m of matches)
-      f.add(
-        { table: policy, priority: PRIORITY.allow, cookie, match: `ct_state=+new+trk,${m}`, actions: commit },
-        c.path.name,
-      );
+  for (const dir of ["egress", "ingress"] as const) {
+    const ct = dir === "egress" ? conntrack : ingressConntrack;
+    const pol = dir === "egress" ? policy : ingressPolicy;
+    const what = dir === "egress" ? "from this host's ports" : "to this host's addresses";
+    f.comment(
+      `${dir}: enforce-forbid guardrails for traffic ${what}: drop the originating direction, new or established, above every allow`,
+    );
+    for (const c of guardrails) {
+      const m = matchesOf(c)[dir];
+      if (m.length === 0) continue;
+      const info = memo.path(c, base, "forbid");
+      f.comment(info.comment);
+      f.addPathFlows(ct, PRIORITY.guardrail, info, "ct_state=-rpl+trk,", m, "drop");
+    }
+    f.comment(`${dir}: invalid dropped, established/related allowed, new checked against the paths`);
+    f.add({
+      table: ct,
+      priority: PRIORITY.invalid,
+      cookie: base,
+      match: "ct_state=+inv+trk",
+      actions: "drop",
+    });
+    f.add({
+      table: ct,
+      priority: PRIORITY.established,
+      cookie: base,
+      match: "ct_state=+est+trk",
+      actions: "NORMAL",
+    });
+    f.add({
+      table: ct,
+      priority: PRIORITY.established,
+      cookie: base,
+      match: "ct_state=+rel+trk",
+      actions: "NORMAL",
+    });
+    f.add({
+      table: ct,
+      priority: PRIORITY.newConnection,
+      cookie: base,
+      match: "ct_state=+new+trk",
+      actions: `goto_table:${pol}`,
+    });
+    f.add({ table: ct, priority: PRIORITY.defaultDrop, cookie: base, match: "", actions: "drop" });
+    f.comment(`${dir}: the allow paths ${what}`);
+    for (const c of allows) {
+      const m = matchesOf(c)[dir];
+      if (m.length === 0) continue;
+      const info = memo.path(c, base, "allow");
+      f.comment(info.comment);
+      f.addPathFlows(pol, PRIORITY.allow, info, "ct_state=+new+trk,", m, commit);
+    }
+    f.comment(`${dir}: default deny`);
+    f.add({ table: pol, priority: PRIORITY.defaultDrop, cookie: base, match: "", actions: "drop" });
   }
-  f.comment("default deny for this host's traffic");
-  f.add({ table: policy, priority: PRIORITY.defaultDrop, cookie: base, match: "", actions: "drop" });
 
-  const count = f.flows.length;
+  const count = f.count;
   if (count > o.maxFlowsPerHost) {
     const top = [...f.perPath.entries()]
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
@@ -381,7 +495,7 @@ function renderHost(
   const header = [
     "# blastradius BlueField rule set: apply with `ovs-ofctl --bundle add-flows <bridge> <this file>`",
     `# policy ${plan.policy.name}, host ${host}, bridge ${o.bridge}`,
-    `# tables entry=${entry} conntrack=${conntrack} policy=${policy}, zone ${o.zone}, cookie ${cookieMatch}`,
+    `# tables entry=${entry} egress conntrack=${conntrack} policy=${policy} ingress conntrack=${ingressConntrack} policy=${ingressPolicy}, zone ${o.zone}, cookie ${cookieMatch}`,
     `# flows ${count}`,
     `delete cookie=${cookieMatch}`,
   ];
@@ -404,9 +518,10 @@ function renderHost(
  */
 export function renderBlueField(plan: Plan, options?: BlueFieldOptions): BlueFieldRuleSet[] {
   const o = resolveOptions(options);
-  const guardrails = pathsTouching(plan.guardrails);
-  const allows = pathsTouching(plan.allows);
+  const memo = new RenderMemo();
+  const guardrails = pathsTouching(plan.guardrails, memo);
+  const allows = pathsTouching(plan.allows, memo);
   return [...blueFieldHosts(plan).entries()].map(([host, workloads]) =>
-    renderHost(plan, host, workloads, guardrails.get(host) ?? [], allows.get(host) ?? [], o),
+    renderHost(plan, host, workloads, guardrails.get(host) ?? [], allows.get(host) ?? [], o, memo),
   );
 }

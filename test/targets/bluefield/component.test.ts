@@ -135,7 +135,7 @@ describe("BlueFieldSegmentation in kubernetes mode (flagship)", () => {
       ["no-training-exfiltration", "blocked"],
     ]);
     expect(proof.forbidden[0]!.by).toMatch(
-      /^gpu-01: table=70 priority=31000 .*\[path no-workstation-to-training\]$/,
+      /^gpu-01: table=72 priority=31000 .*\[path no-workstation-to-training\]$/,
     );
     expect(proof.allowed.map((a) => [a.path, a.status])).toEqual([
       ["training-reads-datalake", "open"],
@@ -179,10 +179,11 @@ describe("BlueFieldSegmentation proofs over more policies", () => {
     expect(proof.allowed.map((a) => a.path)).toContain("scheduler-controls-gpus");
     const flows = flowsOf(resources, "dpu-a");
     expect(flows).toContain("ipv6,in_port=pf0vf0,ipv6_src=fd00:50:2::/64,actions=ct(table=70,zone=45477)");
-    // tcp/10250-10259 as exact masked blocks: 10250-10251, 10252-10255, 10256-10259.
+    // tcp/10250-10259 as exact masked blocks: 10250-10251, 10252-10255, 10256-10259. In the ingress
+    // policy table, where the destination (every IPv6 address of dpu-a) goes without saying.
     const blocks = flows
       .split("\n")
-      .filter((l) => l.includes("tcp6,ipv6_src=fd00:70::/64,ipv6_dst=fd00:50:1::/64,"))
+      .filter((l) => l.startsWith("add table=73,") && l.includes("tcp6,ipv6_src=fd00:70::/64,tp_dst="))
       .map((l) => /tp_dst=([^,]+)/.exec(l)![1]);
     expect(blocks).toEqual(["22", "0x280a/0xfffe", "0x280c/0xfffc", "0x2810/0xfffc"]);
     // The scheduler (AWS) reaches the GPUs over IPv6 and IPv4, 10250-10259 exactly.
@@ -243,7 +244,7 @@ describe("a broken rendering fails the proof with a witness naming the rule", ()
 
   it("an extra permissive flow (foreign cookie, so our rule set does not delete it) opens the forbid it overrides", async () => {
     const extra = [
-      "add table=70,priority=32000,cookie=0x99,ct_state=-rpl+trk,tcp,nw_src=10.200.0.0/16,nw_dst=10.10.1.0/24,tp_dst=22,actions=NORMAL",
+      "add table=72,priority=32000,cookie=0x99,ct_state=-rpl+trk,tcp,nw_src=10.200.0.0/16,nw_dst=10.10.1.0/24,tp_dst=22,actions=NORMAL",
       "",
     ].join("\n");
     const { resources } = await runBlueField(plan, {}, () => {
@@ -263,7 +264,7 @@ describe("a broken rendering fails the proof with a witness naming the rule", ()
     expect(open.open).toBe("tcp/22");
     expect(open.witness).toMatchObject({ src: "10.200.0.1", dst: "10.10.1.1", protocol: "tcp", port: 22 });
     expect(open.by).toBe(
-      "gpu-01: table=70 priority=32000 ct_state=-rpl+trk,tcp,nw_src=10.200.0.0/16,nw_dst=10.10.1.0/24,tp_dst=22 actions=NORMAL",
+      "gpu-01: table=72 priority=32000 ct_state=-rpl+trk,tcp,nw_src=10.200.0.0/16,nw_dst=10.10.1.0/24,tp_dst=22 actions=NORMAL",
     );
   });
 
@@ -294,7 +295,7 @@ describe("a broken rendering fails the proof with a witness naming the rule", ()
         return r;
       const data = { ...(r.inputs.data as Record<string, string>) };
       data["rules.flows"] = data["rules.flows"]!.replace(
-        /\nadd table=70,priority=31000,[^\n]*nw_src=10\.200[^\n]*/,
+        /\nadd table=72,priority=31000,[^\n]*nw_src=10\.200[^\n]*/,
         "",
       );
       return { ...r, inputs: { ...r.inputs, data } };
@@ -369,7 +370,7 @@ describe("bad input registers nothing", () => {
   it("a rule set over the flow limit is an error naming the host, the count, the limit and the largest paths", async () => {
     const { error, resources } = await attempt({ options: { maxFlowsPerHost: 50 } });
     expect(error).toMatch(
-      /BlueField host "gpu-01" needs 136 flows, more than the limit of 50 \(options.maxFlowsPerHost\); the largest paths are no-training-exfiltration \(\d+\)/,
+      /BlueField host "gpu-01" needs 142 flows, more than the limit of 50 \(options.maxFlowsPerHost\); the largest paths are no-training-exfiltration \(\d+\)/,
     );
     expect(resources).toEqual([]);
   });
