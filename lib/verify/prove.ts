@@ -71,36 +71,18 @@ interface Group {
 }
 
 /**
- * One target's evaluator seen class by class: parties with the same `partyKey` are asked about once,
- * through a representative carrying the addresses of the whole class, and the answer is cached per
- * pair of keys across paths. Without `partyKey`, every party is its own class and its own
- * representative, so the proof asks exactly what it would ask pair by pair.
+ * One target's evaluator seen class by class: on each end of a path, the parties with the same
+ * `partyKey` form a group, asked about once through a representative (a member carrying the
+ * group's addresses). Paths that share an end share its groups, so the answer is cached per pair
+ * of groups. Without `partyKey`, every party is its own group and its own representative, so the
+ * proof asks exactly what it would ask pair by pair.
  */
 class ClassView {
-  private readonly representatives = new Map<string, Party>();
-  private readonly cache = new Map<string, ConnectionSet>();
+  private readonly cache = new WeakMap<Group, Map<Group, ConnectionSet>>();
   private readonly groups = new WeakMap<readonly Slice[], Group[]>();
   private readonly enforced = new Map<string, boolean>();
 
-  constructor(
-    readonly ev: TargetEvaluator,
-    parties: readonly Party[],
-  ) {
-    if (!ev.partyKey) return;
-    const members = new Map<string, Party[]>();
-    for (const p of parties) {
-      const k = ev.partyKey(p);
-      const list = members.get(k);
-      if (list) list.push(p);
-      else members.set(k, [p]);
-    }
-    for (const [k, list] of members) {
-      const first = list[0]!;
-      const addresses =
-        list.length === 1 ? first.addresses : AddressSet.unionAll(list.map((p) => p.addresses));
-      this.representatives.set(k, { ...first, addresses });
-    }
-  }
+  constructor(readonly ev: TargetEvaluator) {}
 
   private keyOf(party: Party): string {
     return this.ev.partyKey ? this.ev.partyKey(party) : `party\u0000${party.key}`;
@@ -119,11 +101,14 @@ class ClassView {
     }
     const out: Group[] = [];
     for (const [key, list] of byKey) {
+      const addresses =
+        list.length === 1 ? list[0]!.addresses : AddressSet.unionAll(list.map((s) => s.addresses));
+      const first = list[0]!.party;
       out.push({
         key,
-        representative: this.representatives.get(key) ?? list[0]!.party,
+        representative: this.ev.partyKey ? { ...first, addresses } : first,
         slices: list,
-        addresses: list.length === 1 ? list[0]!.addresses : AddressSet.unionAll(list.map((s) => s.addresses)),
+        addresses,
       });
     }
     this.groups.set(slices, out);
@@ -138,9 +123,10 @@ class ClassView {
 
   /** Everything the target lets any member of `from` initiate to any member of `to`. */
   allowed(from: Group, to: Group): ConnectionSet {
-    const k = `${from.key}\u0000\u0000${to.key}`;
-    let set = this.cache.get(k);
-    if (!set) this.cache.set(k, (set = this.ev.allowed(from.representative, to.representative)));
+    let row = this.cache.get(from);
+    if (!row) this.cache.set(from, (row = new Map()));
+    let set = row.get(to);
+    if (!set) row.set(to, (set = this.ev.allowed(from.representative, to.representative)));
     return set;
   }
 }
@@ -236,7 +222,7 @@ function proveAllow(c: CompiledPath, view: ClassView): AllowedResult | undefined
 export function prove(plan: Plan, evaluators: readonly TargetEvaluator[]): Proof {
   const forbidden: ForbiddenResult[] = [];
   const allowed: AllowedResult[] = [];
-  const views = evaluators.map((ev) => new ClassView(ev, plan.parties));
+  const views = evaluators.map((ev) => new ClassView(ev));
   for (const c of [...plan.guardrails, ...plan.monitored]) {
     for (const view of views) {
       const r = proveForbid(c, view);

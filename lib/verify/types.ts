@@ -47,10 +47,11 @@ export interface TargetEvaluator {
    * service account and network, its labels, its DPU port...); parties the target sees only by
    * address share one key. Parties with the same key must also agree on `enforces`.
    *
-   * `prove` then decides once per pair of keys: it asks `allowed` of one member of each class with
-   * the addresses of the whole class, and restricts the answer to each path's addresses. Without it,
-   * every party is its own class. A wrong key makes proofs wrong: `test/verify/party-keys.test.ts`
-   * checks, for every target, that proofs with and without keys agree on random policies.
+   * `prove` then decides once per group of such parties on each end of a path: it asks `allowed`
+   * of one member carrying the addresses of the whole group, and restricts the answer to the
+   * path's addresses. Without it, every party is its own group. A wrong key makes proofs wrong:
+   * `test/verify/party-keys.test.ts` checks, for every target, that proofs with and without keys
+   * agree on random policies.
    */
   partyKey?(party: Party): string;
 }
