@@ -1,4 +1,10 @@
-import { ciliumAdapter, ciliumArtefacts, clustersOf } from "../../lib/targets/cilium";
+import {
+  ciliumAdapter,
+  ciliumArtefacts,
+  ciliumRecords,
+  clustersOf,
+  segmentationName,
+} from "../../lib/targets/cilium";
 import type { TargetModule } from "../targets";
 import { CiliumSegmentation } from "./segmentation";
 
@@ -10,7 +16,9 @@ export const ciliumModule: TargetModule | undefined = {
   target: "cilium",
   adapter: ciliumAdapter,
   placeholderProgram: (plan) => {
-    for (const cluster of clustersOf(plan)) new CiliumSegmentation(`cilium-${cluster}`, { cluster, plan });
+    for (const cluster of clustersOf(plan))
+      new CiliumSegmentation(segmentationName(cluster), { cluster, plan });
   },
+  records: (plan) => ciliumRecords(plan),
   artefacts: (plan) => ciliumArtefacts(plan),
 };

@@ -2,7 +2,13 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Plan } from "../../lib/plan/types";
-import { clustersOf, type GuardrailMode, type RenderedPolicy, renderCilium } from "../../lib/targets/cilium";
+import {
+  clustersOf,
+  type GuardrailMode,
+  type RenderedPolicy,
+  renderCilium,
+  segmentationChildren,
+} from "../../lib/targets/cilium";
 
 /** Inputs of a CiliumSegmentation. Pass a Kubernetes provider through `opts.provider` to target a cluster. */
 export interface CiliumSegmentationArgs {
@@ -71,17 +77,17 @@ export class CiliumSegmentation extends pulumi.ComponentResource {
     this.defaultDenyPolicies = {};
     this.guardrailPolicies = {};
     this.resources = {};
-    for (const r of rendered) {
-      const m = r.object.metadata;
+    // The same children `ciliumRecords` lists: names, ids and inputs cannot drift.
+    for (const child of segmentationChildren(name, rendered)) {
+      const r = child.rendered;
       this.resources[r.key] = new k8s.apiextensions.CustomResource(
-        `${name}-${r.key}`,
+        child.name,
         { ...r.object },
         { parent: this },
       );
-      const id = m.namespace ? `${m.namespace}/${m.name}` : m.name;
-      if (r.role === "segment") (this.segmentPolicies[r.subject!] ??= {})[r.namespace!] = id;
-      else if (r.role === "default-deny") this.defaultDenyPolicies[r.namespace!] = id;
-      else this.guardrailPolicies[r.subject!] = id;
+      if (r.role === "segment") (this.segmentPolicies[r.subject!] ??= {})[r.namespace!] = child.id;
+      else if (r.role === "default-deny") this.defaultDenyPolicies[r.namespace!] = child.id;
+      else this.guardrailPolicies[r.subject!] = child.id;
     }
     this.digest = createHash("sha256")
       .update(JSON.stringify(rendered.map((r) => r.object)))

@@ -1,7 +1,16 @@
 import type { Workload } from "../../model/types";
-import { AddressSet, ConnectionSet, IntervalSet, type Packet, Protocol, ServiceSet } from "../../net";
+import {
+  AddressSet,
+  ConnectionSet,
+  IntervalSet,
+  type Packet,
+  Protocol,
+  parseAddress,
+  ServiceSet,
+} from "../../net";
 import type { Party, Plan } from "../../plan/types";
 import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import { ciliumUsage } from "./usage";
 
 /**
  * An independent interpreter of Cilium's policy language (CiliumNetworkPolicy and
@@ -130,10 +139,23 @@ function matches(sel: Selector, labels: readonly IdLabel[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
+/**
+ * A selector as used by the loaded policies, interned by its requirements: its members (per cluster)
+ * are computed once, and a pod's key lists the peer selectors that pick it.
+ */
+interface SelectorRef {
+  id: number;
+  requirements: Selector;
+  /** Whether it matches `reserved:world` (parties outside the cluster). */
+  world: boolean;
+  /** Endpoints it picks, per cluster (computed on first use). */
+  members: Map<string, Set<Endpoint>>;
+}
+
 /** The peers a rule names. `everything`: a rule with ports and no peer field. */
 interface Peer {
   everything: boolean;
-  endpoints: Selector[];
+  endpoints: SelectorRef[];
   cidrs: AddressSet;
   entities: Set<string>;
 }
@@ -150,6 +172,9 @@ interface L4 {
   both: ServiceSet;
   v4: ServiceSet;
   v6: ServiceSet;
+  /** What IPv4 (IPv6) packets may use: `both` plus the family's ICMP. */
+  s4: ServiceSet;
+  s6: ServiceSet;
   /** Per PortRule with HTTP rules: the TCP ports it covers and the rules. */
   http: Array<{ ports: ServiceSet; rules: HttpMatcher[] }>;
 }
@@ -205,6 +230,7 @@ function parsePeer(
   dir: "ingress" | "egress",
   where: string,
   namespace: string | undefined,
+  intern: (s: Selector) => SelectorRef,
 ): Peer {
   for (const f of UNSUPPORTED)
     if (rule[f] !== undefined)
@@ -223,7 +249,7 @@ function parsePeer(
     entities: new Set(),
   };
   asList(rule[names.endpoints]).forEach((s, i) => {
-    peer.endpoints.push(compileSelector(s, `${where}.${names.endpoints}[${i}]`, namespace));
+    peer.endpoints.push(intern(compileSelector(s, `${where}.${names.endpoints}[${i}]`, namespace)));
   });
   const cidrs: AddressSet[] = [];
   asList(rule[names.cidr]).forEach((c, i) => {
@@ -271,7 +297,14 @@ function parseL4(rule: Record<string, unknown>, where: string, deny: boolean): L
   const toPorts = asList(rule.toPorts);
   const icmps = asList(rule.icmps);
   if (toPorts.length === 0 && icmps.length === 0)
-    return { both: ServiceSet.ALL, v4: ServiceSet.EMPTY, v6: ServiceSet.EMPTY, http: [] };
+    return {
+      both: ServiceSet.ALL,
+      v4: ServiceSet.EMPTY,
+      v6: ServiceSet.EMPTY,
+      s4: ServiceSet.ALL,
+      s6: ServiceSet.ALL,
+      http: [],
+    };
   const parts: ServiceSet[] = [];
   const http: L4["http"] = [];
   toPorts.forEach((pr, i) => {
@@ -330,12 +363,10 @@ function parseL4(rule: Record<string, unknown>, where: string, deny: boolean): L
   });
   // The model has no ICMP types: an allow of any type counts as ICMP, a deny only when complete.
   const icmpOn = (s: Set<number>) => (deny ? s.size === 256 : s.size > 0);
-  return {
-    both: parts.reduce((a, b) => a.union(b), ServiceSet.EMPTY),
-    v4: icmpOn(types.IPv4) ? ServiceSet.icmp() : ServiceSet.EMPTY,
-    v6: icmpOn(types.IPv6) ? ServiceSet.icmp() : ServiceSet.EMPTY,
-    http,
-  };
+  const both = parts.reduce((a, b) => a.union(b), ServiceSet.EMPTY);
+  const v4 = icmpOn(types.IPv4) ? ServiceSet.icmp() : ServiceSet.EMPTY;
+  const v6 = icmpOn(types.IPv6) ? ServiceSet.icmp() : ServiceSet.EMPTY;
+  return { both, v4, v6, s4: both.union(v4), s6: both.union(v6), http };
 }
 
 const ICMP4: Record<string, number> = {
@@ -407,7 +438,18 @@ interface Endpoint {
   labels: IdLabel[];
   ingress: Side;
   egress: Side;
+  /** Ids of the policy rules (specs) selecting it: with `peerOf`, all the evaluator reads of it. */
+  specs: number[];
+  /** Ids of the peer selectors picking it (filled by `partyKey`). */
+  peerOf: number[];
+  /** Its party key, once computed. */
+  key?: string;
 }
+
+/** What a rule's peer fields match of one party: all of its addresses, none, or a part. */
+const FULL = "full" as const;
+const NONE = "none" as const;
+type Match = typeof FULL | typeof NONE | AddressSet;
 
 const WORLD_LABELS: IdLabel[] = [{ source: "reserved", key: "world", value: "" }];
 
@@ -451,6 +493,66 @@ function l4Set(l4: L4, src: AddressSet, dst: AddressSet): ConnectionSet {
   return ConnectionSet.unionAll(parts);
 }
 
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+/** A number per object, for keys. */
+function idOf(o: object): number {
+  let id = objectIds.get(o);
+  if (id === undefined) objectIds.set(o, (id = nextObjectId++));
+  return id;
+}
+
+/** Policy map entries of one rule's L4: each protocol's port ranges, plus ICMP per family; none = 1. */
+function l4Entries(l4: L4): number {
+  if (l4.both.equals(ServiceSet.ALL)) return 1;
+  let n = 0;
+  for (const e of l4.both.entries()) n += e.ports.ranges.length;
+  if (!l4.v4.isEmpty()) n++;
+  if (!l4.v6.isEmpty()) n++;
+  return Math.max(n, 1);
+}
+
+/**
+ * `big` ∩ `small` by binary search of each of small's ranges in big: a rule's few CIDRs against a
+ * class of parties with many address ranges.
+ */
+function intersectSmall(big: IntervalSet, small: IntervalSet): IntervalSet {
+  const b = big.ranges;
+  const s = small.ranges;
+  if (b.length === 0 || s.length === 0) return IntervalSet.EMPTY;
+  if (s.length * 8 > b.length) return big.intersect(small);
+  const out: Array<[bigint, bigint]> = [];
+  for (const [lo, hi] of s) {
+    let l = 0;
+    let h = b.length;
+    while (l < h) {
+      const mid = (l + h) >> 1;
+      if (b[mid]![1] < lo) l = mid + 1;
+      else h = mid;
+    }
+    for (let i = l; i < b.length && b[i]![0] <= hi; i++) {
+      const [blo, bhi] = b[i]!;
+      out.push([blo > lo ? blo : lo, bhi < hi ? bhi : hi]);
+    }
+  }
+  return IntervalSet.fromSorted(out);
+}
+
+/**
+ * Whether a rule's L4 admits a packet. In IPv6 the model's "icmp" (protocol 1) is real ICMPv6 (58),
+ * as in ConnectionSet: the two numbers swap.
+ */
+function l4Has(l4: L4, p: Packet): boolean {
+  if (p.family === 4) return l4.s4.has(p.protocol, p.port);
+  const protocol =
+    p.protocol === Protocol.ICMPV6
+      ? Protocol.ICMP
+      : p.protocol === Protocol.ICMP
+        ? Protocol.ICMPV6
+        : p.protocol;
+  return l4.s6.has(protocol, p.port);
+}
+
 export interface HttpRequest {
   port: number;
   method: string;
@@ -470,15 +572,20 @@ export interface HttpRuleInfo {
 export class CiliumEvaluator implements TargetEvaluator {
   readonly target = "cilium" as const;
   private readonly endpoints = new Map<string, Endpoint>();
-  private readonly cache = new Map<string, ConnectionSet>();
+  private readonly byNs = new Map<string, Endpoint[]>();
+  private readonly byCluster = new Map<string, Endpoint[]>();
+  private readonly cache = new Map<string, { from: AddressSet; to: AddressSet; set: ConnectionSet }>();
   private readonly httpInfo: HttpRuleInfo[] = [];
+  private readonly selectors = new Map<string, SelectorRef>();
+  /** Peer selectors of rules that select at least one endpoint, per cluster. */
+  private readonly peerSelectors = new Map<string, Set<SelectorRef>>();
+  private peerOfDone = false;
+  private specCount = 0;
 
   constructor(
     policies: readonly ClusterPolicy[],
     readonly plan: Plan,
   ) {
-    const byNs = new Map<string, Endpoint[]>();
-    const byCluster = new Map<string, Endpoint[]>();
     for (const w of plan.policy.workloads) {
       const k = w.placements.kubernetes;
       if (!k) continue;
@@ -489,18 +596,49 @@ export class CiliumEvaluator implements TargetEvaluator {
         labels: podLabels(k.cluster, k.namespace, k.podLabels),
         ingress: { defaultDeny: false, allows: [], denies: [] },
         egress: { defaultDeny: false, allows: [], denies: [] },
+        specs: [],
+        peerOf: [],
       };
       this.endpoints.set(w.name, ep);
       const nsKey = `${k.cluster}/${k.namespace}`;
-      if (!byNs.has(nsKey)) byNs.set(nsKey, []);
-      byNs.get(nsKey)!.push(ep);
-      if (!byCluster.has(k.cluster)) byCluster.set(k.cluster, []);
-      byCluster.get(k.cluster)!.push(ep);
+      if (!this.byNs.has(nsKey)) this.byNs.set(nsKey, []);
+      this.byNs.get(nsKey)!.push(ep);
+      if (!this.byCluster.has(k.cluster)) this.byCluster.set(k.cluster, []);
+      this.byCluster.get(k.cluster)!.push(ep);
     }
-    for (const p of policies) this.load(p, byNs, byCluster);
+    for (const p of policies) this.load(p);
   }
 
-  private load(p: ClusterPolicy, byNs: Map<string, Endpoint[]>, byCluster: Map<string, Endpoint[]>) {
+  private intern(requirements: Selector): SelectorRef {
+    const key = JSON.stringify(requirements);
+    let ref = this.selectors.get(key);
+    if (!ref)
+      this.selectors.set(
+        key,
+        (ref = {
+          id: this.selectors.size,
+          requirements,
+          world: matches(requirements, WORLD_LABELS),
+          members: new Map(),
+        }),
+      );
+    return ref;
+  }
+
+  /** The endpoints of `cluster` a selector picks (only the named namespaces' when it names some). */
+  private members(sel: SelectorRef, cluster: string): Set<Endpoint> {
+    let set = sel.members.get(cluster);
+    if (set) return set;
+    const ns = sel.requirements.find((q) => q.key === NS_KEY && q.op === "In" && q.source !== "reserved");
+    const candidates = ns
+      ? ns.values.flatMap((n) => this.byNs.get(`${cluster}/${n}`) ?? [])
+      : (this.byCluster.get(cluster) ?? []);
+    set = new Set(candidates.filter((ep) => matches(sel.requirements, ep.labels)));
+    sel.members.set(cluster, set);
+    return set;
+  }
+
+  private load(p: ClusterPolicy) {
     const o = p.object;
     const kind = String(o.kind ?? "");
     const meta = (o.metadata ?? {}) as { name?: string; namespace?: string };
@@ -513,14 +651,20 @@ export class CiliumEvaluator implements TargetEvaluator {
     asList(o.specs).forEach((s, i) => {
       rules.push([s, `${base} specs[${i}]`]);
     });
-    const candidates = ns ? (byNs.get(`${p.cluster}/${ns}`) ?? []) : (byCluster.get(p.cluster) ?? []);
     for (const [raw, where] of rules) {
       const r = raw as Record<string, unknown>;
       // Host policies (nodeSelector) apply to nodes, never to pods.
       if (r.endpointSelector === undefined) continue;
-      const subject = compileSelector(r.endpointSelector, `${where}.endpointSelector`, ns);
-      const selected = candidates.filter((ep) => matches(subject, ep.labels));
+      const subject = this.subjectOf(r.endpointSelector, `${where}.endpointSelector`, ns);
+      // A CiliumNetworkPolicy selects pods of its own namespace only.
+      const selected = [...this.members(subject, p.cluster)].filter(
+        (ep) => ns === undefined || ep.namespace === ns,
+      );
+      const spec = this.specCount++;
       if (selected.length === 0) continue;
+      for (const ep of selected) ep.specs.push(spec);
+      let uses = this.peerSelectors.get(p.cluster);
+      if (!uses) this.peerSelectors.set(p.cluster, (uses = new Set()));
       for (const dir of ["ingress", "egress"] as const) {
         const allowList = asList(r[dir]);
         const denyList = asList(r[`${dir}Deny`]);
@@ -528,11 +672,12 @@ export class CiliumEvaluator implements TargetEvaluator {
         const enables = typeof dd === "boolean" ? dd : allowList.length > 0 || denyList.length > 0;
         const allows = allowList.map((x, i) => this.rule(x, `${where}.${dir}[${i}]`, dir, ns, false));
         const denies = denyList.map((x, i) => this.rule(x, `${where}.${dir}Deny[${i}]`, dir, ns, true));
+        for (const rule of [...allows, ...denies]) for (const sel of rule.peer.endpoints) uses.add(sel);
         for (const ep of selected) {
           const side = ep[dir];
           if (enables) side.defaultDeny = true;
-          side.allows.push(...allows);
-          side.denies.push(...denies);
+          for (const a of allows) side.allows.push(a);
+          for (const d of denies) side.denies.push(d);
           for (const a of allows)
             for (const h of a.l4.http)
               this.httpInfo.push({
@@ -548,6 +693,18 @@ export class CiliumEvaluator implements TargetEvaluator {
     }
   }
 
+  /** A rule's endpointSelector, interned (memoised by object identity: specs share selectors). */
+  private readonly subjectMemo = new WeakMap<object, Map<string, SelectorRef>>();
+
+  private subjectOf(raw: unknown, where: string, ns: string | undefined): SelectorRef {
+    if (raw === null || typeof raw !== "object") return this.intern(compileSelector(raw, where, ns));
+    let m = this.subjectMemo.get(raw);
+    if (!m) this.subjectMemo.set(raw, (m = new Map()));
+    let ref = m.get(ns ?? "");
+    if (!ref) m.set(ns ?? "", (ref = this.intern(compileSelector(raw, where, ns))));
+    return ref;
+  }
+
   private rule(
     raw: unknown,
     ref: string,
@@ -556,7 +713,51 @@ export class CiliumEvaluator implements TargetEvaluator {
     deny: boolean,
   ): Rule {
     const r = (raw ?? {}) as Record<string, unknown>;
-    return { ref, peer: parsePeer(r, dir, ref, ns), l4: parseL4(r, ref, deny) };
+    return { ref, peer: this.peerOf(r, ref, dir, ns), l4: this.l4Of(r, ref, deny) };
+  }
+
+  /**
+   * Parsed peers and L4 by object identity: renderings share one peer list or port list among many
+   * rules, and parsing each once keeps building the evaluator linear in the distinct rule parts.
+   */
+  private readonly peerMemo = new WeakMap<object, Map<string, Peer>>();
+  private readonly l4Memo = new WeakMap<object, Map<boolean, L4>>();
+
+  private peerOf(
+    r: Record<string, unknown>,
+    ref: string,
+    dir: "ingress" | "egress",
+    ns: string | undefined,
+  ): Peer {
+    const names = PEER_FIELDS[dir];
+    const present = [names.endpoints, names.cidr, names.cidrSet, names.entities].filter(
+      (f) => r[f] !== undefined && r[f] !== null,
+    );
+    const only = present.length === 1 ? r[present[0]!] : undefined;
+    // Memoised only when the rule names one peer field (the shape blastradius renders).
+    if (!only || typeof only !== "object" || Object.keys(r).some((k) => UNSUPPORTED.includes(k)))
+      return parsePeer(r, dir, ref, ns, (s) => this.intern(s));
+    const hasL4 = asList(r.toPorts).length > 0 || asList(r.icmps).length > 0;
+    let m = this.peerMemo.get(only);
+    if (!m) this.peerMemo.set(only, (m = new Map()));
+    // Only endpoint selectors depend on the policy's namespace (namespace defaulting).
+    const field = present[0]!;
+    const key = `${field}\u0000${field === names.endpoints ? (ns ?? "") : ""}\u0000${hasL4}`;
+    let peer = m.get(key);
+    if (!peer) m.set(key, (peer = parsePeer(r, dir, ref, ns, (s) => this.intern(s))));
+    return peer;
+  }
+
+  private l4Of(r: Record<string, unknown>, ref: string, deny: boolean): L4 {
+    const hasPorts = r.toPorts !== undefined && r.toPorts !== null;
+    const hasIcmps = r.icmps !== undefined && r.icmps !== null;
+    const only = hasPorts && !hasIcmps ? r.toPorts : hasIcmps && !hasPorts ? r.icmps : undefined;
+    if (!only || typeof only !== "object") return parseL4(r, ref, deny);
+    let m = this.l4Memo.get(only);
+    if (!m) this.l4Memo.set(only, (m = new Map()));
+    let l4 = m.get(deny);
+    if (!l4) m.set(deny, (l4 = parseL4(r, ref, deny)));
+    return l4;
   }
 
   /** The pod of a party in a cluster, if the party is a workload placed there. */
@@ -568,33 +769,55 @@ export class CiliumEvaluator implements TargetEvaluator {
     return this.endpointOf(party) !== undefined;
   }
 
-  /** The addresses of `peer` that a rule of an endpoint in `cluster` matches. */
-  private peerMatch(rule: Rule, peer: Party, cluster: string): AddressSet {
-    const ep = this.endpointOf(peer);
-    const inCluster = ep !== undefined && ep.cluster === cluster;
-    if (rule.peer.everything || rule.peer.entities.has("all")) return peer.addresses;
-    if (inCluster) {
-      if (rule.peer.entities.has("cluster")) return peer.addresses;
-      return rule.peer.endpoints.some((s) => matches(s, ep.labels)) ? peer.addresses : AddressSet.EMPTY;
+  /**
+   * Parties outside every cluster are seen by address only: one key. A pod is seen by the rules
+   * selecting it (its specs) and by the peer selectors picking it in its cluster (elsewhere it is
+   * seen by address): pods with the same of both are alike to every rule, whatever their labels.
+   */
+  partyKey(party: Party): string {
+    const ep = this.endpointOf(party);
+    if (!ep) return "address";
+    if (!this.peerOfDone) {
+      this.peerOfDone = true;
+      for (const [cluster, sels] of this.peerSelectors)
+        for (const sel of [...sels].sort((a, b) => a.id - b.id))
+          for (const member of this.members(sel, cluster)) member.peerOf.push(sel.id);
     }
-    // Outside the cluster: world, CIDR rules, and selectors on reserved:world.
-    if (rule.peer.entities.has("world")) return peer.addresses;
-    const parts = [peer.addresses.intersect(rule.peer.cidrs)];
-    if (rule.peer.entities.has("world-ipv4")) parts.push(peer.addresses.intersect(V4));
-    if (rule.peer.entities.has("world-ipv6")) parts.push(peer.addresses.intersect(V6));
-    if (rule.peer.endpoints.some((s) => matches(s, WORLD_LABELS))) parts.push(peer.addresses);
-    return AddressSet.unionAll(parts);
+    ep.key ??= `pod\u0000${ep.cluster}\u0000${ep.specs.join(",")}\u0000${ep.peerOf.join(",")}`;
+    return ep.key;
   }
 
-  private readonly matchCache = new Map<Rule, Map<string, AddressSet>>();
+  /** What a rule of an endpoint in `cluster` matches of `peer`. */
+  private peerMatch(rule: Rule, peer: Party, cluster: string): Match {
+    const p = rule.peer;
+    if (p.everything || p.entities.has("all")) return FULL;
+    const ep = this.endpointOf(peer);
+    if (ep !== undefined && ep.cluster === cluster) {
+      if (p.entities.has("cluster")) return FULL;
+      for (const s of p.endpoints) if (this.members(s, cluster).has(ep)) return FULL;
+      return NONE;
+    }
+    // Outside the cluster: world, CIDR rules, and selectors on reserved:world.
+    if (p.entities.has("world") || p.endpoints.some((s) => s.world)) return FULL;
+    return this.outsideMatch(p, peer.addresses);
+  }
 
-  /** peerMatch, memoised per rule and party (rules are shared by every endpoint they select). */
-  private matched(rule: Rule, peer: Party, cluster: string): AddressSet {
-    let m = this.matchCache.get(rule);
-    if (!m) this.matchCache.set(rule, (m = new Map()));
-    const key = `${cluster}\u0000${peer.key}`;
-    let hit = m.get(key);
-    if (!hit) m.set(key, (hit = this.peerMatch(rule, peer, cluster)));
+  /** Per address set (a party's, or a class's union): what each peer's CIDRs and world-ipvX match of it. */
+  private readonly outside = new WeakMap<AddressSet, Map<Peer, Match>>();
+
+  private outsideMatch(p: Peer, addresses: AddressSet): Match {
+    let m = this.outside.get(addresses);
+    if (!m) this.outside.set(addresses, (m = new Map()));
+    let hit = m.get(p);
+    if (hit !== undefined) return hit;
+    let set = AddressSet.fromIntervals(
+      intersectSmall(addresses.family(4), p.cidrs.family(4)),
+      intersectSmall(addresses.family(6), p.cidrs.family(6)),
+    );
+    if (p.entities.has("world-ipv4")) set = set.union(addresses.intersect(V4));
+    if (p.entities.has("world-ipv6")) set = set.union(addresses.intersect(V6));
+    hit = set.isEmpty() ? NONE : set.equals(addresses) ? FULL : set;
+    m.set(p, hit);
     return hit;
   }
 
@@ -613,12 +836,16 @@ export class CiliumEvaluator implements TargetEvaluator {
     let v4 = ServiceSet.EMPTY;
     let v6 = ServiceSet.EMPTY;
     const partial: ConnectionSet[] = [];
+    const seen = new Set<L4>();
     for (const rule of rules) {
-      const m = this.matched(rule, other, ep.cluster);
-      if (m.isEmpty()) continue;
-      if (m === other.addresses || m.equals(other.addresses)) {
-        v4 = v4.union(rule.l4.both).union(rule.l4.v4);
-        v6 = v6.union(rule.l4.both).union(rule.l4.v6);
+      const m = this.peerMatch(rule, other, ep.cluster);
+      if (m === NONE) continue;
+      if (m === FULL) {
+        // Rules often repeat the same ports: union each L4 once.
+        if (seen.has(rule.l4)) continue;
+        seen.add(rule.l4);
+        v4 = v4.union(rule.l4.s4);
+        v6 = v6.union(rule.l4.s6);
       } else
         partial.push(dir === "egress" ? l4Set(rule.l4, from.addresses, m) : l4Set(rule.l4, m, to.addresses));
     }
@@ -644,10 +871,14 @@ export class CiliumEvaluator implements TargetEvaluator {
     return asSet(open, from, to).subtract(asSet(denied, from, to));
   }
 
+  /**
+   * Every connection `from` may open to `to`. Exact for any addresses a party is given, so a class
+   * of parties with one key can be asked once with the union of its members' addresses.
+   */
   allowed(from: Party, to: Party): ConnectionSet {
     const key = `${from.key}\u0000${to.key}`;
     const hit = this.cache.get(key);
-    if (hit) return hit;
+    if (hit && hit.from === from.addresses && hit.to === to.addresses) return hit.set;
     const src = this.endpointOf(from);
     const dst = this.endpointOf(to);
     const sides = [
@@ -664,14 +895,17 @@ export class CiliumEvaluator implements TargetEvaluator {
         v6 = v6.intersect(x.v6);
       }
       set = familySet({ v4, v6 }, from.addresses, to.addresses);
+    } else if (sides.length === 1) {
+      // A side's set already lies within from × to.
+      set = sides[0] as ConnectionSet;
     } else {
-      set = ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
-      for (const x of sides) set = set.intersect(asSet(x, from, to));
+      set = asSet(sides[0]!, from, to).intersect(asSet(sides[1]!, from, to));
     }
-    this.cache.set(key, set);
+    this.cache.set(key, { from: from.addresses, to: to.addresses, set });
     return set;
   }
 
+  /** Whether `rule` of `ep` matches the packet (its peer, its ports, the pair's addresses). */
   private ruleHas(
     rule: Rule,
     ep: Endpoint,
@@ -679,12 +913,17 @@ export class CiliumEvaluator implements TargetEvaluator {
     from: Party,
     to: Party,
     packet: Packet,
-  ) {
-    const other = dir === "egress" ? to : from;
-    const m = this.matched(rule, other, ep.cluster);
-    if (m.isEmpty()) return false;
-    const set = dir === "egress" ? l4Set(rule.l4, from.addresses, m) : l4Set(rule.l4, m, to.addresses);
-    return set.has(packet);
+  ): boolean {
+    const m = this.peerMatch(rule, dir === "egress" ? to : from, ep.cluster);
+    if (m === NONE) return false;
+    const src = parseAddress(packet.src);
+    const dst = parseAddress(packet.dst);
+    if (src.family !== packet.family || dst.family !== packet.family) return false;
+    if (!from.addresses.family(src.family).has(src.value) || !to.addresses.family(dst.family).has(dst.value))
+      return false;
+    const other = dir === "egress" ? dst : src;
+    if (m !== FULL && !m.family(other.family).has(other.value)) return false;
+    return l4Has(rule.l4, packet);
   }
 
   decide(from: Party, to: Party, packet: Packet): Decision {
@@ -745,6 +984,50 @@ export class CiliumEvaluator implements TargetEvaluator {
       if (!ok) return false;
     }
     return true;
+  }
+
+  /**
+   * An estimate of each modelled pod's policy map entries (Cilium keeps one per allowed or denied
+   * identity + protocol + port for each endpoint): per distinct rule selecting the pod, the peer
+   * identities it names (pods picked by its selectors, each CIDR prefix, each entity; "every peer"
+   * is one wildcard) times its L4 entries (each protocol's port ranges, ICMP per family; none is
+   * one wildcard). Overlapping rules count twice and a port range counts once, so it is an estimate.
+   */
+  policyMapEntries(): Array<{ cluster: string; namespace: string; workload: string; entries: number }> {
+    const out: Array<{ cluster: string; namespace: string; workload: string; entries: number }> = [];
+    const l4Count = new Map<L4, number>();
+    const peerCount = new Map<Peer, number>();
+    for (const ep of this.endpoints.values()) {
+      let entries = 0;
+      const seen = new Set<string>();
+      for (const dir of ["ingress", "egress"] as const)
+        for (const [kind, rules] of [
+          ["allow", ep[dir].allows],
+          ["deny", ep[dir].denies],
+        ] as const)
+          for (const rule of rules) {
+            let ids = peerCount.get(rule.peer);
+            if (ids === undefined) peerCount.set(rule.peer, (ids = this.identities(rule.peer, ep.cluster)));
+            let keys = l4Count.get(rule.l4);
+            if (keys === undefined) l4Count.set(rule.l4, (keys = l4Entries(rule.l4)));
+            // The same peer and ports from several specs (one per path) are one set of entries.
+            const k = `${dir}\u0000${kind}\u0000${idOf(rule.peer)}\u0000${idOf(rule.l4)}`;
+            if (seen.has(k)) continue;
+            seen.add(k);
+            entries += ids * keys;
+          }
+      out.push({ cluster: ep.cluster, namespace: ep.namespace, workload: ep.workload.name, entries });
+    }
+    return out;
+  }
+
+  private identities(p: Peer, cluster: string): number {
+    if (p.everything) return 1;
+    let n = 0;
+    for (const e of p.entities) n += e === "cluster" ? (this.byCluster.get(cluster)?.length ?? 0) + 1 : 1;
+    for (const s of p.endpoints) n += s.world ? 1 : this.members(s, cluster).size;
+    n += p.cidrs.toCidrs().length;
+    return n;
   }
 
   /** Every allow rule carrying HTTP rules, per selected workload. */
@@ -809,4 +1092,5 @@ export const ciliumAdapter: TargetAdapter = {
   target: "cilium",
   owns: (r) => r.type === CNP_TYPE || r.type === CCNP_TYPE || r.type === COMPONENT_TYPE,
   evaluator: (records, plan) => new CiliumEvaluator(policiesFromRecords(records, plan), plan),
+  usage: (records, plan, limits) => ciliumUsage(records, plan, limits),
 };

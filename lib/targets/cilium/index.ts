@@ -3,6 +3,8 @@ export * from "./artefacts";
 export * from "./dns";
 export * from "./evaluate";
 export * from "./l7";
+export * from "./records";
 export * from "./render";
 export { clustersOf, NAMESPACE_LABEL, REFERENCE_ONLY_LABEL } from "./selectors";
 export * from "./types";
+export * from "./usage";

@@ -83,12 +83,26 @@ export function cidrRules(set: AddressSet): CidrRule[] {
     const part = set.intersect(all);
     if (part.isEmpty()) continue;
     const direct = part.toCidrs();
-    const except = all.subtract(part).toCidrs();
-    if (except.length + 1 < direct.length)
-      out.push(except.length > 0 ? { cidr: root, except } : { cidr: root });
-    else for (const cidr of direct) out.push({ cidr });
+    // The complement has at least one prefix per range: only build it when it could be shorter.
+    if (complementRanges(part, all) + 1 < direct.length) {
+      const except = all.subtract(part).toCidrs();
+      if (except.length + 1 < direct.length) {
+        out.push(except.length > 0 ? { cidr: root, except } : { cidr: root });
+        continue;
+      }
+    }
+    for (const cidr of direct) out.push({ cidr });
   }
   return out;
+}
+
+/** How many ranges `all` minus `part` has (part within all, non-empty). */
+function complementRanges(part: AddressSet, all: AddressSet): number {
+  const family = all === V4_ALL ? 4 : 6;
+  const ranges = part.family(family).ranges;
+  const [lo] = all.family(family).ranges[0]!;
+  const hi = all.family(family).ranges[0]![1];
+  return ranges.length - 1 + (ranges[0]![0] > lo ? 1 : 0) + (ranges[ranges.length - 1]![1] < hi ? 1 : 0);
 }
 
 const PROTOCOL_NAMES: Record<number, "TCP" | "UDP" | "SCTP"> = {
@@ -188,68 +202,185 @@ interface PeerParts {
   cidrs: CidrRule[];
 }
 
-class ClusterRenderer {
+/**
+ * What every cluster's rendering of one plan shares, built once per plan: the pods, the selectors
+ * of each cluster, and per path end (paths that share an end share its slices array) the managed
+ * pods and the peers. Rendering a cluster then touches only the paths that select its pods.
+ */
+class PlanIndex {
   readonly pods: Map<string, Pod>;
-  readonly selectors: PodSelectors;
+  private readonly selectorsByCluster = new Map<string, PodSelectors>();
+  /** Per slices array: managed pods by cluster, then namespace (namespaces in first-seen order). */
+  private readonly managedByEnd = new WeakMap<Slice[], Map<string, Map<string, Pod[]>>>();
+  private readonly peersByEnd = new WeakMap<Slice[], Map<string, PeerParts>>();
+  private readonly cidrsByEnd = new WeakMap<Slice[], Map<string, CidrRule[]>>();
+  private readonly podsByEnd = new WeakMap<Slice[], Map<string, Map<string, Pod[]>>>();
+  private readonly byCluster = new Map<string, CompiledPath[]>();
+  private readonly order: Map<string, number>;
 
-  constructor(
-    readonly plan: Plan,
-    readonly cluster: string,
-  ) {
+  constructor(readonly plan: Plan) {
     this.pods = podsOf(plan);
-    this.selectors = new PodSelectors([...this.pods.values()].filter((p) => p.cluster === cluster));
-  }
-
-  /** The pod of a slice when it is a workload in this cluster. */
-  podIn(slice: Slice): Pod | undefined {
-    if (slice.party.kind !== "workload") return undefined;
-    const pod = this.pods.get(slice.party.name);
-    return pod && pod.cluster === this.cluster ? pod : undefined;
-  }
-
-  /** Pods of this cluster the library selects on an end (reference-only pods are never selected). */
-  managed(slices: Slice[]): Pod[] {
-    const out: Pod[] = [];
-    for (const s of slices) {
-      const pod = this.podIn(s);
-      if (pod && !pod.referenceOnly) out.push(pod);
+    const byCluster = new Map<string, Pod[]>();
+    for (const p of this.pods.values()) {
+      let list = byCluster.get(p.cluster);
+      if (!list) byCluster.set(p.cluster, (list = []));
+      list.push(p);
     }
-    return out;
+    for (const [cluster, pods] of byCluster) this.selectorsByCluster.set(cluster, new PodSelectors(pods));
+    this.order = new Map(plan.policy.paths.map((x, i) => [x.name, i]));
+    for (const c of [...plan.allows, ...plan.guardrails]) {
+      const clusters = new Set([...this.managed(c.from).keys(), ...this.managed(c.to).keys()]);
+      for (const cluster of clusters) {
+        let list = this.byCluster.get(cluster);
+        if (!list) this.byCluster.set(cluster, (list = []));
+        list.push(c);
+      }
+    }
+    for (const list of this.byCluster.values())
+      list.sort((a, b) => (this.order.get(a.path.name) ?? 0) - (this.order.get(b.path.name) ?? 0));
   }
 
-  peers(slices: Slice[], policyNamespace: string | undefined): PeerParts {
+  selectors(cluster: string): PodSelectors {
+    let s = this.selectorsByCluster.get(cluster);
+    if (!s) this.selectorsByCluster.set(cluster, (s = new PodSelectors([])));
+    return s;
+  }
+
+  /** Paths (allows and enforce forbids, in policy order) with managed pods of `cluster` on an end. */
+  paths(cluster: string): readonly CompiledPath[] {
+    return this.byCluster.get(cluster) ?? [];
+  }
+
+  /** The pod of a slice when it is a workload placed on Kubernetes. */
+  podOf(slice: Slice): Pod | undefined {
+    return slice.party.kind === "workload" ? this.pods.get(slice.party.name) : undefined;
+  }
+
+  /** Pods an end has that the library selects (reference-only pods never are), by cluster and namespace. */
+  managed(slices: Slice[]): Map<string, Map<string, Pod[]>> {
+    let m = this.managedByEnd.get(slices);
+    if (m) return m;
+    m = new Map();
+    for (const s of slices) {
+      const pod = this.podOf(s);
+      if (!pod || pod.referenceOnly) continue;
+      let byNs = m.get(pod.cluster);
+      if (!byNs) m.set(pod.cluster, (byNs = new Map()));
+      let list = byNs.get(pod.namespace);
+      if (!list) byNs.set(pod.namespace, (list = []));
+      list.push(pod);
+    }
+    this.managedByEnd.set(slices, m);
+    return m;
+  }
+
+  /**
+   * An end as the peers of a rule of `cluster` in `policyNamespace`: its pods there by selector (one
+   * selector per namespace when one picks exactly the end's pods of that namespace, else one per
+   * pod), everything else by address.
+   */
+  peers(slices: Slice[], cluster: string, policyNamespace: string | undefined): PeerParts {
+    let m = this.peersByEnd.get(slices);
+    if (!m) this.peersByEnd.set(slices, (m = new Map()));
+    const key = `${cluster}\u0000${policyNamespace ?? ""}`;
+    const hit = m.get(key);
+    if (hit) return hit;
+    const selectors = this.selectors(cluster);
+    const byNs = this.podsOf(slices).get(cluster) ?? new Map<string, Pod[]>();
     const endpoints: EndpointSelector[] = [];
+    for (const pods of byNs.values())
+      for (const { selector } of selectors.subjects(pods, policyNamespace)) endpoints.push(selector);
+    const parts = { endpoints, cidrs: this.cidrs(slices, cluster) };
+    m.set(key, parts);
+    return parts;
+  }
+
+  /** Every pod of an end (reference-only ones included), by cluster and namespace. */
+  private podsOf(slices: Slice[]): Map<string, Map<string, Pod[]>> {
+    let m = this.podsByEnd.get(slices);
+    if (m) return m;
+    m = new Map();
+    for (const s of slices) {
+      const pod = this.podOf(s);
+      if (!pod) continue;
+      let byNs = m.get(pod.cluster);
+      if (!byNs) m.set(pod.cluster, (byNs = new Map()));
+      let list = byNs.get(pod.namespace);
+      if (!list) byNs.set(pod.namespace, (list = []));
+      list.push(pod);
+    }
+    this.podsByEnd.set(slices, m);
+    return m;
+  }
+
+  /** An end's parties outside `cluster` (peers, other targets' and clusters' workloads), by address. */
+  private cidrs(slices: Slice[], cluster: string): CidrRule[] {
+    let m = this.cidrsByEnd.get(slices);
+    if (!m) this.cidrsByEnd.set(slices, (m = new Map()));
+    // Every cluster the end has no pods in sees the same parties by address.
+    const key = this.podsOf(slices).has(cluster) ? cluster : "";
+    let rules = m.get(key);
+    if (rules) return rules;
     const outside: AddressSet[] = [];
     for (const s of slices) {
-      const pod = this.podIn(s);
-      if (pod) endpoints.push(this.selectors.peer(pod, policyNamespace));
+      const pod = this.podOf(s);
+      if (pod && pod.cluster === cluster) continue;
       // A workload known by identity only has no addresses another target could name: skip it
       // (an allow to it is a compile error; a forbid stays closed by default deny).
-      else if (s.party.kind === "peer" || !s.party.workload.addresses.isEmpty()) outside.push(s.addresses);
+      if (s.party.kind === "peer" || !s.party.workload.addresses.isEmpty()) outside.push(s.addresses);
     }
-    return { endpoints, cidrs: cidrRules(AddressSet.unionAll(outside)) };
-  }
-
-  /** Rules of one direction for a path: peers × L4 parts. */
-  rules(
-    c: CompiledPath,
-    direction: "ingress" | "egress",
-    policyNamespace: string | undefined,
-    deny: boolean,
-  ): Array<IngressRule | EgressRule> {
-    const other = direction === "egress" ? c.to : c.from;
-    const peers = this.peers(other, policyNamespace);
-    const l4 = l4Parts(c.path.services, c.path, deny ? undefined : c.path.http);
-    const out: Array<IngressRule | EgressRule> = [];
-    const ep = direction === "egress" ? "toEndpoints" : "fromEndpoints";
-    const cidr = direction === "egress" ? "toCIDRSet" : "fromCIDRSet";
-    for (const part of l4) {
-      if (peers.endpoints.length > 0) out.push({ [ep]: peers.endpoints, ...part });
-      if (peers.cidrs.length > 0) out.push({ [cidr]: peers.cidrs, ...part });
-    }
-    return out;
+    rules = cidrRules(AddressSet.unionAll(outside));
+    m.set(key, rules);
+    return rules;
   }
 }
+
+const indexes = new WeakMap<Plan, PlanIndex>();
+function planIndex(plan: Plan): PlanIndex {
+  let x = indexes.get(plan);
+  if (!x) indexes.set(plan, (x = new PlanIndex(plan)));
+  return x;
+}
+
+/**
+ * L4 parts of a path, shared by every path with the same services (and HTTP rules): the canonical
+ * service texts name the set. A deny never carries L7.
+ */
+const l4Cache = new Map<string, L4Part[]>();
+function l4Of(path: MovementPath, deny: boolean): L4Part[] {
+  const http = deny ? undefined : path.http;
+  const key = `${path.serviceTexts.join(",")}\u0000${http ? JSON.stringify(http) : ""}`;
+  let parts = l4Cache.get(key);
+  if (!parts) {
+    parts = l4Parts(path.services, path, http);
+    if (l4Cache.size > 10_000) l4Cache.clear();
+    l4Cache.set(key, parts);
+  }
+  return parts;
+}
+
+/** Rules of one direction for a path: peers × L4 parts. */
+function rulesOf(
+  index: PlanIndex,
+  cluster: string,
+  c: CompiledPath,
+  direction: "ingress" | "egress",
+  policyNamespace: string | undefined,
+  deny: boolean,
+): Array<IngressRule | EgressRule> {
+  const peers = index.peers(direction === "egress" ? c.to : c.from, cluster, policyNamespace);
+  const l4 = l4Of(c.path, deny);
+  const out: Array<IngressRule | EgressRule> = [];
+  const ep = direction === "egress" ? "toEndpoints" : "fromEndpoints";
+  const cidr = direction === "egress" ? "toCIDRSet" : "fromCIDRSet";
+  for (const part of l4) {
+    if (peers.endpoints.length > 0) out.push({ [ep]: peers.endpoints, ...part });
+    if (peers.cidrs.length > 0) out.push({ [cidr]: peers.cidrs, ...part });
+  }
+  return out;
+}
+
+const names = (pods: readonly Pod[]) => pods.map((p) => p.workload.name).join(", ");
 
 function describe(plan: Plan, c: CompiledPath, direction: "ingress" | "egress", workload: string): string {
   const p = c.path;
@@ -300,23 +431,28 @@ function checkSize(r: RenderedPolicy): RenderedPolicy {
 export function renderCilium(plan: Plan, options: CiliumRenderOptions): RenderedPolicy[] {
   const { cluster } = options;
   const mode = options.guardrails ?? "namespaced";
-  const r = new ClusterRenderer(plan, cluster);
+  const index = planIndex(plan);
+  const selectors = index.selectors(cluster);
   const policy = plan.policy.name;
   const out: RenderedPolicy[] = [];
 
-  const managedPods = [...r.pods.values()].filter((p) => p.cluster === cluster && !p.referenceOnly);
-  const namespaces = [...new Set(managedPods.map((p) => p.namespace))].sort();
-
-  for (const ns of namespaces) {
-    const specs: CiliumRule[] = managedPods
-      .filter((p) => p.namespace === ns)
-      .map((p) => ({
-        endpointSelector: r.selectors.own(p),
-        description: `blastradius ${policy}: default deny, both directions, for workload ${p.workload.name}; only the policy's allow paths open traffic`,
-        ingress: [{}],
-        egress: [{}],
-        enableDefaultDeny: DEFAULT_DENY,
-      }));
+  const byNs = new Map<string, Pod[]>();
+  for (const p of index.pods.values()) {
+    if (p.cluster !== cluster || p.referenceOnly) continue;
+    let list = byNs.get(p.namespace);
+    if (!list) byNs.set(p.namespace, (list = []));
+    list.push(p);
+  }
+  for (const ns of [...byNs.keys()].sort()) {
+    const pods = byNs.get(ns)!;
+    // One rule for the namespace's modelled pods when one selector picks exactly them.
+    const specs: CiliumRule[] = selectors.subjects(pods, ns).map(({ selector, pods: who }) => ({
+      endpointSelector: selector,
+      description: `blastradius ${policy}: default deny, both directions, for ${who.length === 1 ? "workload" : "workloads"} ${names(who)}; only the policy's allow paths open traffic`,
+      ingress: [{}],
+      egress: [{}],
+      enableDefaultDeny: DEFAULT_DENY,
+    }));
     const name = `${policy}-default-deny`;
     out.push(
       checkSize({
@@ -347,39 +483,28 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
     return e;
   };
   const segmentNames = new Set(plan.policy.segments.map((s) => s.name));
-  const inNamespaced = [...plan.allows, ...(mode === "namespaced" ? plan.guardrails : [])].sort(
-    (a, b) => pathIndex(plan, a.path) - pathIndex(plan, b.path),
-  );
-  for (const c of inNamespaced) {
+  for (const c of index.paths(cluster)) {
     const deny = c.path.verdict === "forbid";
+    if (deny && mode !== "namespaced") continue;
     for (const direction of ["egress", "ingress"] as const) {
       const segment = direction === "egress" ? c.path.from : c.path.to;
       if (!segmentNames.has(segment)) continue;
-      const subjects = r.managed(direction === "egress" ? c.from : c.to);
-      const byNs = new Map<string, Pod[]>();
-      for (const pod of subjects) {
-        let list = byNs.get(pod.namespace);
-        if (!list) byNs.set(pod.namespace, (list = []));
-        list.push(pod);
-      }
-      for (const [ns, pods] of byNs) {
-        const rules = r.rules(c, direction, ns, deny);
+      const subjects = index.managed(direction === "egress" ? c.from : c.to).get(cluster);
+      if (!subjects) continue;
+      for (const [ns, pods] of subjects) {
+        const rules = rulesOf(index, cluster, c, direction, ns, deny);
         if (rules.length === 0) continue;
         const e = entry(segment, ns);
         const section = deny ? (direction === "egress" ? "egressDeny" : "ingressDeny") : direction;
         // One rule for all the segment's pods of the namespace when one selector picks exactly them.
-        const group = r.selectors.group(pods);
-        const subjectsOf: Array<[EndpointSelector, string]> = group
-          ? [[group, pods.map((p) => p.workload.name).join(", ")]]
-          : pods.map((p) => [r.selectors.own(p), p.workload.name]);
-        for (const [endpointSelector, who] of subjectsOf)
+        for (const { selector, pods: who } of selectors.subjects(pods, ns))
           e.specs.push({
-            endpointSelector,
-            description: describe(plan, c, direction, who),
+            endpointSelector: selector,
+            description: describe(plan, c, direction, names(who)),
             [section]: rules,
             enableDefaultDeny: DEFAULT_DENY,
           });
-        if (!e.paths.includes(c.path.name)) e.paths.push(c.path.name);
+        if (e.paths[e.paths.length - 1] !== c.path.name) e.paths.push(c.path.name);
       }
     }
   }
@@ -417,15 +542,18 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
     for (const c of plan.guardrails) {
       const specs: CiliumRule[] = [];
       for (const direction of ["egress", "ingress"] as const) {
-        for (const pod of r.managed(direction === "egress" ? c.from : c.to)) {
-          const rules = r.rules(c, direction, undefined, true);
+        const subjects = index.managed(direction === "egress" ? c.from : c.to).get(cluster);
+        if (!subjects) continue;
+        for (const pods of subjects.values()) {
+          const rules = rulesOf(index, cluster, c, direction, undefined, true);
           if (rules.length === 0) continue;
-          specs.push({
-            endpointSelector: r.selectors.peer(pod, undefined),
-            description: describe(plan, c, direction, pod.workload.name),
-            [direction === "egress" ? "egressDeny" : "ingressDeny"]: rules,
-            enableDefaultDeny: DEFAULT_DENY,
-          });
+          for (const { selector, pods: who } of selectors.subjects(pods, undefined))
+            specs.push({
+              endpointSelector: selector,
+              description: describe(plan, c, direction, names(who)),
+              [direction === "egress" ? "egressDeny" : "ingressDeny"]: rules,
+              enableDefaultDeny: DEFAULT_DENY,
+            });
         }
       }
       if (specs.length === 0) continue;
@@ -449,11 +577,4 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
     }
   }
   return out;
-}
-
-const pathIndexCache = new WeakMap<Plan, Map<string, number>>();
-function pathIndex(plan: Plan, p: MovementPath): number {
-  let m = pathIndexCache.get(plan);
-  if (!m) pathIndexCache.set(plan, (m = new Map(plan.policy.paths.map((x, i) => [x.name, i]))));
-  return m.get(p.name) ?? 0;
 }

@@ -60,6 +60,7 @@ const isSuperset = (big: Record<string, string>, small: Record<string, string>) 
 export class PodSelectors {
   private readonly byNamespace = new Map<string, Pod[]>();
   private readonly cache = new Map<string, EndpointSelector>();
+  private readonly groups = new Map<string, EndpointSelector | undefined>();
 
   constructor(pods: Iterable<Pod>) {
     for (const p of pods) {
@@ -103,33 +104,58 @@ export class PodSelectors {
 
   /**
    * One selector for several pods of one namespace, when an exact one exists: their common labels
-   * plus `key In [values]` on a key they all carry, checked to select exactly these pods among the
-   * namespace's modelled pods. Undefined when no such selector exists (render one per pod).
+   * alone, or those plus `key In [values]` on a key they all carry, checked to select exactly these
+   * pods among the namespace's modelled pods. Never the empty selector (it would also select every
+   * unmodelled pod of the namespace). Undefined when no such selector exists (render one per pod).
    */
   group(pods: readonly Pod[]): EndpointSelector | undefined {
     if (pods.length === 1) return this.own(pods[0]!);
     const first = pods[0]!;
+    const cacheKey = `${first.cluster}/${first.namespace}\u0000${pods.map((p) => p.workload.name).join("\u0000")}`;
+    if (this.groups.has(cacheKey)) return this.groups.get(cacheKey);
     const ns = this.byNamespace.get(`${first.cluster}/${first.namespace}`) ?? [];
     const common: Record<string, string> = {};
     for (const [k, v] of Object.entries(first.podLabels))
       if (pods.every((p) => p.podLabels[k] === v)) common[k] = v;
-    const keys = Object.keys(first.podLabels)
-      .filter((k) => !(k in common) && pods.every((p) => k in p.podLabels))
-      .sort();
+    const commonEntries = Object.entries(common);
+    const hasCommon = (p: Pod) => commonEntries.every(([k, v]) => p.podLabels[k] === v);
     const wanted = new Set(pods);
+    let found: EndpointSelector | undefined;
+    if (commonEntries.length > 0 && ns.every((p) => hasCommon(p) === wanted.has(p)))
+      found = { matchLabels: sortedRecord(common) };
+    const keys = found
+      ? []
+      : Object.keys(first.podLabels)
+          .filter((k) => !(k in common) && pods.every((p) => k in p.podLabels))
+          .sort();
     for (const key of keys) {
       const values = [...new Set(pods.map((p) => p.podLabels[key]!))].sort();
+      const inValues = new Set(values);
       const picks = (p: Pod) =>
-        Object.entries(common).every(([k, v]) => p.podLabels[k] === v) &&
-        p.podLabels[key] !== undefined &&
-        values.includes(p.podLabels[key]!);
+        hasCommon(p) && p.podLabels[key] !== undefined && inValues.has(p.podLabels[key]!);
       if (ns.every((p) => picks(p) === wanted.has(p))) {
-        const selector: EndpointSelector = { matchExpressions: [{ key, operator: "In", values }] };
-        if (Object.keys(common).length > 0) selector.matchLabels = sortedRecord(common);
-        return selector;
+        found = { matchExpressions: [{ key, operator: "In", values }] };
+        if (commonEntries.length > 0) found.matchLabels = sortedRecord(common);
+        break;
       }
     }
-    return undefined;
+    this.groups.set(cacheKey, found);
+    return found;
+  }
+
+  /**
+   * Selectors for pods of one namespace as the subject or peer of a rule in a policy of namespace
+   * `policyNamespace` (undefined: clusterwide): one selector for all of them when `group` finds one,
+   * else one per pod; each with the pods it picks.
+   */
+  subjects(
+    pods: readonly Pod[],
+    policyNamespace: string | undefined,
+  ): Array<{ selector: EndpointSelector; pods: Pod[] }> {
+    const group = this.group(pods);
+    if (group)
+      return [{ selector: this.scoped(group, pods[0]!.namespace, policyNamespace), pods: [...pods] }];
+    return pods.map((p) => ({ selector: this.peer(p, policyNamespace), pods: [p] }));
   }
 
   /**
@@ -138,9 +164,12 @@ export class PodSelectors {
    * namespace defaulting already scopes it.
    */
   peer(pod: Pod, policyNamespace: string | undefined): EndpointSelector {
-    const own = this.own(pod);
-    if (policyNamespace === pod.namespace) return own;
-    return { ...own, matchLabels: { ...own.matchLabels, [NAMESPACE_LABEL]: pod.namespace } };
+    return this.scoped(this.own(pod), pod.namespace, policyNamespace);
+  }
+
+  private scoped(selector: EndpointSelector, namespace: string, policyNamespace: string | undefined) {
+    if (policyNamespace === namespace) return selector;
+    return { ...selector, matchLabels: { ...selector.matchLabels, [NAMESPACE_LABEL]: namespace } };
   }
 }
 

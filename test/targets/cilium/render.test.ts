@@ -53,14 +53,16 @@ describe("rendering decisions", () => {
       segments: seg("api", "canary"),
       paths: [{ name: "canary-to-api", from: "canary", to: "api", services: ["tcp/80"], ...meta }],
     });
-    const baseline = renderCilium(plan, { cluster: "k" })[0]!;
-    expect(baseline.object.specs!.map((s) => s.endpointSelector)).toEqual([
-      {
-        matchLabels: { app: "api" },
-        matchExpressions: [{ key: "track", operator: "NotIn", values: ["canary"] }],
-      },
-      { matchLabels: { app: "api", track: "canary" } },
-    ]);
+    const [baseline, ...segments] = renderCilium(plan, { cluster: "k" });
+    // The baseline selects both with their common label (exact among the namespace's modelled pods).
+    expect(baseline!.object.spec!.endpointSelector).toEqual({ matchLabels: { app: "api" } });
+    const api = segments.find((r) => r.subject === "api")!;
+    expect(api.object.spec!.endpointSelector).toEqual({
+      matchLabels: { app: "api" },
+      matchExpressions: [{ key: "track", operator: "NotIn", values: ["canary"] }],
+    });
+    const canary = segments.find((r) => r.subject === "canary")!;
+    expect(canary.object.spec!.endpointSelector).toEqual({ matchLabels: { app: "api", track: "canary" } });
   });
 
   it("errors: identical pod labels, protocols Cilium cannot match, port 0 ranges", () => {
