@@ -160,7 +160,10 @@ function proveForbid(c: CompiledPath, view: ClassView): ForbiddenResult | undefi
   const leaks: ConnectionSet[] = [];
   for (const [f, t] of pairs) {
     const forbidden = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
-    const leak = view.allowed(f, t).intersect(forbidden);
+    const allowed = view.allowed(f, t);
+    // The common case (blocked) only needs the overlap test; the leak is built when there is one.
+    if (!allowed.overlaps(forbidden)) continue;
+    const leak = allowed.intersect(forbidden);
     if (!leak.isEmpty()) {
       leaks.push(leak);
       if (!firstOpen) firstOpen = { packet: leak.sample()!, from: f, to: t };
@@ -197,7 +200,10 @@ function proveAllow(c: CompiledPath, view: ClassView): AllowedResult | undefined
   let first: { packet: Packet; from: Group; to: Group } | undefined;
   for (const [f, t] of pairs) {
     const required = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
-    const gap = required.subtract(view.allowed(f, t));
+    const allowed = view.allowed(f, t);
+    // The common case (open) only needs the subset test; the gap is built when there is one.
+    if (required.isSubsetOf(allowed)) continue;
+    const gap = required.subtract(allowed);
     if (!gap.isEmpty()) {
       gaps.push(gap);
       if (!first) first = { packet: gap.sample()!, from: f, to: t };
