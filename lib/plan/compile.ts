@@ -107,36 +107,44 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   const guardrails = policy.paths.filter((p) => p.verdict === "forbid" && p.mode === "enforce").map(compiled);
   const monitored = policy.paths.filter((p) => p.verdict === "forbid" && p.mode === "monitor").map(compiled);
 
-  // Index of allow paths by the parties their ends cover, so pair queries never scan every path.
-  const allowsFrom = new Map<string, Array<{ compiled: CompiledPath; slice: Slice }>>();
-  const allowsTo = new Map<string, Map<CompiledPath, Slice>>();
-  for (const c of allows) {
-    for (const s of c.from) {
-      let list = allowsFrom.get(s.party.key);
-      if (!list) allowsFrom.set(s.party.key, (list = []));
-      list.push({ compiled: c, slice: s });
+  // Index of allow paths by their ends, and of the ends by the parties they cover, so pair queries
+  // never scan every path (and the index grows with ends, not with paths times members).
+  const endsOf = new Map<string, Map<string, Slice>>();
+  for (const [end, slices] of slicesByEnd)
+    for (const s of slices) {
+      let ends = endsOf.get(s.party.key);
+      if (!ends) endsOf.set(s.party.key, (ends = new Map()));
+      ends.set(end, s);
     }
-    for (const s of c.to) {
-      let map = allowsTo.get(s.party.key);
-      if (!map) allowsTo.set(s.party.key, (map = new Map()));
-      map.set(c, s);
-    }
-  }
+  const allowsByEnds = new Map<string, CompiledPath[]>();
+  const allowOrder = new Map<CompiledPath, number>();
+  allows.forEach((c, i) => {
+    const key = `${c.path.from}\u0000${c.path.to}`;
+    const list = allowsByEnds.get(key);
+    if (list) list.push(c);
+    else allowsByEnds.set(key, [c]);
+    allowOrder.set(c, i);
+  });
 
-  const allowsBetween = (from: Party, to: Party) => {
-    const out: Array<{ path: MovementPath; connections: ConnectionSet }> = [];
-    const toMap = allowsTo.get(to.key);
-    if (!toMap) return out;
-    for (const { compiled: c, slice } of allowsFrom.get(from.key) ?? []) {
-      const toSlice = toMap.get(c);
-      if (toSlice)
-        out.push({
-          path: c.path,
-          connections: ConnectionSet.of(slice.addresses, toSlice.addresses, c.path.services),
-        });
-    }
+  /** Allow paths covering the ordered pair, in policy order, with the slices of the pair. */
+  const allowsCovering = (from: Party, to: Party) => {
+    const out: Array<{ compiled: CompiledPath; from: Slice; to: Slice }> = [];
+    const fromEnds = endsOf.get(from.key);
+    const toEnds = endsOf.get(to.key);
+    if (!fromEnds || !toEnds) return out;
+    for (const [fe, fromSlice] of fromEnds)
+      for (const [te, toSlice] of toEnds)
+        for (const c of allowsByEnds.get(`${fe}\u0000${te}`) ?? [])
+          out.push({ compiled: c, from: fromSlice, to: toSlice });
+    if (out.length > 1) out.sort((a, b) => allowOrder.get(a.compiled)! - allowOrder.get(b.compiled)!);
     return out;
   };
+
+  const allowsBetween = (from: Party, to: Party) =>
+    allowsCovering(from, to).map(({ compiled: c, from: f, to: t }) => ({
+      path: c.path,
+      connections: ConnectionSet.of(f.addresses, t.addresses, c.path.services),
+    }));
   const intendedCache = new Map<string, ConnectionSet>();
   const intended = (from: Party, to: Party) => {
     const key = pairKey(from, to);
@@ -152,13 +160,15 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   const overlapsWith = (f: CompiledPath): Overlap[] => {
     const out: Overlap[] = [];
     // Most forbids share no allow path with either end: find out from the index before any pair.
-    const fromAllows = new Set<CompiledPath>();
-    for (const fs of f.from) for (const a of allowsFrom.get(fs.party.key) ?? []) fromAllows.add(a.compiled);
-    if (fromAllows.size === 0) return out;
-    const shared = f.to.some((ts) => {
-      for (const c of allowsTo.get(ts.party.key)?.keys() ?? []) if (fromAllows.has(c)) return true;
-      return false;
-    });
+    const endsOfSide = (slices: readonly Slice[]) => {
+      const ends = new Set<string>();
+      for (const sl of slices) for (const e of endsOf.get(sl.party.key)?.keys() ?? []) ends.add(e);
+      return ends;
+    };
+    const toEnds = endsOfSide(f.to);
+    let shared = false;
+    for (const fe of endsOfSide(f.from))
+      for (const te of toEnds) if (allowsByEnds.has(`${fe}\u0000${te}`)) shared = true;
     if (!shared) return out;
     for (const fs of f.from) {
       for (const ts of f.to) {
