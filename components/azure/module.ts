@@ -1,32 +1,72 @@
-import type { Plan } from "../../lib";
-import { azureAdapter, azureName, azureVnets, renderAzure } from "../../lib/targets/azure";
+import type { Plan, Workload } from "../../lib";
+import {
+  azureAdapter,
+  azureName,
+  azureRecords,
+  azureResources,
+  azureVnets,
+  renderAzure,
+  renderAzureVnet,
+} from "../../lib/targets/azure";
 import type { TargetModule } from "../targets";
 import { AzureSegmentation } from "./segmentation";
 
 /**
- * The program `review <policy file>` runs: one AzureSegmentation per VNet, in a placeholder
- * resource group named after the VNet, with one subnet per workload (its Azure CIDRs) so the NSG is
- * associated where the workloads are.
+ * What `review <policy file>` creates for one VNet: an AzureSegmentation named `azure-<vnet>`, in a
+ * placeholder resource group named after the VNet, with one subnet per workload (its Azure CIDRs) so
+ * the NSG is associated where the workloads are.
  */
+function placeholder(plan: Plan, vnet: string) {
+  return {
+    name: `azure-${vnet}`,
+    resourceGroupName: azureName(`rg-${plan.policy.name}-${vnet}`),
+    location: "westeurope",
+    subnets: (workloadsByVnet(plan).get(vnet) ?? []).map((w) => ({
+      name: w.name,
+      addressPrefixes: [...w.placements.azure!.cidrs],
+    })),
+  };
+}
+
+const byVnet = new WeakMap<Plan, Map<string, Workload[]>>();
+/** The plan's Azure workloads by VNet, in policy order (once per plan: every VNet asks). */
+function workloadsByVnet(plan: Plan): Map<string, Workload[]> {
+  let m = byVnet.get(plan);
+  if (!m) {
+    m = new Map();
+    for (const w of plan.policy.workloads) {
+      const v = w.placements.azure?.vnet;
+      if (v === undefined) continue;
+      const l = m.get(v);
+      if (l) l.push(w);
+      else m.set(v, [w]);
+    }
+    byVnet.set(plan, m);
+  }
+  return m;
+}
+
+/** The program `review <policy file>` runs: one AzureSegmentation per VNet (see `placeholder`). */
 export function azurePlaceholderProgram(plan: Plan): void {
   for (const vnet of azureVnets(plan)) {
-    new AzureSegmentation(`azure-${vnet}`, {
-      vnet,
-      plan,
-      resourceGroupName: azureName(`rg-${plan.policy.name}-${vnet}`),
-      location: "westeurope",
-      subnets: plan.policy.workloads
-        .filter((w) => w.placements.azure?.vnet === vnet)
-        .map((w) => ({ name: w.name, addressPrefixes: [...w.placements.azure!.cidrs] })),
-    });
+    const { name, ...args } = placeholder(plan, vnet);
+    new AzureSegmentation(name, { vnet, plan, ...args });
   }
 }
 
+/** What the placeholder program registers, built from the same resource list without Pulumi. */
+export function azurePlaceholderRecords(plan: Plan) {
+  return azureVnets(plan).flatMap((vnet) =>
+    azureRecords(azureResources(renderAzureVnet(plan, vnet), placeholder(plan, vnet))),
+  );
+}
+
 /** The azure target's module for the CLI and the proof. */
-export const azureModule: TargetModule | undefined = {
+export const azureModule: TargetModule = {
   target: "azure",
   adapter: azureAdapter(),
   placeholderProgram: azurePlaceholderProgram,
+  records: azurePlaceholderRecords,
   artefacts: (plan) =>
     renderAzure(plan).map((r) => ({
       path: `azure/${azureName(r.vnet)}.json`,

@@ -2,7 +2,14 @@ import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import type { Plan } from "../../lib";
 import { AddressSet } from "../../lib/net";
-import { type AzureVnetRendering, azureVnets, renderAzureVnet, TAGS } from "../../lib/targets/azure";
+import {
+  AZURE_TYPES,
+  type AzureRef,
+  type AzureVnetRendering,
+  azureResources,
+  azureVnets,
+  renderAzureVnet,
+} from "../../lib/targets/azure";
 
 /**
  * A subnet the component creates with the network security group associated. azure-native has no
@@ -95,86 +102,63 @@ export class AzureSegmentation extends pulumi.ComponentResource {
     super(AZURE_SEGMENTATION_TYPE, name, {}, opts);
     this.rendering = rendering;
     const parent = { parent: this };
-    const baseTags = { ...args.tags, [TAGS.policy]: rendering.policy, [TAGS.vnet]: rendering.vnet };
-    const location = args.location !== undefined ? { location: args.location } : {};
+    const specs = azureResources(rendering, {
+      name,
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      virtualNetworkName: args.virtualNetworkName,
+      subnets: args.subnets,
+      tags: args.tags,
+    });
 
-    const nsg = new network.NetworkSecurityGroup(
-      `${name}-nsg`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        networkSecurityGroupName: rendering.networkSecurityGroupName,
-        ...location,
-        tags: baseTags,
-      },
-      parent,
-    );
+    // Every resource comes from the list `records` also builds from (lib/targets/azure/resources.ts).
+    const created = new Map<string, pulumi.CustomResource & { name: pulumi.Output<string> }>();
+    const resolve = (ref: AzureRef): unknown => {
+      const get = (n: string) => created.get(n)!;
+      if ("name" in ref) return get(ref.name).name;
+      if ("id" in ref) return { id: get(ref.id).id };
+      return ref.ids.map((n) => ({ id: get(n).id }));
+    };
+    let nsg: network.NetworkSecurityGroup | undefined;
     const asgs = new Map<string, network.ApplicationSecurityGroup>();
-    for (const a of rendering.applicationSecurityGroups)
-      asgs.set(
-        a.segment,
-        new network.ApplicationSecurityGroup(
-          `${name}-asg-${a.segment}`,
-          {
-            resourceGroupName: args.resourceGroupName,
-            applicationSecurityGroupName: a.name,
-            ...location,
-            tags: { ...baseTags, [TAGS.segment]: a.segment },
-          },
-          parent,
-        ),
-      );
-    const refs = (segments: string[] | undefined) => segments?.map((s) => ({ id: asgs.get(s)!.id }));
-
-    for (const r of rendering.rules) {
-      new network.SecurityRule(
-        `${name}-rule-${r.name}`,
-        {
-          resourceGroupName: args.resourceGroupName,
-          networkSecurityGroupName: nsg.name,
-          securityRuleName: r.name,
-          description: r.description,
-          priority: r.priority,
-          direction: r.direction,
-          access: r.access,
-          protocol: r.protocol,
-          sourcePortRange: r.sourcePortRange,
-          ...(r.sourceAddressPrefix !== undefined ? { sourceAddressPrefix: r.sourceAddressPrefix } : {}),
-          ...(r.sourceAddressPrefixes ? { sourceAddressPrefixes: r.sourceAddressPrefixes } : {}),
-          ...(r.sourceApplicationSecurityGroups
-            ? { sourceApplicationSecurityGroups: refs(r.sourceApplicationSecurityGroups) }
-            : {}),
-          ...(r.destinationAddressPrefix !== undefined
-            ? { destinationAddressPrefix: r.destinationAddressPrefix }
-            : {}),
-          ...(r.destinationAddressPrefixes
-            ? { destinationAddressPrefixes: r.destinationAddressPrefixes }
-            : {}),
-          ...(r.destinationApplicationSecurityGroups
-            ? { destinationApplicationSecurityGroups: refs(r.destinationApplicationSecurityGroups) }
-            : {}),
-          ...(r.destinationPortRange !== undefined ? { destinationPortRange: r.destinationPortRange } : {}),
-          ...(r.destinationPortRanges ? { destinationPortRanges: r.destinationPortRanges } : {}),
-        },
-        parent,
-      );
+    const subnets: Record<string, pulumi.Output<string>> = {};
+    for (const spec of specs) {
+      const inputs: Record<string, unknown> = { ...spec.inputs };
+      for (const [key, ref] of Object.entries(spec.refs)) inputs[key] = resolve(ref);
+      switch (spec.type) {
+        case AZURE_TYPES.nsg:
+          nsg = new network.NetworkSecurityGroup(
+            spec.name,
+            inputs as unknown as network.NetworkSecurityGroupArgs,
+            parent,
+          );
+          created.set(spec.name, nsg);
+          break;
+        case AZURE_TYPES.asg: {
+          const asg = new network.ApplicationSecurityGroup(
+            spec.name,
+            inputs as unknown as network.ApplicationSecurityGroupArgs,
+            parent,
+          );
+          asgs.set(spec.segment!, asg);
+          created.set(spec.name, asg);
+          break;
+        }
+        case AZURE_TYPES.rule:
+          new network.SecurityRule(spec.name, inputs as unknown as network.SecurityRuleArgs, parent);
+          break;
+        case AZURE_TYPES.subnet:
+          subnets[inputs.subnetName as string] = new network.Subnet(
+            spec.name,
+            inputs as unknown as network.SubnetArgs,
+            parent,
+          ).id;
+          break;
+      }
     }
 
-    const subnets: Record<string, pulumi.Output<string>> = {};
-    for (const s of args.subnets ?? [])
-      subnets[s.name] = new network.Subnet(
-        `${name}-subnet-${s.name}`,
-        {
-          resourceGroupName: args.resourceGroupName,
-          virtualNetworkName: args.virtualNetworkName ?? args.vnet,
-          subnetName: s.name,
-          addressPrefixes: s.addressPrefixes,
-          networkSecurityGroup: { id: nsg.id },
-        },
-        parent,
-      ).id;
-
-    this.networkSecurityGroupId = nsg.id;
-    this.networkSecurityGroupName = nsg.name;
+    this.networkSecurityGroupId = nsg!.id;
+    this.networkSecurityGroupName = nsg!.name;
     this.applicationSecurityGroupIds = pulumi.output(
       Object.fromEntries([...asgs].map(([segment, asg]) => [segment, asg.id])),
     ) as pulumi.Output<Record<string, string>>;

@@ -1,6 +1,6 @@
-import { AddressSet, ConnectionSet, type Packet, ServiceSet } from "../../net";
+import { AddressSet, ConnectionSet, type Packet, parseAddress, ServiceSet } from "../../net";
 import type { Party, Plan } from "../../plan/types";
-import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import type { Decision, ResourceRecord, TargetEvaluator } from "../../verify/types";
 import {
   allowedByNsg,
   armIdSegment,
@@ -8,14 +8,16 @@ import {
   asgKey,
   DEFAULT_RULES,
   type Direction,
-  decideByNsg,
   type Nsg,
   type NsgContext,
   type NsgRule,
+  ordered,
   parseArmId,
+  type RuleParts,
   ruleLabel,
-  ruleSet,
+  ruleParts,
 } from "./nsg";
+import { type Hull, hullOf, hullsApart, restrict } from "./restrict";
 
 /** The azure-native type tokens the evaluator reads. */
 export const AZURE_TYPES = {
@@ -27,7 +29,8 @@ export const AZURE_TYPES = {
   vnet: "azure-native:network:VirtualNetwork",
 } as const;
 
-const OWNED = new Set<string>(Object.values(AZURE_TYPES));
+/** The resource types the Azure adapter owns. */
+export const OWNED = new Set<string>(Object.values(AZURE_TYPES));
 
 /** Tags blastradius puts on what it renders; the evaluator reads the ASG ones for membership. */
 export const TAGS = {
@@ -70,10 +73,14 @@ export interface AzureEvaluatorOptions {
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const strings = (...vs: unknown[]): string[] =>
-  vs
-    .flatMap((v) => (Array.isArray(v) ? v : [v]))
-    .filter((x): x is string => typeof x === "string" && x !== "");
+const strings = (...vs: unknown[]): string[] => {
+  const out: string[] = [];
+  for (const v of vs)
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === "string" && x !== "") out.push(x);
+    } else if (typeof v === "string" && v !== "") out.push(v);
+  return out;
+};
 /** ARM objects nest their fields under `properties`; Pulumi inputs and `az` output flatten them. */
 const flat = (o: unknown): Record<string, unknown> => {
   const r = (o ?? {}) as Record<string, unknown>;
@@ -86,18 +93,32 @@ const canonical = (v: unknown, words: readonly string[]): string => {
   return words.find((w) => w.toLowerCase() === s.toLowerCase()) ?? s;
 };
 
+const asgKeys = new Map<string, string>();
+/** ASG keys of a rule side's `[{ id }]` (ids repeat across thousands of rules: each is parsed once). */
+const asgsOf = (v: unknown): string[] => {
+  const out: string[] = [];
+  for (const x of list(v)) {
+    const id = idOf(x);
+    if (id === undefined) continue;
+    let k = asgKeys.get(id);
+    if (k === undefined) {
+      if (asgKeys.size > 100_000) asgKeys.clear();
+      asgKeys.set(id, (k = asgKey(id)));
+    }
+    out.push(k);
+  }
+  return out;
+};
+const portsOf = (one: unknown, many: unknown) => {
+  const all = strings(one, many);
+  return all.length > 0 ? all : ["*"];
+};
+
 /** One security rule from Pulumi inputs or an ARM/`az` JSON object. */
 export function readRule(raw: unknown, fallbackName: string): NsgRule {
   const r = flat(raw);
-  const asgs = (v: unknown) =>
-    list(v)
-      .map(idOf)
-      .filter((x): x is string => x !== undefined)
-      .map(asgKey);
-  const ports = (one: unknown, many: unknown) => {
-    const all = strings(one, many);
-    return all.length > 0 ? all : ["*"];
-  };
+  const asgs = asgsOf;
+  const ports = portsOf;
   return {
     name: str(r.securityRuleName) ?? str(r.name) ?? fallbackName,
     priority: Number(r.priority),
@@ -116,9 +137,13 @@ export function readRule(raw: unknown, fallbackName: string): NsgRule {
 /**
  * Reads NSGs (with inline `securityRules`, and `defaultSecurityRules` when an export carries them),
  * standalone SecurityRules, ASGs, and the subnets, NICs and VNets that associate NSGs and declare
- * address spaces.
+ * address spaces. `known` holds address lists already parsed, by their text joined with commas.
  */
-export function readModel(records: readonly ResourceRecord[]): AzureNetworkModel {
+export function readModel(
+  records: readonly ResourceRecord[],
+  known: ReadonlyMap<string, AddressSet> = new Map(),
+): AzureNetworkModel {
+  const cidrs = (list: string[]) => known.get(list.join(",")) ?? AddressSet.fromCidrs(list);
   const nsgs = new Map<string, Nsg>();
   const pendingRules: Array<{ key: string; rule: NsgRule }> = [];
   const attachments: Attachment[] = [];
@@ -133,7 +158,8 @@ export function readModel(records: readonly ResourceRecord[]): AzureNetworkModel
     const nsgId = idOf(s.networkSecurityGroup);
     const prefixes = strings(s.addressPrefix, s.addressPrefixes);
     const v = str(vnet) ?? armIdSegment(str(s.id) ?? "", "virtualNetworks") ?? "";
-    if (prefixes.length > 0) addSpace(v, AddressSet.fromCidrs(prefixes));
+    const addresses = prefixes.length > 0 ? cidrs(prefixes) : undefined;
+    if (addresses) addSpace(v, addresses);
     if (!nsgId) return;
     const { resourceGroup, name } = parseArmId(nsgId);
     attachments.push({
@@ -141,7 +167,7 @@ export function readModel(records: readonly ResourceRecord[]): AzureNetworkModel
       name: str(s.subnetName) ?? str(s.name) ?? fallbackName,
       vnet: v,
       // Unknown prefixes (an export lists subnets by id only): the NSG guards the whole VNet.
-      addresses: prefixes.length > 0 ? AddressSet.fromCidrs(prefixes) : undefined,
+      addresses,
       nsg: armKey(resourceGroup, name),
     });
   };
@@ -242,9 +268,13 @@ export function readModel(records: readonly ResourceRecord[]): AzureNetworkModel
 /** The addresses a workload has in Azure (its `azure` placement), or undefined when not placed there. */
 export function azureAddresses(party: Party): AddressSet | undefined {
   if (party.kind !== "workload" || !party.workload.placements.azure) return undefined;
-  let a = azureAddressCache.get(party.workload);
-  if (!a)
-    azureAddressCache.set(party.workload, (a = AddressSet.fromCidrs(party.workload.placements.azure.cidrs)));
+  const w = party.workload;
+  let a = azureAddressCache.get(w);
+  if (!a) {
+    // A workload placed on Azure only has its Azure CIDRs as its addresses, already parsed.
+    const only = Object.keys(w.placements).length === 1 && !w.addresses.isEmpty();
+    azureAddressCache.set(w, (a = only ? w.addresses : AddressSet.fromCidrs(w.placements.azure!.cidrs)));
+  }
   return a;
 }
 const azureAddressCache = new WeakMap<object, AddressSet>();
@@ -259,6 +289,41 @@ export interface AzureEvaluator extends TargetEvaluator {
   passOut(vnet: string): ConnectionSet;
   /** Packets whose destination is in the VNet and that pass its subnet-then-NIC inbound NSGs. */
   passIn(vnet: string): ConnectionSet;
+  /**
+   * Parties Azure cannot tell apart: workloads in the same VNet and segments (whose addresses are
+   * their Azure CIDRs) share a key; everything outside Azure is seen by address only ("address").
+   */
+  partyKey(party: Party): string;
+}
+
+/** A rule with what it matches in its NSG's context. */
+interface CompiledRule {
+  rule: NsgRule;
+  parts: RuleParts;
+  /** It matches every service (so it decides all of a product it covers). */
+  allServices: boolean;
+  /** Hulls of its sides, to skip it cheaply for a party its other side cannot reach. */
+  srcHull: Hull;
+  dstHull: Hull;
+  /** Its set, built when `decide` needs it. */
+  set?: ConnectionSet;
+}
+
+/** A party's addresses at one level: the part each NSG guards, and the part none does. */
+interface Split {
+  parts: Array<[string, AddressSet]>;
+  unguarded: AddressSet;
+}
+
+/** Collects sets per key and unions each key's sets once (not pairwise as they come). */
+function unionsByKey<K>(entries: Iterable<[K, AddressSet]>): Map<K, AddressSet> {
+  const lists = new Map<K, AddressSet[]>();
+  for (const [k, a] of entries) {
+    const l = lists.get(k);
+    if (l) l.push(a);
+    else lists.set(k, [a]);
+  }
+  return new Map([...lists].map(([k, l]) => [k, l.length === 1 ? l[0]! : AddressSet.unionAll(l)]));
 }
 
 /**
@@ -266,30 +331,80 @@ export interface AzureEvaluator extends TargetEvaluator {
  * topology: a workload with an `azure` placement is a NIC in its VNet with its placement's
  * addresses, and is a member of the ASGs tagged with its segments and VNet (plus any ASG a recorded
  * NIC names). NSGs apply where subnets and NICs associate them.
+ *
+ * Everything an NSG decides depends on a packet's addresses only (ASGs resolve to their members'
+ * addresses), so the verdicts are computed once per VNet and direction, and a party's are a slice of
+ * them. A party stands for its Azure addresses: its placement's CIDRs, or for a class representative
+ * (`partyKey`), the addresses the proof gives it, which are the union of its class's Azure CIDRs.
  */
 export function azureEvaluator(
   records: readonly ResourceRecord[],
   plan: Plan,
   options: AzureEvaluatorOptions = {},
 ): AzureEvaluator {
-  const model = readModel(records);
-  const vnetAddresses = new Map<string, AddressSet>();
-  const segmentMembers = new Map<string, AddressSet>();
+  // Subnets and NICs repeat the workloads' CIDRs: reuse the plan's parsed addresses for the same text.
+  const known = new Map<string, AddressSet>();
+  for (const p of plan.parties)
+    if (p.kind === "workload" && p.workload.placements.azure)
+      known.set(p.workload.placements.azure.cidrs.join(","), azureAddresses(p)!);
+  const model = readModel(records, known);
+  const segmentsOf = new Map<string, string[]>();
+  for (const [segment, names] of plan.members)
+    for (const n of names) {
+      const l = segmentsOf.get(n);
+      if (l) l.push(segment);
+      else segmentsOf.set(n, [segment]);
+    }
+  const azureWorkloads: Array<{ party: Party; vnet: string; addresses: AddressSet }> = [];
   for (const party of plan.parties) {
     const vnet = vnetOf(party);
-    if (!vnet) continue;
-    const a = azureAddresses(party)!;
-    vnetAddresses.set(vnet, (vnetAddresses.get(vnet) ?? AddressSet.EMPTY).union(a));
+    if (vnet) azureWorkloads.push({ party, vnet, addresses: azureAddresses(party)! });
   }
-  for (const [segment, names] of plan.members) {
-    for (const n of names) {
-      const party = plan.party(`workload:${n}`);
-      const vnet = party && vnetOf(party);
-      if (!party || !vnet) continue;
-      const key = `${segment}\u0000${vnet}`;
-      segmentMembers.set(key, (segmentMembers.get(key) ?? AddressSet.EMPTY).union(azureAddresses(party)!));
+  const vnetAddresses = unionsByKey(azureWorkloads.map((w) => [w.vnet, w.addresses]));
+  const segmentMembers = unionsByKey(
+    azureWorkloads.flatMap((w) =>
+      (segmentsOf.get(w.party.name) ?? []).map(
+        (s) => [`${s}\u0000${w.vnet}`, w.addresses] as [string, AddressSet],
+      ),
+    ),
+  );
+
+  // A workload whose addresses are exactly its Azure CIDRs is seen by VNet and segments alone; one
+  // placed elsewhere too (with other addresses) is its own class, so a class's addresses are always
+  // Azure addresses.
+  const keys = new WeakMap<Party, string>();
+  const pureAzure = new WeakMap<Party, boolean>();
+  const isPure = (party: Party): boolean => {
+    let p = pureAzure.get(party);
+    if (p === undefined) {
+      const mine = azureAddresses(party);
+      p =
+        mine !== undefined &&
+        !mine.isEmpty() &&
+        party.kind === "workload" &&
+        mine.equals(party.workload.addresses);
+      pureAzure.set(party, p);
     }
-  }
+    return p;
+  };
+  const partyKey = (party: Party): string => {
+    let k = keys.get(party);
+    if (k === undefined) {
+      const vnet = vnetOf(party);
+      if (vnet === undefined) k = "address";
+      else if (!isPure(party)) k = `party\u0000${party.key}`;
+      else {
+        const segments = [...(segmentsOf.get(party.name) ?? [])].sort();
+        k = `vnet\u0000${vnet}\u0000${segments.join("\u0000")}`;
+      }
+      keys.set(party, k);
+    }
+    return k;
+  };
+  /** The addresses a party stands for in Azure (see above); for parties outside Azure, all of theirs. */
+  const addressesIn = (party: Party): AddressSet =>
+    vnetOf(party) === undefined ? party.addresses : isPure(party) ? party.addresses : azureAddresses(party)!;
+
   const asgMemberCache = new Map<string, AddressSet>();
   const asgMembers = (key: string): AddressSet => {
     let m = asgMemberCache.get(key);
@@ -328,25 +443,29 @@ export function azureEvaluator(
     for (const [vnet, space] of vnetAddresses) if (a.addresses?.overlaps(space)) a.vnet = vnet;
   }
   const addressesOf = (a: Attachment) => a.addresses ?? vnetSpace(a.vnet);
+  const attachmentIndex = new Map<string, Attachment[]>();
+  for (const a of model.attachments) {
+    const k = `${a.level}|${a.vnet}`;
+    const l = attachmentIndex.get(k);
+    if (l) l.push(a);
+    else attachmentIndex.set(k, [a]);
+  }
   const attachmentsIn = (vnet: string, level: Attachment["level"]) =>
-    model.attachments.filter((a) => a.vnet === vnet && a.level === level);
+    attachmentIndex.get(`${level}|${vnet}`) ?? [];
 
   const nsgSets = new Map<string, ConnectionSet>();
   const nsgAllowed = (nsgKey: string, direction: Direction, vnet: string): ConnectionSet => {
     const key = `${nsgKey}|${direction}|${vnet}`;
     let s = nsgSets.get(key);
     if (!s) {
-      const nsg = model.nsgs.get(nsgKey);
       // An association to an NSG that was not recorded: only its default rules are known.
-      s = allowedByNsg(
-        nsg ?? { name: nsgKey, key: nsgKey, rules: DEFAULT_RULES.map((r) => ({ ...r })) },
-        direction,
-        context(vnet),
-      );
+      s = allowedByNsg(nsgOf(nsgKey), direction, context(vnet));
       nsgSets.set(key, s);
     }
     return s;
   };
+  const nsgOf = (key: string): Nsg =>
+    model.nsgs.get(key) ?? { name: key, key, rules: DEFAULT_RULES.map((r) => ({ ...r })) };
 
   /** Packets that pass one level (subnet or NIC NSGs) of a VNet on the given side. */
   const levelPass = (vnet: string, level: Attachment["level"], direction: Direction): ConnectionSet => {
@@ -379,61 +498,192 @@ export function azureEvaluator(
     return s;
   };
 
-  // What passes for one party's own addresses: small slices of the VNet-wide sets, cached per party
-  // so that each pair costs two small intersections.
-  const sliceCache = new Map<string, ConnectionSet>();
-  const sliced = (party: Party, vnet: string, direction: Direction): ConnectionSet => {
-    const key = `${direction}|${party.key}`;
-    let s = sliceCache.get(key);
-    if (!s) {
-      const mine = azureAddresses(party)!;
-      s = (
-        direction === "Outbound"
-          ? ConnectionSet.of(mine, AddressSet.ALL, ServiceSet.ALL)
-          : ConnectionSet.of(AddressSet.ALL, mine, ServiceSet.ALL)
-      ).intersect(pass(vnet, direction));
-      sliceCache.set(key, s);
-    }
-    return s;
+  const orderedRules = new WeakMap<Nsg, Map<Direction, NsgRule[]>>();
+  const rulesInOrder = (nsg: Nsg, direction: Direction): NsgRule[] => {
+    let byDirection = orderedRules.get(nsg);
+    if (!byDirection) orderedRules.set(nsg, (byDirection = new Map()));
+    let list = byDirection.get(direction);
+    if (!list) byDirection.set(direction, (list = ordered(nsg, direction)));
+    return list;
   };
-  const outOf = (party: Party, vnet: string) => sliced(party, vnet, "Outbound");
-  const inOf = (party: Party, vnet: string) => sliced(party, vnet, "Inbound");
 
-  const pairCache = new Map<string, ConnectionSet>();
+  // Per pair of parties, the four stages a connection passes (source NIC and subnet outbound,
+  // destination subnet and NIC inbound), each decided by first match over only the rules whose own
+  // side (sources outbound, destinations inbound) overlaps the party's addresses. Every rule matches
+  // a product (sources × destinations × services), so restricted to a pair it stays one product and
+  // first match costs a few small set operations. `passOut`/`passIn` compute the same verdicts VNet-
+  // wide (the property test checks they agree).
+  const compiledRules = new Map<string, CompiledRule[]>();
+  const compiled = (nsgKey: string, direction: Direction, vnet: string): CompiledRule[] => {
+    const key = `${nsgKey}|${direction}|${vnet}`;
+    let list = compiledRules.get(key);
+    if (!list) {
+      const ctx = context(vnet);
+      list = [];
+      for (const rule of rulesInOrder(nsgOf(nsgKey), direction)) {
+        const parts = ruleParts(rule, ctx);
+        if (parts)
+          list.push({
+            rule,
+            parts,
+            allServices: parts.services.equals(ServiceSet.ALL),
+            srcHull: hullOf(parts.src),
+            dstHull: hullOf(parts.dst),
+          });
+      }
+      compiledRules.set(key, list);
+    }
+    return list;
+  };
+  /** Per VNet and level: the addresses each NSG guards there, and all the addresses guarded. */
+  const guarded = new Map<string, { byNsg: Array<[string, AddressSet]>; covered: AddressSet }>();
+  const guardedIn = (vnet: string, level: Attachment["level"]) => {
+    const key = `${level}|${vnet}`;
+    let g = guarded.get(key);
+    if (!g) {
+      const atts = attachmentsIn(vnet, level);
+      const byNsg = [...unionsByKey(atts.map((x) => [x.nsg, addressesOf(x)]))];
+      g = { byNsg, covered: AddressSet.unionAll(byNsg.map(([, a]) => a)) };
+      guarded.set(key, g);
+    }
+    return g;
+  };
+  /** A party's addresses split by the NSG guarding them at one level, and the unguarded rest. */
+  const splits = new WeakMap<AddressSet, Map<string, Split>>();
+  const splitOf = (own: AddressSet, vnet: string, level: Attachment["level"]): Split => {
+    let byLevel = splits.get(own);
+    if (!byLevel) splits.set(own, (byLevel = new Map()));
+    const key = `${level}|${vnet}`;
+    let split = byLevel.get(key);
+    if (!split) {
+      const g = guardedIn(vnet, level);
+      const parts: Array<[string, AddressSet]> = [];
+      for (const [nsg, a] of g.byNsg) {
+        const part = own.intersect(a);
+        if (!part.isEmpty()) parts.push([nsg, part]);
+      }
+      split = { parts, unguarded: parts.length === 0 ? own : own.subtract(g.covered) };
+      byLevel.set(key, split);
+    }
+    return split;
+  };
+  /** The rules of an NSG whose own side overlaps these addresses, in evaluation order. */
+  const relevant = new WeakMap<AddressSet, Map<string, CompiledRule[]>>();
+  const rulesFor = (own: AddressSet, nsgKey: string, direction: Direction, vnet: string): CompiledRule[] => {
+    let byNsg = relevant.get(own);
+    if (!byNsg) relevant.set(own, (byNsg = new Map()));
+    const key = `${nsgKey}|${direction}|${vnet}`;
+    let list = byNsg.get(key);
+    if (!list) {
+      list = compiled(nsgKey, direction, vnet).filter((c) =>
+        (direction === "Outbound" ? c.parts.src : c.parts.dst).overlaps(own),
+      );
+      byNsg.set(key, list);
+    }
+    return list;
+  };
+  /**
+   * First match over rules, restricted to src × dst: what they allow there. Consecutive rules with
+   * the same access are taken together (a rule only decides what no earlier rule matched, and among
+   * rules of one access the order does not matter).
+   */
+  const firstMatch = (
+    rules: readonly CompiledRule[],
+    src: AddressSet,
+    dst: AddressSet,
+    outbound: boolean,
+  ): ConnectionSet => {
+    let decided = ConnectionSet.EMPTY;
+    const allowedParts: ConnectionSet[] = [];
+    const otherHull = hullOf(outbound ? dst : src);
+    let i = 0;
+    let done = false;
+    while (i < rules.length && !done) {
+      const access = rules[i]!.rule.access;
+      const run: ConnectionSet[] = [];
+      for (; i < rules.length && rules[i]!.rule.access === access; i++) {
+        const c = rules[i]!;
+        // The other side first: most rules of a party's own side name other peers.
+        if (hullsApart(outbound ? c.dstHull : c.srcHull, otherHull)) continue;
+        let s: AddressSet;
+        let d: AddressSet;
+        if (outbound) {
+          d = restrict(c.parts.dst, dst);
+          if (d.isEmpty()) continue;
+          s = restrict(c.parts.src, src);
+        } else {
+          s = restrict(c.parts.src, src);
+          if (s.isEmpty()) continue;
+          d = restrict(c.parts.dst, dst);
+        }
+        if (s.isEmpty() || d.isEmpty()) continue;
+        // A rule matching all of src × dst decides everything left: later rules cannot matter.
+        done = c.allServices && s === src && d === dst;
+        if (!done || access === "Allow") run.push(ConnectionSet.of(s, d, c.parts.services));
+        if (done) break;
+      }
+      if (run.length === 0) continue;
+      const matched = run.length === 1 ? run[0]! : ConnectionSet.unionAll(run);
+      if (access === "Allow") allowedParts.push(decided.isEmpty() ? matched : matched.subtract(decided));
+      if (!done) decided = decided.isEmpty() ? matched : decided.union(matched);
+    }
+    return allowedParts.length === 1 ? allowedParts[0]! : ConnectionSet.unionAll(allowedParts);
+  };
+
+  /** What one stage lets through of src × dst, or undefined when no NSG guards that side there. */
+  const stage = (
+    src: AddressSet,
+    dst: AddressSet,
+    vnet: string,
+    level: Attachment["level"],
+    direction: Direction,
+  ): ConnectionSet | undefined => {
+    const outbound = direction === "Outbound";
+    const split = splitOf(outbound ? src : dst, vnet, level);
+    if (split.parts.length === 0) return undefined;
+    const pieces: ConnectionSet[] = [];
+    if (!split.unguarded.isEmpty())
+      pieces.push(
+        outbound
+          ? ConnectionSet.of(split.unguarded, dst, ServiceSet.ALL)
+          : ConnectionSet.of(src, split.unguarded, ServiceSet.ALL),
+      );
+    for (const [nsg, part] of split.parts) {
+      const rules = rulesFor(part, nsg, direction, vnet);
+      pieces.push(outbound ? firstMatch(rules, part, dst, true) : firstMatch(rules, src, part, false));
+    }
+    return pieces.length === 1 ? pieces[0]! : ConnectionSet.unionAll(pieces);
+  };
+
+  const pairCache = new WeakMap<Party, WeakMap<Party, ConnectionSet>>();
   const allowed = (from: Party, to: Party): ConnectionSet => {
-    const key = `${from.key}\u0000${to.key}`;
-    let s = pairCache.get(key);
+    let byTo = pairCache.get(from);
+    if (!byTo) pairCache.set(from, (byTo = new WeakMap()));
+    let s = byTo.get(to);
     if (s) return s;
     const fromVnet = vnetOf(from);
     const toVnet = vnetOf(to);
     if (!fromVnet && !toVnet) s = ConnectionSet.EMPTY;
     else {
-      s = ConnectionSet.of(
-        azureAddresses(from) ?? from.addresses,
-        azureAddresses(to) ?? to.addresses,
-        ServiceSet.ALL,
-      );
-      if (fromVnet) s = s.intersect(outOf(from, fromVnet));
-      if (toVnet) s = s.intersect(inOf(to, toVnet));
+      const src = addressesIn(from);
+      const dst = addressesIn(to);
+      const stages: Array<[string, Attachment["level"], Direction]> = [];
+      if (fromVnet) stages.push([fromVnet, "nic", "Outbound"], [fromVnet, "subnet", "Outbound"]);
+      if (toVnet) stages.push([toVnet, "subnet", "Inbound"], [toVnet, "nic", "Inbound"]);
+      for (const [vnet, level, direction] of stages) {
+        const x = stage(src, dst, vnet, level, direction);
+        if (x) s = s ? s.intersect(x) : x;
+        if (s?.isEmpty()) break;
+      }
+      s ??= ConnectionSet.of(src, dst, ServiceSet.ALL);
     }
-    pairCache.set(key, s);
+    byTo.set(to, s);
     return s;
   };
 
-  /** The NSG of one level that sees an address in a VNet, if any. */
-  const nsgAt = (vnet: string, level: Attachment["level"], address: string) => {
-    const a = attachmentsIn(vnet, level).find((x) => addressesOf(x).has(address));
-    return a ? { attachment: a, nsg: model.nsgs.get(a.nsg) } : undefined;
-  };
-
-  const ruleSets = new WeakMap<NsgRule, Map<string, ConnectionSet>>();
-  const cachedRuleSet = (r: NsgRule, vnet: string, ctx: NsgContext): ConnectionSet => {
-    let byVnet = ruleSets.get(r);
-    if (!byVnet) ruleSets.set(r, (byVnet = new Map()));
-    let set = byVnet.get(vnet);
-    if (!set) byVnet.set(vnet, (set = ruleSet(r, ctx)));
-    return set;
-  };
+  /** The NSG that guards an address at one level of a VNet, if any. */
+  const nsgAt = (vnet: string, level: Attachment["level"], address: { family: 4 | 6; value: bigint }) =>
+    guardedIn(vnet, level).byNsg.find(([, a]) => a.family(address.family).has(address.value))?.[0];
 
   const decide = (from: Party, to: Party, packet: Packet): Decision => {
     const stages: Array<{ vnet: string; level: Attachment["level"]; direction: Direction; address: string }> =
@@ -449,20 +699,22 @@ export function azureEvaluator(
       stages.push({ vnet: toVnet, level: "subnet", direction: "Inbound", address: packet.dst });
       stages.push({ vnet: toVnet, level: "nic", direction: "Inbound", address: packet.dst });
     }
+    const src = parseAddress(packet.src);
+    const dst = parseAddress(packet.dst);
     const allowedBy: string[] = [];
     for (const st of stages) {
-      const at = nsgAt(st.vnet, st.level, st.address);
-      if (!at) continue;
-      const nsg = at.nsg ?? {
-        name: at.attachment.nsg,
-        key: at.attachment.nsg,
-        rules: DEFAULT_RULES.map((r) => ({ ...r })),
-      };
-      const ctx = context(st.vnet);
-      const r = decideByNsg(nsg, st.direction, packet, ctx, (x) => cachedRuleSet(x, st.vnet, ctx));
-      if (!r) continue;
-      if (r.access === "Deny") return { verdict: "deny", by: ruleLabel(nsg, r) };
-      allowedBy.push(ruleLabel(nsg, r));
+      const nsgKey = nsgAt(st.vnet, st.level, st.direction === "Outbound" ? src : dst);
+      if (nsgKey === undefined) continue;
+      const nsg = nsgOf(nsgKey);
+      const c = compiled(nsgKey, st.direction, st.vnet).find(
+        (x) =>
+          x.parts.src.family(src.family).has(src.value) &&
+          x.parts.dst.family(dst.family).has(dst.value) &&
+          (x.set ??= ConnectionSet.of(x.parts.src, x.parts.dst, x.parts.services)).has(packet),
+      );
+      if (!c) continue;
+      if (c.rule.access === "Deny") return { verdict: "deny", by: ruleLabel(nsg, c.rule) };
+      allowedBy.push(ruleLabel(nsg, c.rule));
     }
     return {
       verdict: "allow",
@@ -476,16 +728,8 @@ export function azureEvaluator(
     enforces: (party) => vnetOf(party) !== undefined,
     allowed,
     decide,
+    partyKey,
     passOut: (vnet) => pass(vnet, "Outbound"),
     passIn: (vnet) => pass(vnet, "Inbound"),
-  };
-}
-
-/** How the proof finds the Azure resources and builds the evaluator. */
-export function azureAdapter(options: AzureEvaluatorOptions = {}): TargetAdapter {
-  return {
-    target: "azure",
-    owns: (r) => OWNED.has(r.type),
-    evaluator: (records, plan) => azureEvaluator(records, plan, options),
   };
 }

@@ -1,11 +1,11 @@
 // The azure target's render (plan → native rules) and evaluate (rules → connectivity) are exported from here.
+export { azureAdapter } from "./adapter";
 export {
   type Attachment,
   AZURE_TYPES,
   type AzureEvaluator,
   type AzureEvaluatorOptions,
   type AzureNetworkModel,
-  azureAdapter,
   azureAddresses,
   azureEvaluator,
   readModel,
@@ -34,6 +34,18 @@ export {
   azureName,
   azureVnets,
   BANDS,
+  prefixCounts,
   renderAzure,
   renderAzureVnet,
 } from "./render";
+export {
+  type AzureRef,
+  type AzureResourceContext,
+  type AzureResourceSpec,
+  type AzureResourceType,
+  type AzureSubnetSpec,
+  azureRecords,
+  azureResources,
+  OFFLINE_SUBSCRIPTION,
+} from "./resources";
+export { AZURE_QUOTAS, type AzureQuotaId, azureUsage } from "./usage";

@@ -201,26 +201,69 @@ export function ruleServices(protocol: string, destinationPorts: IntervalSet, ac
   }
 }
 
+/** A rule's match as a product: sources × destinations × services (every rule is one). */
+export interface RuleParts {
+  src: AddressSet;
+  dst: AddressSet;
+  services: ServiceSet;
+}
+
+// Rules repeat the same prefixes, ports and protocols many times over: parse each text once.
+const parsedPrefixes = new Map<string, AddressSet | undefined>();
+const parsedServices = new Map<string, ServiceSet>();
+const parsedSides = new Map<string, AddressSet>();
+const remember = <V>(cache: Map<string, V>, key: string, make: () => V): V => {
+  if (cache.has(key)) return cache.get(key) as V;
+  if (cache.size > 100_000) cache.clear();
+  const v = make();
+  cache.set(key, v);
+  return v;
+};
+/** A prefix that names no service tag or context-dependent set (CIDR or address), parsed once. */
+const literalPrefix = (p: string) => !/^(\*|any|virtualnetwork|internet|azureloadbalancer)$/i.test(p.trim());
+
 /**
- * The packets a rule matches in a context, as a set. A side naming unknown service tags is bounded
- * soundly: every address for an Allow rule, none for a Deny rule. A rule restricted to some source
- * ports matches (Allow) or does not match (Deny) whole connections, for the same reason: the
- * initiator chooses its source port.
+ * What a rule matches in a context, as sources × destinations × services, or undefined when it
+ * matches nothing. A side naming unknown service tags is bounded soundly: every address for an
+ * Allow rule, none for a Deny rule. A rule restricted to some source ports matches (Allow) or does
+ * not match (Deny) whole connections, for the same reason: the initiator chooses its source port.
  */
-export function ruleSet(r: NsgRule, ctx: NsgContext): ConnectionSet {
-  const side = (prefixes: string[], asgs: string[]): AddressSet => {
-    const sets: AddressSet[] = asgs.map((k) => ctx.asgMembers(k));
-    for (const p of prefixes) {
-      const a = prefixAddresses(p, ctx);
-      sets.push(a ?? (r.access === "Allow" ? AddressSet.ALL : AddressSet.EMPTY));
+export function ruleParts(r: NsgRule, ctx: NsgContext): RuleParts | undefined {
+  const prefixSet = (p: string): AddressSet => {
+    let a = parsedPrefixes.get(p);
+    if (a === undefined && !parsedPrefixes.has(p)) {
+      if (!literalPrefix(p)) a = prefixAddresses(p, ctx);
+      else a = remember(parsedPrefixes, p, () => prefixAddresses(p, ctx));
     }
-    return AddressSet.unionAll(sets);
+    return a ?? (r.access === "Allow" ? AddressSet.ALL : AddressSet.EMPTY);
   };
-  if (r.access === "Deny" && !allPorts(portRanges(r.sourcePortRanges))) return ConnectionSet.EMPTY;
+  const side = (prefixes: string[], asgs: string[]): AddressSet => {
+    if (asgs.length === 0 && prefixes.length === 1) return prefixSet(prefixes[0]!);
+    if (asgs.length === 1 && prefixes.length === 0) return ctx.asgMembers(asgs[0]!);
+    // Lists of literal prefixes repeat across rules (one remote segment in every rule towards it).
+    if (asgs.length === 0 && prefixes.every(literalPrefix))
+      return remember(parsedSides, `${r.access}|${prefixes.join(",")}`, () =>
+        AddressSet.unionAll(prefixes.map(prefixSet)),
+      );
+    return AddressSet.unionAll([...asgs.map((k) => ctx.asgMembers(k)), ...prefixes.map(prefixSet)]);
+  };
+  if (r.access === "Deny" && !allPorts(portRanges(r.sourcePortRanges))) return undefined;
   const src = side(r.sourceAddressPrefixes, r.sourceApplicationSecurityGroups);
+  if (src.isEmpty()) return undefined;
   const dst = side(r.destinationAddressPrefixes, r.destinationApplicationSecurityGroups);
-  if (src.isEmpty() || dst.isEmpty()) return ConnectionSet.EMPTY;
-  return ConnectionSet.of(src, dst, ruleServices(r.protocol, portRanges(r.destinationPortRanges), r.access));
+  if (dst.isEmpty()) return undefined;
+  const services = remember(
+    parsedServices,
+    `${r.protocol}|${r.access}|${r.destinationPortRanges.join(",")}`,
+    () => ruleServices(r.protocol, portRanges(r.destinationPortRanges), r.access),
+  );
+  return { src, dst, services };
+}
+
+/** The packets a rule matches in a context, as a set (see {@link ruleParts}). */
+export function ruleSet(r: NsgRule, ctx: NsgContext): ConnectionSet {
+  const p = ruleParts(r, ctx);
+  return p ? ConnectionSet.of(p.src, p.dst, p.services) : ConnectionSet.EMPTY;
 }
 
 /** The rules of one direction in evaluation order (priority, then name for a stable display). */

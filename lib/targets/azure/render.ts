@@ -15,7 +15,8 @@ import type { CompiledPath, Party, Plan, Slice } from "../../plan/types";
  * A workload in the VNet is named by its segment's ASG; anything else (other VNets, other targets,
  * peers) by address prefixes, one rule per address family. One rule per path, direction, side kind
  * (asg / v4 / v6) and protocol; ports and prefixes are merged within it. Priorities are derived from
- * the rule's name (hash, then linear probing), so adding a path leaves other rules' priorities alone.
+ * the rule's name (hash, then linear probing, rules claiming slots in policy order), so appending a
+ * path leaves other rules' priorities alone.
  */
 
 export type AzureProtocol = "Tcp" | "Udp" | "Icmp" | "Esp" | "Ah" | "*";
@@ -59,15 +60,24 @@ export interface AzureVnetRendering {
   rules: AzureSecurityRule[];
 }
 
-/** Azure limits (https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-resource-manager-virtual-networking-limits). */
+/**
+ * Azure's networking limits (per region and subscription; none adjustable):
+ * https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-resource-manager-virtual-networking-limits
+ * and the priority range of https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview.
+ * The 4,000 "IP addresses and ranges specified for source or destination in a security group" are
+ * counted over all the NSG's rules, separately for sources and destinations (the stricter reading,
+ * and what Azure enforces: SecurityRuleAddressesOrPortsPerSecurityGroupLimitReached).
+ */
 export const AZURE_LIMITS = {
   rulesPerNsg: 1000,
-  prefixesPerRuleSide: 4000,
+  prefixesPerNsgSide: 4000,
   asgsPerRuleSide: 10,
   asgsPerNsg: 100,
   asgsPerNic: 20,
   priorityMin: 100,
   priorityMax: 4096,
+  nsgsPerSubscription: 5000,
+  asgsPerSubscription: 3000,
 } as const;
 
 /** The priority bands: deny guardrails first (highest precedence), allows after, deny-all last. */
@@ -82,12 +92,14 @@ export class AzureRenderError extends Error {
 
 /** The VNets the plan places workloads in, in policy order. */
 export function azureVnets(plan: Plan): string[] {
-  const out: string[] = [];
+  const known = indexes.get(plan);
+  if (known) return [...known.vnets];
+  const out = new Set<string>();
   for (const w of plan.policy.workloads) {
     const v = w.placements.azure?.vnet;
-    if (v !== undefined && !out.includes(v)) out.push(v);
+    if (v !== undefined) out.add(v);
   }
-  return out;
+  return [...out];
 }
 
 /** FNV-1a, 32 bits: a stable hash for priority slots and name shortening. */
@@ -135,6 +147,13 @@ const AZURE_PROTOCOL: ReadonlyMap<number, AzureProtocol> = new Map([
  * are left to the explicit deny-all at 4096, which already drops them.
  */
 function protocolGroups(c: CompiledPath): ProtocolGroup[] {
+  let groups = protocolGroupCache.get(c);
+  if (!groups) protocolGroupCache.set(c, (groups = protocolGroupsOf(c)));
+  return groups;
+}
+const protocolGroupCache = new WeakMap<CompiledPath, ProtocolGroup[]>();
+
+function protocolGroupsOf(c: CompiledPath): ProtocolGroup[] {
   const services = c.path.services;
   if (services.equals(ServiceSet.ALL)) return [{ protocol: "*", ports: ["*"] }];
   const out: ProtocolGroup[] = [];
@@ -164,19 +183,132 @@ function addressSides(addresses: AddressSet): Side[] {
   return out;
 }
 
+/** A compiled path with its position in the policy (guardrails first, then allows). */
+interface IndexedPath {
+  c: CompiledPath;
+  /** Position among the policy's paths: breaks priority collisions (see assignPriorities). */
+  order: number;
+  toHere: boolean;
+  fromHere: boolean;
+}
+
+/**
+ * What every VNet's rendering needs from the plan, computed once per plan (a Pulumi program renders
+ * each VNet in its own component): the paths that touch each VNet, each workload's segments, and the
+ * sides an end of a path shows a VNet (memoised per end, since paths that share an end share its
+ * slices).
+ */
+interface AzureIndex {
+  vnets: string[];
+  paths: Map<string, IndexedPath[]>;
+  segmentOrder: Map<string, number>;
+  segmentsOf: Map<string, string[]>;
+  sides: WeakMap<readonly Slice[], Map<string, Side[]>>;
+}
+
+const indexes = new WeakMap<Plan, AzureIndex>();
+
+const vnetOfParty = (p: Party) => (p.kind === "workload" ? p.workload.placements.azure?.vnet : undefined);
+
+/** The VNets an end's slices have workloads in. */
+function vnetsOf(slices: readonly Slice[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of slices) {
+    const v = vnetOfParty(s.party);
+    if (v !== undefined) out.add(v);
+  }
+  return out;
+}
+
+function indexOf(plan: Plan): AzureIndex {
+  let index = indexes.get(plan);
+  if (index) return index;
+  const paths = new Map<string, IndexedPath[]>();
+  const endVnets = new WeakMap<readonly Slice[], Set<string>>();
+  const vnetsOfEnd = (slices: readonly Slice[]) => {
+    let v = endVnets.get(slices);
+    if (!v) endVnets.set(slices, (v = vnetsOf(slices)));
+    return v;
+  };
+  let order = 0;
+  const add = (vnet: string, entry: IndexedPath) => {
+    const list = paths.get(vnet);
+    if (list) list.push(entry);
+    else paths.set(vnet, [entry]);
+  };
+  for (const list of [plan.guardrails, plan.allows])
+    for (const c of list) {
+      const to = vnetsOfEnd(c.to);
+      const from = vnetsOfEnd(c.from);
+      const n = order++;
+      if (to.size === 0 && from.size === 0) continue;
+      for (const vnet of to) add(vnet, { c, order: n, toHere: true, fromHere: from.has(vnet) });
+      for (const vnet of from) if (!to.has(vnet)) add(vnet, { c, order: n, toHere: false, fromHere: true });
+    }
+  const segmentsOf = new Map<string, string[]>();
+  for (const [segment, names] of plan.members)
+    for (const n of names) {
+      let list = segmentsOf.get(n);
+      if (!list) segmentsOf.set(n, (list = []));
+      list.push(segment);
+    }
+  index = {
+    vnets: azureVnets(plan),
+    paths,
+    segmentOrder: new Map(plan.policy.segments.map((s, i) => [s.name, i])),
+    segmentsOf,
+    sides: new WeakMap(),
+  };
+  indexes.set(plan, index);
+  return index;
+}
+
+/**
+ * What the other end of a path is, seen from a VNet: its ASG for members there, prefixes otherwise.
+ * A forbid end known by identity only (no addresses) has no address Azure could deny; default deny
+ * covers it, so it is left out of forbids.
+ */
+function sidesOf(
+  index: AzureIndex,
+  vnet: string,
+  endpoint: string,
+  slices: readonly Slice[],
+  forbid: boolean,
+): Side[] {
+  let byVnet = index.sides.get(slices);
+  if (!byVnet) index.sides.set(slices, (byVnet = new Map()));
+  const here = slices.some((s) => vnetOfParty(s.party) === vnet);
+  // An end with no workload in this VNet looks the same from every VNet: its prefixes, computed once.
+  const key = `${forbid ? "forbid" : "allow"} ${here ? `in:${vnet}` : "outside"}`;
+  let sides = byVnet.get(key);
+  if (sides) return sides;
+  const outside: AddressSet[] = [];
+  for (const s of slices) {
+    if (here && vnetOfParty(s.party) === vnet) continue;
+    if (forbid && s.party.kind === "workload" && s.party.workload.addresses.isEmpty()) continue;
+    outside.push(s.addresses);
+  }
+  sides = [];
+  if (here && index.segmentOrder.has(endpoint)) sides.push({ kind: "asg", segment: endpoint });
+  sides.push(...addressSides(outside.length === 1 ? outside[0]! : AddressSet.unionAll(outside)));
+  byVnet.set(key, sides);
+  return sides;
+}
+
 /**
  * Renders one VNet. Throws AzureRenderError when Azure cannot hold the result (rule, prefix or ASG
  * limits), naming the VNet, the segment or path, the count and the limit; nothing is ever dropped.
  */
 export function renderAzureVnet(plan: Plan, vnet: string): AzureVnetRendering {
   const policy = plan.policy.name;
-  const inVnet = (p: Party) => p.kind === "workload" && p.workload.placements.azure?.vnet === vnet;
-  const segmentNames = new Set(plan.policy.segments.map((s) => s.name));
-  const rules: Omit<AzureSecurityRule, "priority">[] = [];
+  const index = indexOf(plan);
+  const rules: Unprioritised[] = [];
+  const orderOf = new Map<Unprioritised, number>();
   const asgSegments = new Set<string>();
 
   const emit = (
     c: CompiledPath,
+    order: number,
     direction: "Inbound" | "Outbound",
     source: Side,
     destination: Side,
@@ -186,23 +318,24 @@ export function renderAzureVnet(plan: Plan, vnet: string): AzureVnetRendering {
     const peerSide = direction === "Inbound" ? source : destination;
     for (const side of [source, destination]) {
       if (side.kind === "asg") asgSegments.add(side.segment);
-      else if (side.prefixes.length > AZURE_LIMITS.prefixesPerRuleSide)
+      else if (side.prefixes.length > AZURE_LIMITS.prefixesPerNsgSide)
         throw new AzureRenderError(
-          `VNet "${vnet}", path "${c.path.name}": ${side.prefixes.length} address prefixes on one side of a rule, more than Azure's ${AZURE_LIMITS.prefixesPerRuleSide}; narrow the path's ${side === source ? "from" : "to"} ("${side === source ? c.path.from : c.path.to}") or give its workloads contiguous CIDRs`,
+          `VNet "${vnet}", path "${c.path.name}": ${side.prefixes.length} address prefixes on one side of a rule, more than Azure's ${AZURE_LIMITS.prefixesPerNsgSide} per network security group; narrow the path's ${side === source ? "from" : "to"} ("${side === source ? c.path.from : c.path.to}") or give its workloads contiguous CIDRs`,
         );
     }
+    const description = clip(
+      `blastradius ${policy}: ${c.path.verdict} "${c.path.name}" ${c.path.from} -> ${c.path.to} (${c.path.serviceTexts.join(", ")})`,
+      140,
+    );
     for (const g of groups) {
       const proto = g.protocol === "*" ? "any" : g.protocol.toLowerCase();
-      const rule: Omit<AzureSecurityRule, "priority"> = {
+      const rule: Unprioritised = {
         name: `${c.path.name}-${dir}-${peerSide.kind}-${proto}`,
         direction,
         access: c.path.verdict === "allow" ? "Allow" : "Deny",
         protocol: g.protocol,
         sourcePortRange: "*",
-        description: clip(
-          `blastradius ${policy}: ${c.path.verdict} "${c.path.name}" ${c.path.from} -> ${c.path.to} (${c.path.serviceTexts.join(", ")})`,
-          140,
-        ),
+        description,
         path: c.path.name,
       };
       if (source.kind === "asg") rule.sourceApplicationSecurityGroups = [source.segment];
@@ -212,43 +345,23 @@ export function renderAzureVnet(plan: Plan, vnet: string): AzureVnetRendering {
       if (g.ports.length === 1 && g.ports[0] === "*") rule.destinationPortRange = "*";
       else rule.destinationPortRanges = g.ports;
       rules.push(rule);
+      orderOf.set(rule, order);
     }
   };
 
-  /** What the other end of a path is, seen from this VNet: its ASG for members here, prefixes otherwise. */
-  const sidesOf = (c: CompiledPath, endpoint: string, slices: Slice[]): Side[] => {
-    const sides: Side[] = [];
-    if (segmentNames.has(endpoint) && slices.some((s) => inVnet(s.party)))
-      sides.push({ kind: "asg", segment: endpoint });
-    const outside = slices
-      .filter((s) => !inVnet(s.party))
-      // A forbid end known by identity only has no address Azure could deny; default deny covers it.
-      .filter(
-        (s) =>
-          !(
-            c.path.verdict === "forbid" &&
-            s.party.kind === "workload" &&
-            s.party.workload.addresses.isEmpty()
-          ),
-      )
-      .map((s) => s.addresses);
-    sides.push(...addressSides(AddressSet.unionAll(outside)));
-    return sides;
-  };
-
-  for (const c of [...plan.guardrails, ...plan.allows]) {
-    const toHere = c.to.some((s) => inVnet(s.party));
-    const fromHere = c.from.some((s) => inVnet(s.party));
-    if (!toHere && !fromHere) continue;
+  for (const { c, order, toHere, fromHere } of index.paths.get(vnet) ?? []) {
     const groups = protocolGroups(c);
     if (groups.length === 0) continue;
+    const forbid = c.path.verdict === "forbid";
     if (toHere) {
       const dst: Side = { kind: "asg", segment: c.path.to };
-      for (const src of sidesOf(c, c.path.from, c.from)) emit(c, "Inbound", src, dst, groups);
+      for (const src of sidesOf(index, vnet, c.path.from, c.from, forbid))
+        emit(c, order, "Inbound", src, dst, groups);
     }
     if (fromHere) {
       const src: Side = { kind: "asg", segment: c.path.from };
-      for (const dst of sidesOf(c, c.path.to, c.to)) emit(c, "Outbound", src, dst, groups);
+      for (const dst of sidesOf(index, vnet, c.path.to, c.to, forbid))
+        emit(c, order, "Outbound", src, dst, groups);
     }
   }
 
@@ -268,20 +381,25 @@ export function renderAzureVnet(plan: Plan, vnet: string): AzureVnetRendering {
       ),
     });
 
-  const orderOf = new Map(plan.policy.segments.map((s, i) => [s.name, i]));
-  const segments = [...asgSegments].sort((a, b) => orderOf.get(a)! - orderOf.get(b)!);
-  // Within the limit, one rule set per path keeps every path's rules (and priorities) its own. Over
-  // it, rules are merged across paths (exactly: same endpoints → union of ports; same destination
+  const segments = [...asgSegments].sort((a, b) => index.segmentOrder.get(a)! - index.segmentOrder.get(b)!);
+  // Within the limits, one rule set per path keeps every path's rules (and priorities) its own. Over
+  // them, rules are merged across paths (exactly: same endpoints → union of ports; same destination
   // and service → union of sources, and the converse for outbound), at the cost of that stability.
-  const fitted = rules.length > AZURE_LIMITS.rulesPerNsg ? mergeRules(rules) : rules;
+  const fits =
+    rules.length <= AZURE_LIMITS.rulesPerNsg &&
+    prefixCounts(rules).every((n) => n <= AZURE_LIMITS.prefixesPerNsgSide);
+  const fitted = fits ? rules : mergeRules(rules);
   checkLimits(plan, vnet, rules, fitted, segments);
 
+  const asgOf = new Set(segments);
   const workloads = plan.policy.workloads
     .filter((w) => w.placements.azure?.vnet === vnet)
     .map((w) => ({
       name: w.name,
       cidrs: [...w.placements.azure!.cidrs],
-      segments: segments.filter((s) => plan.members.get(s)?.includes(w.name)),
+      segments: (index.segmentsOf.get(w.name) ?? [])
+        .filter((s) => asgOf.has(s))
+        .sort((a, b) => index.segmentOrder.get(a)! - index.segmentOrder.get(b)!),
     }));
   for (const w of workloads)
     if (w.segments.length > AZURE_LIMITS.asgsPerNic)
@@ -289,7 +407,7 @@ export function renderAzureVnet(plan: Plan, vnet: string): AzureVnetRendering {
         `VNet "${vnet}": workload "${w.name}" is in ${w.segments.length} segments that need an ASG (${w.segments.join(", ")}), but a NIC's IP configuration can join at most ${AZURE_LIMITS.asgsPerNic}; merge segments or split the workload`,
       );
 
-  const prioritised = assignPriorities(vnet, fitted);
+  const prioritised = assignPriorities(vnet, fitted, (r) => orderOf.get(r));
   return {
     policy,
     vnet,
@@ -303,9 +421,20 @@ export function renderAzureVnet(plan: Plan, vnet: string): AzureVnetRendering {
   };
 }
 
+/** Address prefixes (and `*`) the rules name, summed over the NSG: [sources, destinations]. */
+export function prefixCounts(rules: ReadonlyArray<Omit<AzureSecurityRule, "priority">>): [number, number] {
+  let src = 0;
+  let dst = 0;
+  for (const r of rules) {
+    src += r.sourceAddressPrefixes?.length ?? (r.sourceAddressPrefix !== undefined ? 1 : 0);
+    dst += r.destinationAddressPrefixes?.length ?? (r.destinationAddressPrefix !== undefined ? 1 : 0);
+  }
+  return [src, dst];
+}
+
 /** Every VNet's rendering, in policy order. */
 export function renderAzure(plan: Plan): AzureVnetRendering[] {
-  return azureVnets(plan).map((v) => renderAzureVnet(plan, v));
+  return indexOf(plan).vnets.map((v) => renderAzureVnet(plan, v));
 }
 
 type Unprioritised = Omit<AzureSecurityRule, "priority">;
@@ -394,7 +523,7 @@ function mergeGroup(g: Unprioritised[], part: Part): Unprioritised[] {
   }
   if (first[prefixKeyName]) {
     const prefixes = AddressSet.fromCidrs(g.flatMap((r) => r[prefixKeyName]!)).toCidrs();
-    return chunks(prefixes, AZURE_LIMITS.prefixesPerRuleSide).map((c) => ({
+    return chunks(prefixes, AZURE_LIMITS.prefixesPerNsgSide).map((c) => ({
       ...first,
       [prefixKeyName]: c,
       path,
@@ -447,19 +576,38 @@ function checkLimits(
       `VNet "${vnet}": the network security group needs ${rules.length} rules after merging (${unmerged.length} before), more than Azure's ${AZURE_LIMITS.rulesPerNsg} per NSG; segments with the most rules: ${top.join(", ")}. Merge paths between the same segments, use wider services, or split the VNet`,
     );
   }
+  const [sources, destinations] = prefixCounts(rules);
+  for (const [side, n] of [
+    ["source", sources],
+    ["destination", destinations],
+  ] as const)
+    if (n > AZURE_LIMITS.prefixesPerNsgSide)
+      throw new AzureRenderError(
+        `VNet "${vnet}": the network security group's rules name ${n} ${side} address prefixes after merging, more than Azure's ${AZURE_LIMITS.prefixesPerNsgSide} per NSG; give the workloads outside the VNet contiguous CIDRs, narrow the paths to peers with many ranges, or split the VNet`,
+      );
   if (segments.length > AZURE_LIMITS.asgsPerNsg)
     throw new AzureRenderError(
       `VNet "${vnet}": the rules name ${segments.length} application security groups (segments ${segments.slice(0, 5).join(", ")}, …), more than Azure's ${AZURE_LIMITS.asgsPerNsg} per NSG; merge segments or split the VNet`,
     );
 }
 
+/** Sets a rule's priority in place: rules are the rendering's own objects, built for this call. */
+function prioritise(r: Omit<AzureSecurityRule, "priority">, priority: number): AzureSecurityRule {
+  const p = r as AzureSecurityRule;
+  p.priority = priority;
+  return p;
+}
+
 /**
- * Stable priorities: each rule's slot is a hash of its name within its band (deny or allow), and
- * taken slots are resolved by probing upward in name order. Priorities are unique per direction.
+ * Stable priorities: each rule's home slot is a hash of its name within its band (deny or allow); a
+ * taken slot is resolved by probing upward. Rules claim slots in policy order (the position of their
+ * path, then name), so a path appended to the policy never moves an existing rule, and one inserted
+ * earlier moves only a later path's rule whose home slot it takes. Priorities are unique per direction.
  */
 function assignPriorities(
   vnet: string,
   rules: ReadonlyArray<Omit<AzureSecurityRule, "priority">>,
+  orderOf: (r: Omit<AzureSecurityRule, "priority">) => number | undefined,
 ): AzureSecurityRule[] {
   const out: AzureSecurityRule[] = [];
   for (const direction of ["Inbound", "Outbound"] as const) {
@@ -467,15 +615,15 @@ function assignPriorities(
     const mine = rules.filter((r) => r.direction === direction);
     for (const r of mine.filter((x) => x.path === undefined)) {
       used.add(BANDS.denyAll);
-      out.push({ ...r, priority: BANDS.denyAll });
+      out.push(prioritise(r, BANDS.denyAll));
     }
     for (const band of ["deny", "allow"] as const) {
       const [lo, hi] = BANDS[band];
       const size = hi - lo + 1;
       const list = mine
         .filter((r) => r.path !== undefined && (r.access === "Deny") === (band === "deny"))
-        .map((r) => ({ r, slot: fnv1a(r.name) % size }))
-        .sort((a, b) => (a.r.name < b.r.name ? -1 : a.r.name > b.r.name ? 1 : 0));
+        .map((r) => ({ r, slot: fnv1a(r.name) % size, order: orderOf(r) ?? Number.MAX_SAFE_INTEGER }))
+        .sort((a, b) => a.order - b.order || (a.r.name < b.r.name ? -1 : a.r.name > b.r.name ? 1 : 0));
       if (list.length > size)
         throw new AzureRenderError(
           `VNet "${vnet}": ${list.length} ${direction.toLowerCase()} ${band} rules do not fit the ${size} priorities ${lo}-${hi}`,
@@ -484,7 +632,7 @@ function assignPriorities(
         let s = slot;
         while (used.has(lo + s)) s = (s + 1) % size;
         used.add(lo + s);
-        out.push({ ...r, priority: lo + s });
+        out.push(prioritise(r, lo + s));
       }
     }
   }

@@ -97,7 +97,7 @@ describe("Azure rendering", () => {
     expect(egress).toEqual(expect.arrayContaining(["api-egress-out-v4-tcp", "api-egress-out-v6-tcp"]));
     const web = r.rules.find((x) => x.name === "internet-to-web-in-v4-tcp")!;
     expect(web.destinationPortRanges).toEqual(["80", "443"]);
-    expect(web.sourceAddressPrefixes!.length).toBeLessThan(AZURE_LIMITS.prefixesPerRuleSide);
+    expect(web.sourceAddressPrefixes!.length).toBeLessThan(AZURE_LIMITS.prefixesPerNsgSide);
     expect(r.rules.find((x) => x.name === "web-to-api-in-asg-udp")).toMatchObject({
       sourceApplicationSecurityGroups: ["web"],
       destinationApplicationSecurityGroups: ["api"],

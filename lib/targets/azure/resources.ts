@@ -1,0 +1,199 @@
+import type { ResourceRecord } from "../../verify/types";
+import { AZURE_TYPES, TAGS } from "./evaluate";
+import type { AzureSecurityRule, AzureVnetRendering } from "./render";
+
+/*
+ * The provider resources of one `AzureSegmentation`, as plain data: the component creates exactly
+ * these (resolving `refs` to outputs of the resources it created before), and `azureRecords` turns
+ * them into the records the runner would have recorded, without the Pulumi engine. One list, so
+ * the two cannot drift.
+ */
+
+/** The provider type tokens the component creates. */
+export type AzureResourceType =
+  | typeof AZURE_TYPES.nsg
+  | typeof AZURE_TYPES.asg
+  | typeof AZURE_TYPES.rule
+  | typeof AZURE_TYPES.subnet;
+
+/**
+ * An input that takes an earlier resource's output: its Azure name (`name`), `{ id }` (`id`), or a
+ * list of `{ id }` (`ids`), each naming resources by logical name.
+ */
+export type AzureRef = { name: string } | { id: string } | { ids: string[] };
+
+/** One provider resource: type token, logical name, inputs, and the inputs that reference earlier resources. */
+export interface AzureResourceSpec {
+  type: AzureResourceType;
+  name: string;
+  /** Every input except those in `refs`. Values of `AzureResourceContext` are passed through as given. */
+  inputs: Record<string, unknown>;
+  /** Input key → the earlier resource (by logical name) whose output that input takes. */
+  refs: Record<string, AzureRef>;
+  /** For an ASG: the segment it stands for. */
+  segment?: string;
+}
+
+/** A subnet the component creates with the NSG associated. */
+export interface AzureSubnetSpec {
+  name: string;
+  addressPrefixes: string[];
+}
+
+/** What the component gets from its caller and passes through untouched (plain values or Pulumi inputs). */
+export interface AzureResourceContext {
+  /** The component's name: every resource is named `${name}-…`. */
+  name: string;
+  resourceGroupName: unknown;
+  location?: unknown;
+  /** Azure name of the virtual network the subnets are created in (default: the placement VNet name). */
+  virtualNetworkName?: unknown;
+  subnets?: readonly AzureSubnetSpec[];
+  /** Extra tags on the NSG and ASGs. */
+  tags?: Readonly<Record<string, string>>;
+}
+
+/** Subnet properties the azure-native SDK fills in when they are not given: set explicitly, so records match. */
+const SUBNET_DEFAULTS = {
+  privateEndpointNetworkPolicies: "Disabled",
+  privateLinkServiceNetworkPolicies: "Enabled",
+} as const;
+
+/** A rule's inputs, without the ASG references (those are `refs`). */
+function ruleInputs(r: AzureSecurityRule, resourceGroupName: unknown): Record<string, unknown> {
+  const i: Record<string, unknown> = {
+    resourceGroupName,
+    securityRuleName: r.name,
+    description: r.description,
+    priority: r.priority,
+    direction: r.direction,
+    access: r.access,
+    protocol: r.protocol,
+    sourcePortRange: r.sourcePortRange,
+  };
+  if (r.sourceAddressPrefix !== undefined) i.sourceAddressPrefix = r.sourceAddressPrefix;
+  if (r.sourceAddressPrefixes) i.sourceAddressPrefixes = r.sourceAddressPrefixes;
+  if (r.destinationAddressPrefix !== undefined) i.destinationAddressPrefix = r.destinationAddressPrefix;
+  if (r.destinationAddressPrefixes) i.destinationAddressPrefixes = r.destinationAddressPrefixes;
+  if (r.destinationPortRange !== undefined) i.destinationPortRange = r.destinationPortRange;
+  if (r.destinationPortRanges) i.destinationPortRanges = r.destinationPortRanges;
+  return i;
+}
+
+/**
+ * The resources of a rendering in creation order: the NSG, the ASGs (one per segment the rules
+ * name), the rules (standalone, referencing the NSG by name and the ASGs by id), then the subnets
+ * with the NSG associated. Every reference points to an earlier resource.
+ */
+export function azureResources(
+  rendering: AzureVnetRendering,
+  ctx: AzureResourceContext,
+): AzureResourceSpec[] {
+  const name = ctx.name;
+  const out: AzureResourceSpec[] = [];
+  const rg = { resourceGroupName: ctx.resourceGroupName };
+  const location = ctx.location !== undefined ? { location: ctx.location } : {};
+  const tags = { ...ctx.tags, [TAGS.policy]: rendering.policy, [TAGS.vnet]: rendering.vnet };
+  const nsg = `${name}-nsg`;
+  const asgName = (segment: string) => `${name}-asg-${segment}`;
+  out.push({
+    type: AZURE_TYPES.nsg,
+    name: nsg,
+    inputs: { ...rg, networkSecurityGroupName: rendering.networkSecurityGroupName, ...location, tags },
+    refs: {},
+  });
+  for (const a of rendering.applicationSecurityGroups)
+    out.push({
+      type: AZURE_TYPES.asg,
+      name: asgName(a.segment),
+      inputs: {
+        ...rg,
+        applicationSecurityGroupName: a.name,
+        ...location,
+        tags: { ...tags, [TAGS.segment]: a.segment },
+      },
+      refs: {},
+      segment: a.segment,
+    });
+  for (const r of rendering.rules) {
+    const refs: Record<string, AzureRef> = { networkSecurityGroupName: { name: nsg } };
+    if (r.sourceApplicationSecurityGroups)
+      refs.sourceApplicationSecurityGroups = { ids: r.sourceApplicationSecurityGroups.map(asgName) };
+    if (r.destinationApplicationSecurityGroups)
+      refs.destinationApplicationSecurityGroups = {
+        ids: r.destinationApplicationSecurityGroups.map(asgName),
+      };
+    out.push({
+      type: AZURE_TYPES.rule,
+      name: `${name}-rule-${r.name}`,
+      inputs: ruleInputs(r, ctx.resourceGroupName),
+      refs,
+    });
+  }
+  for (const s of ctx.subnets ?? [])
+    out.push({
+      type: AZURE_TYPES.subnet,
+      name: `${name}-subnet-${s.name}`,
+      inputs: {
+        ...rg,
+        virtualNetworkName: ctx.virtualNetworkName ?? rendering.vnet,
+        subnetName: s.name,
+        addressPrefixes: [...s.addressPrefixes],
+        ...SUBNET_DEFAULTS,
+      },
+      refs: { networkSecurityGroup: { id: nsg } },
+    });
+  return out;
+}
+
+/** The subscription offline ids are built in (the runner's mock subscription). */
+export const OFFLINE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
+
+const NAME_INPUT: Record<AzureResourceType, string> = {
+  [AZURE_TYPES.nsg]: "networkSecurityGroupName",
+  [AZURE_TYPES.asg]: "applicationSecurityGroupName",
+  [AZURE_TYPES.rule]: "securityRuleName",
+  [AZURE_TYPES.subnet]: "subnetName",
+};
+const COLLECTION: Record<AzureResourceType, string> = {
+  [AZURE_TYPES.nsg]: "networkSecurityGroups",
+  [AZURE_TYPES.asg]: "applicationSecurityGroups",
+  [AZURE_TYPES.rule]: "securityRules",
+  [AZURE_TYPES.subnet]: "subnets",
+};
+
+/**
+ * The records the runner would record for these resources (same types, names, inputs), with ARM-style
+ * ids (`/subscriptions/…/resourceGroups/<rg>/providers/Microsoft.Network/<collection>/<name>`) that
+ * references resolve to. Context values must be plain strings here.
+ */
+export function azureRecords(
+  specs: readonly AzureResourceSpec[],
+  subscription: string = OFFLINE_SUBSCRIPTION,
+): ResourceRecord[] {
+  const byName = new Map<string, { id: string; azureName: string }>();
+  const out: ResourceRecord[] = [];
+  const get = (n: string, where: string) => {
+    const r = byName.get(n);
+    if (!r) throw new Error(`azure resources: ${where} references "${n}", which is not an earlier resource`);
+    return r;
+  };
+  for (const s of specs) {
+    const inputs: Record<string, unknown> = Object.assign({}, s.inputs);
+    for (const key in s.refs) {
+      const ref = s.refs[key]!;
+      if ("name" in ref) inputs[key] = get(ref.name, `${s.name}.${key}`).azureName;
+      else if ("id" in ref) inputs[key] = { id: get(ref.id, `${s.name}.${key}`).id };
+      else {
+        const ids: Array<{ id: string }> = [];
+        for (const n of ref.ids) ids.push({ id: get(n, `${s.name}.${key}`).id });
+        inputs[key] = ids;
+      }
+    }
+    const azureName = String(inputs[NAME_INPUT[s.type]]);
+    const id = `/subscriptions/${subscription}/resourceGroups/${String(inputs.resourceGroupName)}/providers/Microsoft.Network/${COLLECTION[s.type]}/${azureName}`;
+    byName.set(s.name, { id, azureName });
+    out.push({ type: s.type, name: s.name, inputs, id });
+  }
+  return out;
+}
