@@ -168,25 +168,33 @@ export class AddressSet {
   /** The union of many sets in one pass. */
   static unionAll(sets: Iterable<AddressSet>): AddressSet {
     const list = [...sets];
-    return AddressSet.fromIntervals(
+    return AddressSet.derived(
       IntervalSet.unionAll(list.map((s) => s.v4)),
       IntervalSet.unionAll(list.map((s) => s.v6)),
     );
   }
 
+  /**
+   * The result of the algebra on valid sets: within each family's space by construction, so the
+   * range check of `fromIntervals` (two scans per set, on every evaluator's hot path) is skipped.
+   */
+  private static derived(v4: IntervalSet, v6: IntervalSet): AddressSet {
+    return v4.isEmpty() && v6.isEmpty() ? AddressSet.EMPTY : new AddressSet(v4, v6);
+  }
+
   /** Addresses in either set. */
   union(o: AddressSet): AddressSet {
-    return AddressSet.fromIntervals(this.v4.union(o.v4), this.v6.union(o.v6));
+    return AddressSet.derived(this.v4.union(o.v4), this.v6.union(o.v6));
   }
 
   /** Addresses in both sets. */
   intersect(o: AddressSet): AddressSet {
-    return AddressSet.fromIntervals(this.v4.intersect(o.v4), this.v6.intersect(o.v6));
+    return AddressSet.derived(this.v4.intersect(o.v4), this.v6.intersect(o.v6));
   }
 
   /** Addresses of this set not in `o`. */
   subtract(o: AddressSet): AddressSet {
-    return AddressSet.fromIntervals(this.v4.subtract(o.v4), this.v6.subtract(o.v6));
+    return AddressSet.derived(this.v4.subtract(o.v4), this.v6.subtract(o.v6));
   }
 
   /** True iff the set holds no address of either family. */

@@ -11,6 +11,21 @@ export function bigMax(a: bigint, b: bigint): bigint {
 /** One inclusive range `[lo, hi]` with `lo <= hi`. */
 export type Range = readonly [bigint, bigint];
 
+/** Above this ratio of range counts, operations binary-search the larger set instead of merging. */
+const SKEW = 8;
+
+/** The first index at or after `from` whose range ends at or after `x` (ranges sorted, disjoint). */
+function firstEndingAtOrAfter(rs: readonly Range[], x: bigint, from: number): number {
+  let lo = from;
+  let hi = rs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rs[mid]![1] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * An immutable set of bigints stored as canonical ranges: sorted ascending, pairwise disjoint,
  * never adjacent (so `[1,2],[3,4]` is always stored as `[1,4]`), each inclusive `[lo, hi]`.
@@ -148,6 +163,20 @@ export class IntervalSet {
     const a = this.rs;
     const b = o.rs;
     if (a.length === 0 || b.length === 0) return IntervalSet.EMPTY;
+    // A few ranges against many (a workload's /28 against a peer's thousands): search, don't merge.
+    if (a.length * SKEW < b.length || b.length * SKEW < a.length) {
+      const [small, large] = a.length < b.length ? [a, b] : [b, a];
+      const out: Range[] = [];
+      let k = 0;
+      for (const [lo, hi] of small) {
+        k = firstEndingAtOrAfter(large, lo, k);
+        for (let m = k; m < large.length && large[m]![0] <= hi; m++) {
+          const r = large[m]!;
+          out.push([r[0] > lo ? r[0] : lo, r[1] < hi ? r[1] : hi]);
+        }
+      }
+      return out.length === 0 ? IntervalSet.EMPTY : new IntervalSet(out);
+    }
     const out: Range[] = [];
     let i = 0;
     let j = 0;
@@ -193,9 +222,11 @@ export class IntervalSet {
   /** True iff every element of this set is in `o` (the empty set is a subset of everything). */
   isSubsetOf(o: IntervalSet): boolean {
     const b = o.rs;
+    const search = this.rs.length * SKEW < b.length;
     let j = 0;
     for (const [lo, hi] of this.rs) {
-      while (j < b.length && b[j]![1] < lo) j++;
+      if (search) j = firstEndingAtOrAfter(b, lo, j);
+      else while (j < b.length && b[j]![1] < lo) j++;
       const r = b[j];
       if (r === undefined || r[0] > lo || r[1] < hi) return false;
     }
@@ -218,6 +249,15 @@ export class IntervalSet {
   overlaps(o: IntervalSet): boolean {
     const a = this.rs;
     const b = o.rs;
+    if (a.length * SKEW < b.length || b.length * SKEW < a.length) {
+      const [small, large] = a.length < b.length ? [a, b] : [b, a];
+      let k = 0;
+      for (const [lo, hi] of small) {
+        k = firstEndingAtOrAfter(large, lo, k);
+        if (k < large.length && large[k]![0] <= hi) return true;
+      }
+      return false;
+    }
     let i = 0;
     let j = 0;
     while (i < a.length && j < b.length) {

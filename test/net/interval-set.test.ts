@@ -84,6 +84,32 @@ describe("IntervalSet", () => {
     );
   });
 
+  it("agrees with the model when one set has many more ranges than the other (search path)", () => {
+    // Many short ranges over 0..255 against one or two: the skewed operations binary-search.
+    const W = 256;
+    const point = fc.integer({ min: 0, max: W - 1 });
+    const many = fc
+      .array(point, { minLength: 20, maxLength: 80 })
+      .map((xs) => IntervalSet.of(xs.map((x) => [BigInt(x), BigInt(Math.min(W - 1, x + (x % 3)))] as const)));
+    const few = fc
+      .array(fc.tuple(point, point), { maxLength: 2 })
+      .map((ps) => IntervalSet.of(ps.map(([a, b]) => [BigInt(Math.min(a, b)), BigInt(Math.max(a, b))] as const)));
+    fc.assert(
+      fc.property(many, few, fc.boolean(), (m, f, swap) => {
+        const [a, b] = swap ? [f, m] : [m, f];
+        const ma = model(a);
+        const mb = model(b);
+        const i = a.intersect(b);
+        expect(isCanonical(i)).toBe(true);
+        expect(sameElements(model(i), new Set([...ma].filter((v) => mb.has(v))))).toBe(true);
+        expect(a.isSubsetOf(b)).toBe([...ma].every((v) => mb.has(v)));
+        expect(b.isSubsetOf(a)).toBe([...mb].every((v) => ma.has(v)));
+        expect(a.overlaps(b)).toBe([...ma].some((v) => mb.has(v)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it("unionAll equals folding union", () => {
     fc.assert(
       fc.property(fc.array(arbSet, { maxLength: 6 }), (sets) => {
