@@ -1,7 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { compile, type Plan, type Policy } from "../../lib";
-import { type AwsQuota, type AwsRendering, renderAws } from "../../lib/targets/aws";
+import {
+  AWS_TYPES,
+  type AwsQuota,
+  type AwsRendering,
+  type AwsResourceType,
+  awsResources,
+  renderAws,
+} from "../../lib/targets/aws";
 
 /** NACL guardrails: deny entries for enforce forbids, at top precedence, on the given subnets. */
 export interface AwsNaclGuardrailArgs {
@@ -151,73 +158,62 @@ export class AwsSegmentation extends pulumi.ComponentResource {
     this.rendering = rendering;
     const parent = { parent: this };
 
-    const groups = new Map<string, aws.ec2.SecurityGroup>();
-    for (const g of rendering.groups)
-      groups.set(
-        g.segment,
-        new aws.ec2.SecurityGroup(
-          `${name}-${g.key}`,
-          { vpcId: args.vpcId, description: g.description, tags: g.tags, revokeRulesOnDelete: true },
-          parent,
-        ),
-      );
-    const lists = new Map<string, aws.ec2.ManagedPrefixList>();
-    for (const l of rendering.prefixLists)
-      lists.set(
-        l.key,
-        new aws.ec2.ManagedPrefixList(
-          `${name}-${l.key}`,
-          {
-            name: l.name,
-            addressFamily: l.addressFamily,
-            maxEntries: l.maxEntries,
-            entries: l.entries.map((cidr) => ({ cidr })),
-            tags: l.tags,
-          },
-          parent,
-        ),
-      );
-    for (const r of rendering.rules) {
-      const peer =
-        r.peer.kind === "group"
-          ? { referencedSecurityGroupId: groups.get(r.peer.segment)!.id }
-          : r.peer.kind === "prefixList"
-            ? { prefixListId: lists.get(r.peer.list)!.id }
-            : r.peer.family === 4
-              ? { cidrIpv4: r.peer.cidr }
-              : { cidrIpv6: r.peer.cidr };
-      const ruleArgs = {
-        securityGroupId: groups.get(r.segment)!.id,
-        ipProtocol: r.ipProtocol,
-        ...(r.fromPort !== undefined ? { fromPort: r.fromPort } : {}),
-        ...(r.toPort !== undefined ? { toPort: r.toPort } : {}),
-        ...peer,
-        description: r.description,
-        tags: r.tags,
-      };
-      if (r.direction === "ingress")
-        new aws.vpc.SecurityGroupIngressRule(`${name}-${r.key}`, ruleArgs, parent);
-      else new aws.vpc.SecurityGroupEgressRule(`${name}-${r.key}`, ruleArgs, parent);
+    // One list of plain resource specs (shared with `awsModule.records`), created in order: each
+    // reference points to a resource created before it.
+    const created = new Map<string, Created>();
+    const specs = awsResources(rendering, {
+      name,
+      vpcId: args.vpcId,
+      ...(naclArgs ? { subnetIds: naclArgs.subnetIds } : {}),
+    });
+    for (const s of specs) {
+      const inputs: Record<string, unknown> = { ...s.inputs };
+      for (const k in s.refs) inputs[k] = created.get(s.refs[k]!)!.id;
+      created.set(s.name, createResource(s.type, s.name, inputs, parent));
     }
-    if (rendering.nacl && naclArgs) {
-      const acl = new aws.ec2.NetworkAcl(
-        `${name}-nacl`,
-        { vpcId: args.vpcId, subnetIds: naclArgs.subnetIds, tags: rendering.nacl.tags },
-        parent,
-      );
-      for (const e of rendering.nacl.entries) {
-        const { key, path: _path, ...entry } = e;
-        new aws.ec2.NetworkAclRule(`${name}-nacl-${key}`, { networkAclId: acl.id, ...entry }, parent);
-      }
-      this.networkAclId = acl.id;
-    }
+    const idsOf = (keys: string[]) =>
+      pulumi.output(Object.fromEntries(keys.map((k) => [k, created.get(`${name}-${k}`)!.id])));
+    if (rendering.nacl) this.networkAclId = created.get(`${name}-nacl`)!.id;
 
-    this.securityGroupIds = pulumi.output(Object.fromEntries([...groups].map(([s, g]) => [s, g.id])));
-    this.prefixListIds = pulumi.output(Object.fromEntries([...lists].map(([k, l]) => [k, l.id])));
+    this.securityGroupIds = idsOf(rendering.groups.map((g) => g.key));
+    this.prefixListIds = idsOf(rendering.prefixLists.map((l) => l.key));
     this.registerOutputs({
       securityGroupIds: this.securityGroupIds,
       prefixListIds: this.prefixListIds,
       ...(this.networkAclId ? { networkAclId: this.networkAclId } : {}),
     });
+  }
+}
+
+type Created = pulumi.CustomResource & { id: pulumi.Output<string> };
+
+/** The provider resource for one spec (inputs already hold resolved ids). */
+function createResource(
+  type: AwsResourceType,
+  name: string,
+  inputs: Record<string, unknown>,
+  opts: pulumi.CustomResourceOptions,
+): Created {
+  switch (type) {
+    case AWS_TYPES.securityGroup:
+      return new aws.ec2.SecurityGroup(name, inputs as aws.ec2.SecurityGroupArgs, opts);
+    case AWS_TYPES.prefixList:
+      return new aws.ec2.ManagedPrefixList(name, inputs as unknown as aws.ec2.ManagedPrefixListArgs, opts);
+    case AWS_TYPES.ingressRule:
+      return new aws.vpc.SecurityGroupIngressRule(
+        name,
+        inputs as unknown as aws.vpc.SecurityGroupIngressRuleArgs,
+        opts,
+      );
+    case AWS_TYPES.egressRule:
+      return new aws.vpc.SecurityGroupEgressRule(
+        name,
+        inputs as unknown as aws.vpc.SecurityGroupEgressRuleArgs,
+        opts,
+      );
+    case AWS_TYPES.networkAcl:
+      return new aws.ec2.NetworkAcl(name, inputs as unknown as aws.ec2.NetworkAclArgs, opts);
+    case AWS_TYPES.networkAclRule:
+      return new aws.ec2.NetworkAclRule(name, inputs as unknown as aws.ec2.NetworkAclRuleArgs, opts);
   }
 }

@@ -1,4 +1,12 @@
-import { AddressSet, ConnectionSet, IntervalSet, type Packet, ServiceSet } from "../../net";
+import {
+  AddressSet,
+  ConnectionSet,
+  IntervalSet,
+  type Packet,
+  Protocol,
+  parseAddress,
+  ServiceSet,
+} from "../../net";
 import type { Party, Plan } from "../../plan/types";
 import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { AWS_TYPES } from "./contract";
@@ -11,6 +19,7 @@ import {
   type SgGroup,
   type SgRule,
 } from "./model";
+import { awsUsage } from "./usage";
 
 /*
  * An independent interpreter of AWS VPC filtering (security groups + network ACLs):
@@ -37,14 +46,27 @@ const REPLY_SERVICES = ServiceSet.ALL.subtract(ServiceSet.protocol(6, LOW_PORTS)
 );
 const ALL = AddressSet.ALL;
 
+/**
+ * What some rules of a group allow, as (remote addresses, services): the connections
+ * remote → any (ingress) or any → remote (egress) over those services. The protocol's family is in
+ * the addresses (AWS "icmp" matches IPv4 only: its remote is IPv4 only), so that
+ * `ConnectionSet.of(local, remote, services)` is exactly what the rules match.
+ */
+interface Grant {
+  remote: AddressSet;
+  services: ServiceSet;
+  /** The remote's bounds (index grants only). */
+  box?: Box;
+}
+
 interface GroupIndex {
   group: SgGroup;
-  /** CIDR / prefix-list / default rules as sets: egress (any src → remote dst), ingress (remote src → any dst). */
-  egressByAddress: ConnectionSet;
-  ingressByAddress: ConnectionSet;
-  /** Rules naming a group: referenced group id → what they allow (over every address). */
-  egressByGroup: Map<string, ConnectionSet>;
-  ingressByGroup: Map<string, ConnectionSet>;
+  /** CIDR, prefix-list and default rules: one grant per service set (remotes merged). */
+  egressByAddress: Grant[];
+  ingressByAddress: Grant[];
+  /** Rules naming a group: referenced group id → grants over every address (of the rule's family). */
+  egressByGroup: Map<string, Grant[]>;
+  ingressByGroup: Map<string, Grant[]>;
   egressRules: SgRule[];
   ingressRules: SgRule[];
 }
@@ -61,11 +83,131 @@ interface NaclIndex {
   repliesOut: ConnectionSet;
 }
 
-function ruleSet(rule: SgRule, remote: AddressSet): ConnectionSet {
-  return rule.direction === "egress"
-    ? protocolConnections(ALL, remote, rule.protocol, rule.ports)
-    : protocolConnections(remote, ALL, rule.protocol, rule.ports);
+const V4 = AddressSet.ALL_V4;
+const V6 = AddressSet.ALL_V6;
+interface RuleServices {
+  family: AddressSet;
+  services: ServiceSet;
 }
+const NO_PORTS = IntervalSet.EMPTY;
+const serviceCache = new Map<SgRule["protocol"], Map<IntervalSet, RuleServices>>();
+/**
+ * A rule's protocol and ports as algebra services, with the addresses of the family it applies to
+ * (the same reading as `protocolConnections`): "all" is every service of both families; AWS "icmp"
+ * (1) is IPv4 ICMP only, "icmpv6" (58) IPv6 ICMPv6 only (the algebra's "icmp" of the IPv6 family);
+ * every other protocol applies to both families.
+ */
+function ruleServices(protocol: SgRule["protocol"], ports: IntervalSet | undefined): RuleServices {
+  // By protocol, then by the ports object (rules share them: `awsPorts` returns one set per range).
+  let byPorts = serviceCache.get(protocol);
+  if (!byPorts) serviceCache.set(protocol, (byPorts = new Map()));
+  let hit = byPorts.get(ports ?? NO_PORTS);
+  if (!hit) {
+    hit =
+      protocol === "all"
+        ? { family: ALL, services: ServiceSet.ALL }
+        : protocol === Protocol.ICMP
+          ? { family: V4, services: ServiceSet.icmp() }
+          : protocol === Protocol.ICMPV6
+            ? { family: V6, services: ServiceSet.icmp() }
+            : { family: ALL, services: ServiceSet.protocol(protocol, ports) };
+    if (byPorts.size > 10_000) byPorts.clear();
+    byPorts.set(ports ?? NO_PORTS, hit);
+  }
+  return hit;
+}
+
+/**
+ * Grants merged without comparing sets: remotes of the same services object united, then services
+ * of the same remote object united (rules share their services objects, group rules their remotes).
+ */
+function mergeGrants(grants: readonly Grant[]): Grant[] {
+  if (grants.length <= 1) return grants.map(withBox);
+  const bySvc = new Map<ServiceSet, AddressSet[]>();
+  for (const g of grants) {
+    const e = bySvc.get(g.services);
+    if (e) e.push(g.remote);
+    else bySvc.set(g.services, [g.remote]);
+  }
+  const byRemote = new Map<AddressSet, ServiceSet>();
+  for (const [services, remotes] of bySvc) {
+    const remote = remotes.length === 1 ? remotes[0]! : AddressSet.unionAll(remotes);
+    const had = byRemote.get(remote);
+    byRemote.set(remote, had === undefined ? services : unionOf(had, services));
+  }
+  return [...byRemote].map(([remote, services]) => withBox({ remote, services }));
+}
+
+/**
+ * The smallest and largest address per family: IPv4 as numbers (exact), IPv6 as bigints; -1 when
+ * the family is empty.
+ */
+interface Box {
+  lo4: number;
+  hi4: number;
+  lo6: bigint;
+  hi6: bigint;
+}
+function boxOf(a: AddressSet): Box {
+  const v4 = a.family(4);
+  const v6 = a.family(6);
+  return {
+    lo4: v4.isEmpty() ? -1 : Number(v4.min()),
+    hi4: v4.isEmpty() ? -1 : Number(v4.max()),
+    lo6: v6.min() ?? -1n,
+    hi6: v6.max() ?? -1n,
+  };
+}
+/** False when the boxes show the sets cannot share an address (a cheap test before `overlaps`). */
+function boxesMeet(a: Box, b: Box): boolean {
+  return (
+    (a.lo4 >= 0 && b.lo4 >= 0 && a.lo4 <= b.hi4 && b.lo4 <= a.hi4) ||
+    (a.lo6 >= 0n && b.lo6 >= 0n && a.lo6 <= b.hi6 && b.lo6 <= a.hi6)
+  );
+}
+function withBox(g: Grant): Grant {
+  return g.box ? g : { ...g, box: boxOf(g.remote) };
+}
+
+/** Unions and intersections of the few service sets rules use, computed once per pair. */
+const unions = new WeakMap<ServiceSet, WeakMap<ServiceSet, ServiceSet>>();
+const intersections = new WeakMap<ServiceSet, WeakMap<ServiceSet, ServiceSet>>();
+function pairwise(
+  cache: WeakMap<ServiceSet, WeakMap<ServiceSet, ServiceSet>>,
+  a: ServiceSet,
+  b: ServiceSet,
+  op: (a: ServiceSet, b: ServiceSet) => ServiceSet,
+): ServiceSet {
+  let inner = cache.get(a);
+  if (!inner) cache.set(a, (inner = new WeakMap()));
+  let r = inner.get(b);
+  if (!r) inner.set(b, (r = op(a, b)));
+  return r;
+}
+function unionOf(a: ServiceSet, b: ServiceSet): ServiceSet {
+  return a === b ? a : pairwise(unions, a, b, (x, y) => x.union(y));
+}
+function intersectionOf(a: ServiceSet, b: ServiceSet): ServiceSet {
+  if (a === b || b === ServiceSet.ALL) return a;
+  if (a === ServiceSet.ALL) return b;
+  return pairwise(intersections, a, b, (x, y) => x.intersect(y));
+}
+
+/**
+ * Whether a rule's protocol and ports match a packet, as `protocolConnections` reads them: "all"
+ * matches every packet; AWS "icmp" (1) IPv4 packets only, "icmpv6" (58) IPv6 packets only; ports
+ * count for tcp/udp (a packet without a port matches only a rule for every port).
+ */
+function matchesService(r: SgRule, packet: Packet): boolean {
+  if (r.protocol === "all") return true;
+  if (r.protocol !== packet.protocol) return false;
+  if (r.protocol === Protocol.ICMP && packet.family !== 4) return false;
+  if (r.protocol === Protocol.ICMPV6 && packet.family !== 6) return false;
+  if (r.ports === undefined) return true;
+  if (packet.port === undefined) return r.ports.equals(ALL_PORT_RANGE);
+  return Number.isInteger(packet.port) && r.ports.has(BigInt(packet.port));
+}
+const ALL_PORT_RANGE = IntervalSet.range(0n, 65535n);
 
 function entrySet(e: NaclEntry): ConnectionSet {
   return e.egress
@@ -159,33 +301,42 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
         protocol: "all",
         peer: { kind: "cidr", addresses: ALL },
       });
-    const byAddr = { egress: [] as ConnectionSet[], ingress: [] as ConnectionSet[] };
-    const byGroup = {
-      egress: new Map<string, ConnectionSet[]>(),
-      ingress: new Map<string, ConnectionSet[]>(),
+    const grants = (direction: "egress" | "ingress") => {
+      const byAddress: Grant[] = [];
+      const byGroup = new Map<string, Grant[]>();
+      for (const r of rules) {
+        if (r.direction !== direction) continue;
+        const { family, services } = ruleServices(r.protocol, r.ports);
+        if (r.peer.kind === "group") {
+          let list = byGroup.get(r.peer.groupId);
+          if (!list) byGroup.set(r.peer.groupId, (list = []));
+          list.push({ remote: family, services });
+        } else {
+          const remote = remoteOf(r)!;
+          byAddress.push({ remote: family === ALL ? remote : remote.intersect(family), services });
+        }
+      }
+      return {
+        byAddress: mergeGrants(byAddress),
+        byGroup: new Map([...byGroup].map(([k, v]) => [k, mergeGrants(v)] as const)),
+      };
     };
-    for (const r of rules) {
-      if (r.peer.kind === "group") {
-        const m = byGroup[r.direction];
-        let list = m.get(r.peer.groupId);
-        if (!list) m.set(r.peer.groupId, (list = []));
-        list.push(protocolConnections(ALL, ALL, r.protocol, r.ports));
-      } else byAddr[r.direction].push(ruleSet(r, remoteOf(r)!));
-    }
-    const merge = (m: Map<string, ConnectionSet[]>) =>
-      new Map([...m].map(([k, v]) => [k, ConnectionSet.unionAll(v)] as const));
+    const egress = grants("egress");
+    const ingress = grants("ingress");
     ix = {
       group: g,
-      egressByAddress: ConnectionSet.unionAll(byAddr.egress),
-      ingressByAddress: ConnectionSet.unionAll(byAddr.ingress),
-      egressByGroup: merge(byGroup.egress),
-      ingressByGroup: merge(byGroup.ingress),
+      egressByAddress: egress.byAddress,
+      ingressByAddress: ingress.byAddress,
+      egressByGroup: egress.byGroup,
+      ingressByGroup: ingress.byGroup,
       egressRules: rules.filter((r) => r.direction === "egress"),
       ingressRules: rules.filter((r) => r.direction === "ingress"),
     };
     groupIndex.set(g.id, ix);
     return ix;
   };
+  // Built up front (linear in the rules): the proof then only reads.
+  for (const g of network.groups) indexOf(g);
 
   const vpcOf = (p: Party) => (p.kind === "workload" ? p.workload.placements.aws?.vpc : undefined);
   const groupsCache = new Map<string, GroupIndex[]>();
@@ -214,37 +365,64 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
 
   const enforces = (p: Party) => vpcOf(p) !== undefined;
 
-  // What the groups let through depends only on the two ends' group sets: cache per pair of sets
-  // (segments × VPCs), not per pair of parties, so memory stays small at 10k workloads.
   const groupsKey = (p: Party) =>
     groupsOf(p)
       .map((g) => g.group.id)
       .join(",");
-  const sgCache = new Map<string, ConnectionSet>();
-  const sgSide = (from: Party, to: Party, direction: "egress" | "ingress"): ConnectionSet => {
-    const key = `${direction}\u0000${groupsKey(from)}\u0000${groupsKey(to)}`;
-    const hit = sgCache.get(key);
-    if (hit) return hit;
-    const parts: ConnectionSet[] = [];
-    const [own, far] =
-      direction === "egress" ? [groupsOf(from), groupsOf(to)] : [groupsOf(to), groupsOf(from)];
+
+  /**
+   * What one side's groups grant towards the far party's addresses `far`: rules by address cut to
+   * `far`, and rules naming a group the far party carries over all of `far`. Merged, so a far end
+   * one rule set treats alike is one grant.
+   */
+  const side = (own: GroupIndex[], farGroups: GroupIndex[], far: AddressSet, egress: boolean): Grant[] => {
+    // Grants keyed by their remote set (object identity): a grant covering all of `far` keeps `far`
+    // itself, so grants of one far end merge without comparing sets.
+    const box = boxOf(far);
+    const hits: Grant[] = [];
     for (const g of own) {
-      parts.push(direction === "egress" ? g.egressByAddress : g.ingressByAddress);
-      const byGroup = direction === "egress" ? g.egressByGroup : g.ingressByGroup;
-      for (const h of far) {
-        const s = byGroup.get(h.group.id);
-        if (s) parts.push(s);
-      }
+      for (const e of egress ? g.egressByAddress : g.ingressByAddress)
+        if (boxesMeet(box, e.box!)) hits.push(e);
+      const byGroup = egress ? g.egressByGroup : g.ingressByGroup;
+      if (byGroup.size === 0) continue;
+      for (const h of farGroups)
+        for (const e of byGroup.get(h.group.id) ?? []) if (boxesMeet(box, e.box!)) hits.push(e);
     }
-    const set = ConnectionSet.unionAll(parts);
-    sgCache.set(key, set);
-    return set;
+    const byRemote = new Map<AddressSet, ServiceSet>();
+    const cutOf = (e: Grant) =>
+      e.remote === ALL || far.isSubsetOf(e.remote) ? far : far.intersect(e.remote);
+    if (hits.length === 1) {
+      const e = hits[0]!;
+      return far.overlaps(e.remote) ? [{ remote: cutOf(e), services: e.services }] : [];
+    }
+    for (const e of hits) {
+      if (!far.overlaps(e.remote)) continue;
+      const cut = cutOf(e);
+      const had = byRemote.get(cut);
+      byRemote.set(cut, had === undefined ? e.services : unionOf(had, e.services));
+    }
+    const out: Grant[] = [];
+    for (const [remote, services] of byRemote) out.push({ remote, services });
+    return out;
   };
 
   const allowed = (from: Party, to: Party): ConnectionSet => {
-    let set = ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
-    if (enforces(from)) set = set.intersect(sgSide(from, to, "egress"));
-    if (enforces(to)) set = set.intersect(sgSide(from, to, "ingress"));
+    // Egress grants over the destination's addresses, ingress grants over the source's; a side AWS
+    // does not enforce grants everything. The product of the two sides is what both let through.
+    const out = enforces(from)
+      ? side(groupsOf(from), groupsOf(to), to.addresses, true)
+      : [{ remote: to.addresses, services: ServiceSet.ALL }];
+    if (out.length === 0) return ConnectionSet.EMPTY;
+    const inn = enforces(to)
+      ? side(groupsOf(to), groupsOf(from), from.addresses, false)
+      : [{ remote: from.addresses, services: ServiceSet.ALL }];
+    const parts: ConnectionSet[] = [];
+    for (const o of out)
+      for (const i of inn) {
+        const services = intersectionOf(o.services, i.services);
+        if (!services.isEmpty()) parts.push(ConnectionSet.of(i.remote, o.remote, services));
+      }
+    let set = parts.length === 1 ? parts[0]! : ConnectionSet.unionAll(parts);
     if (from.key !== to.key) {
       for (const n of naclsOf(from)) set = set.intersect(n.out).intersect(n.repliesIn);
       for (const n of naclsOf(to)) set = set.intersect(n.in).intersect(n.repliesOut);
@@ -259,18 +437,21 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
     far: Party,
     packet: Packet,
   ): SgRule | undefined => {
+    // A packet whose addresses are not of its family is no member of any set (ConnectionSet.has).
+    const src = parseAddress(packet.src);
+    const dst = parseAddress(packet.dst);
+    if (src.family !== packet.family || dst.family !== packet.family) return undefined;
     const farGroups = new Set(groupsOf(far).map((g) => g.group.id));
-    const farAddr = direction === "egress" ? packet.dst : packet.src;
-    for (const g of side) {
+    const farAddr = AddressSet.ofFamily(
+      packet.family,
+      IntervalSet.single(direction === "egress" ? dst.value : src.value),
+    );
+    for (const g of side)
       for (const r of direction === "egress" ? g.egressRules : g.ingressRules) {
-        let remote: AddressSet;
-        if (r.peer.kind === "group") {
-          if (!farGroups.has(r.peer.groupId)) continue;
-          remote = AddressSet.parse(farAddr);
-        } else remote = remoteOf(r)!;
-        if (ruleSet(r, remote).has(packet)) return r;
+        if (!matchesService(r, packet)) continue;
+        if (r.peer.kind === "group" ? farGroups.has(r.peer.groupId) : farAddr.isSubsetOf(remoteOf(r)!))
+          return r;
       }
-    }
     return undefined;
   };
 
@@ -333,7 +514,26 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
     return { verdict: "allow", by: by.length > 0 ? by.join(" + ") : "not filtered by aws" };
   };
 
-  return { target: "aws", enforces, allowed, decide };
+  /*
+   * Everything the evaluator reads of a party apart from its addresses: its VPC and the groups it
+   * carries there. A party outside AWS is seen by address only. In a VPC with a NACL the party's
+   * own identity counts too: its traffic to itself does not cross the NACL, to another party with
+   * the same groups it does.
+   */
+  const partyKeys = new Map<string, string>();
+  const partyKey = (p: Party): string => {
+    const vpc = vpcOf(p);
+    if (vpc === undefined) return "address";
+    let key = partyKeys.get(p.key);
+    if (key === undefined) {
+      key = `vpc:${vpc}\u0000${groupsKey(p)}`;
+      if (naclIndex.has(vpc)) key = `${key}\u0000${p.key}`;
+      partyKeys.set(p.key, key);
+    }
+    return key;
+  };
+
+  return { target: "aws", enforces, allowed, decide, partyKey };
 }
 
 const OWNED = new Set<string>(Object.values(AWS_TYPES));
@@ -343,4 +543,5 @@ export const awsAdapter: TargetAdapter = {
   target: "aws",
   owns: (r: ResourceRecord) => OWNED.has(r.type),
   evaluator: (records, plan) => awsEvaluator(networkFromRecords(records), plan),
+  usage: (records, plan, limits) => awsUsage(records, plan, limits),
 };

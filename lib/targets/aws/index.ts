@@ -26,6 +26,15 @@ export {
   type AwsSgRule,
   renderAws,
 } from "./render";
+export {
+  type AwsResourceContext,
+  type AwsResourceSpec,
+  type AwsResourceType,
+  awsRecords,
+  awsResources,
+  offlineId,
+} from "./resources";
+export { AWS_LIMITS, type AwsQuotaId, awsUsage } from "./usage";
 
 import type { Plan } from "../../plan/types";
 import type { TargetEvaluator } from "../../verify/types";

@@ -73,13 +73,23 @@ export interface AwsNetwork {
 const ALL_PORTS = IntervalSet.range(0n, BigInt(MAX_PORT));
 
 /** AWS protocol text ("tcp", "6", "-1", "all", "icmpv6", …) → number or "all"; undefined when unreadable. */
+const NAMED_PROTOCOLS: ReadonlyMap<string, AwsProtocol> = new Map<string, AwsProtocol>([
+  ["-1", "all"],
+  ["all", "all"],
+  ["tcp", 6],
+  ["udp", 17],
+  ["icmp", 1],
+  ["icmpv6", 58],
+]);
+
 export function parseAwsProtocol(value: unknown): AwsProtocol | undefined {
+  const named = typeof value === "string" ? NAMED_PROTOCOLS.get(value) : undefined;
+  if (named !== undefined) return named;
   const t = String(value ?? "")
     .trim()
     .toLowerCase();
-  if (t === "-1" || t === "all") return "all";
-  const named: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58, "58": 58 };
-  if (t in named) return named[t];
+  const again = NAMED_PROTOCOLS.get(t);
+  if (again !== undefined) return again;
   if (/^[0-9]{1,3}$/.test(t) && Number(t) <= 255) return Number(t);
   return undefined;
 }
@@ -94,8 +104,14 @@ export function awsPorts(protocol: AwsProtocol, from: unknown, to: unknown): Int
   const f = typeof from === "number" ? from : Number(from);
   const t = typeof to === "number" ? to : Number(to);
   if (!Number.isInteger(f) || !Number.isInteger(t) || f < 0 || t < 0) return ALL_PORTS;
-  return f <= t ? IntervalSet.range(BigInt(f), BigInt(t)) : IntervalSet.EMPTY;
+  if (f > t) return IntervalSet.EMPTY;
+  // Rules share few port ranges: one set each (sets are immutable).
+  const k = f * 65536 + t;
+  let set = portRanges.get(k);
+  if (!set) portRanges.set(k, (set = IntervalSet.range(BigInt(f), BigInt(t))));
+  return set;
 }
+const portRanges = new Map<number, IntervalSet>();
 
 /**
  * Packets src → dst of real IP protocol `protocol` (and tcp/udp ports). ICMP is per family in AWS:
@@ -142,13 +158,23 @@ function idOf(r: ResourceRecord & { id?: string }): string {
   return r.id ?? r.urn ?? r.name;
 }
 
+/** Parsed CIDRs: thousands of rules name the same few hundred CIDRs (parse each once). */
+const parsedCidrs = new Map<string, AddressSet>();
+function parseCidr(cidr: string): AddressSet {
+  let set = parsedCidrs.get(cidr);
+  if (!set) {
+    set = AddressSet.parse(cidr);
+    if (parsedCidrs.size > 100_000) parsedCidrs.clear();
+    parsedCidrs.set(cidr, set);
+  }
+  return set;
+}
+
 function cidrPeer(i: Inputs, v4Key: string, v6Key: string): AddressSet | undefined {
-  const parts: string[] = [];
   const v4 = str(i[v4Key]);
   const v6 = str(i[v6Key]);
-  if (v4) parts.push(v4);
-  if (v6) parts.push(v6);
-  return parts.length > 0 ? AddressSet.fromCidrs(parts) : undefined;
+  if (v4 && v6) return parseCidr(v4).union(parseCidr(v6));
+  return v4 ? parseCidr(v4) : v6 ? parseCidr(v6) : undefined;
 }
 
 /**
@@ -162,6 +188,14 @@ function cidrPeer(i: Inputs, v4Key: string, v6Key: string): AddressSet | undefin
  * that still lists it) keeps AWS's default egress 0.0.0.0/0 + ::/0, and the evaluator counts it.
  */
 export function networkFromRecords(records: readonly ResourceRecord[]): AwsNetwork {
+  // The evaluator and the usage of one review read the same (read-only) list: read it once.
+  let network = networks.get(records);
+  if (!network) networks.set(records, (network = readNetwork(records)));
+  return network;
+}
+const networks = new WeakMap<readonly ResourceRecord[], AwsNetwork>();
+
+function readNetwork(records: readonly ResourceRecord[]): AwsNetwork {
   const groups: SgGroup[] = [];
   const rules: SgRule[] = [];
   const prefixLists = new Map<string, AddressSet>();

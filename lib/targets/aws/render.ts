@@ -13,7 +13,7 @@ export interface AwsQuota {
   rulesPerGroup?: number;
   /** Security groups per network interface (AWS default 5, adjustable up to 16). */
   groupsPerInterface?: number;
-  /** Network ACL rules per direction per IP family (AWS default 20, adjustable up to 40). */
+  /** Network ACL rules per direction per IP family, the default deny included (AWS default 20, adjustable up to 40). */
   naclRulesPerDirection?: number;
 }
 
@@ -194,14 +194,23 @@ function serviceToken(p: ProtoPorts): string {
     : `${p.ipProtocol}-${p.fromPort}-${p.toPort}`;
 }
 
+const cidrTokens = new Map<string, string>();
+
 function peerToken(peer: AwsRulePeer): string {
   switch (peer.kind) {
     case "group":
       return `sg-${peer.segment}`;
     case "prefixList":
       return `pl-${peer.list}`;
-    case "cidr":
-      return peer.cidr.replace(/\//g, "_").replace(/:/g, ".");
+    case "cidr": {
+      let token = cidrTokens.get(peer.cidr);
+      if (token === undefined) {
+        token = peer.cidr.replace(/\//g, "_").replace(/:/g, ".");
+        if (cidrTokens.size > 100_000) cidrTokens.clear();
+        cidrTokens.set(peer.cidr, token);
+      }
+      return token;
+    }
   }
 }
 
@@ -211,7 +220,108 @@ function describeServices(p: ProtoPorts): string {
 
 /** Keeps only characters AWS accepts in rule descriptions (a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$*). */
 function awsText(s: string): string {
-  return s.replace(/[^a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]/g, "_").slice(0, 255);
+  const safe = AWS_UNSAFE.test(s) ? s.replace(AWS_UNSAFE_ALL, "_") : s;
+  return safe.length > 255 ? safe.slice(0, 255) : safe;
+}
+const AWS_UNSAFE = /[^a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]/;
+const AWS_UNSAFE_ALL = new RegExp(AWS_UNSAFE.source, "g");
+
+/** A rule's tags (a literal: built for every rule). */
+function ruleTags(policy: string, vpc: string, segment: string, path: string): Record<string, string> {
+  return {
+    "blastradius:policy": policy,
+    "blastradius:vpc": vpc,
+    "blastradius:segment": segment,
+    "blastradius:path": path,
+  } satisfies Record<(typeof AWS_TAGS)[keyof typeof AWS_TAGS], string>;
+}
+
+/** What every VPC's rendering reads of a plan, computed once per plan (renderings are per VPC). */
+interface AwsPlanIndex {
+  /** VPC → segments with members placed there (policy order), with those members (member order). */
+  groupsByVpc: Map<string, Array<{ segment: string; members: readonly string[] }>>;
+  /** VPC → allow paths with an end grouped there, by name (the first path by name owns a shared rule). */
+  allowsByVpc: Map<string, CompiledPath[]>;
+  /** CIDRs of a far end, by end name (+ the VPC whose members a group reference covers). */
+  cidrs: Map<string, EndCidrs>;
+  /** Paths' services as rule protocol/ports, per family of the rule's peer (by service set). */
+  services: Map<string, PathServices>;
+  /** The built-in `internet` peer's addresses. */
+  internet: AddressSet;
+}
+
+/** A far end's addresses and their minimal CIDRs per family. */
+interface EndCidrs {
+  addresses: AddressSet;
+  v4: string[];
+  v6: string[];
+}
+
+interface RuleService {
+  pp: ProtoPorts;
+  /** The service in rule names and identities ("tcp-443", "all"). */
+  svc: string;
+  described: string;
+}
+
+/** Rule services of a path for an IPv4 peer, an IPv6 peer, and a group reference (both, deduplicated). */
+interface PathServices {
+  4: RuleService[];
+  6: RuleService[];
+  both: RuleService[];
+}
+
+const planIndexes = new WeakMap<Plan, AwsPlanIndex>();
+
+function planIndex(plan: Plan): AwsPlanIndex {
+  let index = planIndexes.get(plan);
+  if (index) return index;
+  const groupsByVpc = new Map<string, Array<{ segment: string; members: string[] }>>();
+  for (const segment of plan.policy.segments) {
+    const byVpc = new Map<string, string[]>();
+    for (const n of plan.members.get(segment.name) ?? []) {
+      const p = plan.party(`workload:${n}`);
+      const vpc = p?.kind === "workload" ? p.workload.placements.aws?.vpc : undefined;
+      if (vpc === undefined) continue;
+      let members = byVpc.get(vpc);
+      if (!members) byVpc.set(vpc, (members = []));
+      members.push(n);
+    }
+    for (const [vpc, members] of byVpc) {
+      let list = groupsByVpc.get(vpc);
+      if (!list) groupsByVpc.set(vpc, (list = []));
+      list.push({ segment: segment.name, members });
+    }
+  }
+  const vpcsOf = new Map<string, string[]>();
+  for (const [vpc, list] of groupsByVpc)
+    for (const { segment } of list) {
+      let vpcs = vpcsOf.get(segment);
+      if (!vpcs) vpcsOf.set(segment, (vpcs = []));
+      vpcs.push(vpc);
+    }
+  const allowsByVpc = new Map<string, CompiledPath[]>();
+  const byName = [...plan.allows].sort((a, b) =>
+    a.path.name < b.path.name ? -1 : a.path.name > b.path.name ? 1 : 0,
+  );
+  for (const c of byName) {
+    const vpcs = new Set([...(vpcsOf.get(c.path.from) ?? []), ...(vpcsOf.get(c.path.to) ?? [])]);
+    for (const vpc of vpcs) {
+      let list = allowsByVpc.get(vpc);
+      if (!list) allowsByVpc.set(vpc, (list = []));
+      list.push(c);
+    }
+  }
+  const internetParty = plan.parties.find((p) => p.kind === "peer" && p.peer.builtin && p.name === INTERNET);
+  index = {
+    groupsByVpc,
+    allowsByVpc,
+    cidrs: new Map(),
+    services: new Map(),
+    internet: internetParty?.addresses ?? AddressSet.EMPTY,
+  };
+  planIndexes.set(plan, index);
+  return index;
 }
 
 /**
@@ -228,27 +338,23 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
   const baseTags = { [AWS_TAGS.policy]: policy, [AWS_TAGS.vpc]: vpc };
 
   // Segments with members in this VPC, in policy order: one group each.
+  const index = planIndex(plan);
   const groups: AwsGroup[] = [];
   const grouped = new Set<string>();
   const segmentsOf = new Map<string, string[]>();
-  for (const segment of plan.policy.segments) {
-    const members = (plan.members.get(segment.name) ?? []).filter((n) => {
-      const p = plan.party(`workload:${n}`);
-      return p !== undefined && inVpc(p, vpc);
-    });
-    if (members.length === 0) continue;
-    grouped.add(segment.name);
+  for (const { segment, members } of index.groupsByVpc.get(vpc) ?? []) {
+    grouped.add(segment);
     for (const m of members) {
       let list = segmentsOf.get(m);
       if (!list) segmentsOf.set(m, (list = []));
-      list.push(segment.name);
+      list.push(segment);
     }
     groups.push({
-      segment: segment.name,
-      key: segment.name,
-      description: awsText(`blastradius ${policy}: segment ${segment.name}`),
-      tags: { Name: `${policy}-${segment.name}`, ...baseTags, [AWS_TAGS.segment]: segment.name },
-      members,
+      segment,
+      key: segment,
+      description: awsText(`blastradius ${policy}: segment ${segment}`),
+      tags: { Name: `${policy}-${segment}`, ...baseTags, [AWS_TAGS.segment]: segment },
+      members: [...members],
     });
   }
   for (const [workload, segs] of segmentsOf) {
@@ -260,8 +366,7 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
       );
   }
 
-  const internetParty = plan.parties.find((p) => p.kind === "peer" && p.peer.builtin && p.name === INTERNET);
-  const internet = internetParty?.addresses ?? AddressSet.EMPTY;
+  const internet = index.internet;
   const prefixLists = new Map<string, AwsPrefixList>();
   const internetList = (family: 4 | 6): string => {
     const key = `internet-ipv${family}`;
@@ -279,12 +384,47 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
     return key;
   };
 
+  const servicesOf = (path: MovementPath): PathServices => {
+    const k = path.services.key();
+    let hit = index.services.get(k);
+    if (hit) return hit;
+    const of = (family: 4 | 6) =>
+      sgServices(path.services, family, path.name).map((pp) => ({
+        pp,
+        svc: serviceToken(pp),
+        described: describeServices(pp),
+      }));
+    const v4 = of(4);
+    const v6 = of(6);
+    const seen = new Set(v4.map((s) => s.svc));
+    hit = { 4: v4, 6: v6, both: [...v4, ...v6.filter((s) => !seen.has(s.svc))] };
+    index.services.set(k, hit);
+    return hit;
+  };
+
+  // Rules of one path in one group carry equal tags: one object each (rules are never mutated).
+  const tagCache = new Map<string, Map<string, Record<string, string>>>();
+  const tagsOf = (segment: string, path: string) => {
+    let bySegment = tagCache.get(segment);
+    if (!bySegment) tagCache.set(segment, (bySegment = new Map()));
+    let tags = bySegment.get(path);
+    if (!tags) bySegment.set(path, (tags = ruleTags(policy, vpc, segment, path)));
+    return tags;
+  };
+
   const rules = new Map<string, AwsSgRule>();
   const identity = new Set<string>();
   const segmentOf = (end: string) => (grouped.has(end) ? end : undefined);
 
-  /** Addresses of the slices the rule must name by CIDR (everything not covered by the group reference). */
-  const cidrAddresses = (slices: Slice[], ref: string | undefined, path: MovementPath): AddressSet => {
+  /**
+   * The CIDRs a rule must name of a path's far end: its addresses, minus the members of this VPC
+   * when the rule also references the end's group (they are covered by the reference). Merged
+   * minimally; the same for every path with that far end, so computed once per end.
+   */
+  const cidrsOf = (slices: readonly Slice[], ref: string | undefined, path: MovementPath, end: string) => {
+    const k = ref === undefined ? end : `${end}\u0000${vpc}`;
+    const hit = index.cidrs.get(k);
+    if (hit) return hit;
     const out: AddressSet[] = [];
     for (const s of slices) {
       if (ref !== undefined && inVpc(s.party, vpc)) continue;
@@ -294,9 +434,13 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
         );
       out.push(s.addresses);
     }
-    return AddressSet.unionAll(out);
+    const addresses = AddressSet.unionAll(out);
+    const v4 = AddressSet.ofFamily(4, addresses.family(4)).toCidrs();
+    const v6 = AddressSet.ofFamily(6, addresses.family(6)).toCidrs();
+    const entry = { addresses, v4, v6 };
+    index.cidrs.set(k, entry);
+    return entry;
   };
-
   const addRules = (
     c: CompiledPath,
     segment: string,
@@ -308,7 +452,8 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
     const path = c.path;
     const peers: AwsRulePeer[] = [];
     if (ref !== undefined) peers.push({ kind: "group", segment: ref });
-    const addrs = cidrAddresses(far, ref, path);
+    const cidrs = cidrsOf(far, ref, path, farEnd);
+    const addrs = cidrs.addresses;
     if (farEnd === INTERNET && !addrs.isEmpty()) {
       // The exact public space as prefix lists, never 0.0.0.0/0 (see docs/targets/aws.md).
       for (const f of [4, 6] as const)
@@ -321,51 +466,45 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
           `path "${path.name}": its internet end is not covered by the internet prefix lists`,
         );
     } else {
-      for (const cidr of addrs.toCidrs())
-        peers.push({ kind: "cidr", family: cidr.includes(":") ? 6 : 4, cidr });
+      for (const cidr of cidrs.v4) peers.push({ kind: "cidr", family: 4, cidr });
+      for (const cidr of cidrs.v6) peers.push({ kind: "cidr", family: 6, cidr });
     }
     const verb = direction === "egress" ? "to" : "from";
+    const out = direction === "egress" ? "out" : "in";
+    const services = servicesOf(path);
     for (const peer of peers) {
-      const families: Array<4 | 6> =
+      const token = peerToken(peer);
+      const list =
         peer.kind === "cidr"
-          ? [peer.family]
+          ? services[peer.family]
           : peer.kind === "prefixList"
-            ? [prefixLists.get(peer.list)!.addressFamily === "IPv4" ? 4 : 6]
-            : [4, 6];
-      const seen = new Set<string>();
-      for (const family of families) {
-        for (const pp of sgServices(path.services, family, path.name)) {
-          const svc = serviceToken(pp);
-          if (seen.has(svc)) continue;
-          seen.add(svc);
-          // AWS rejects duplicate rules in a group: the first path (by name) that needs one owns it.
-          const id = `${segment}|${direction}|${peerToken(peer)}|${svc}`;
-          if (identity.has(id)) continue;
-          identity.add(id);
-          const key = `${segment}-${direction === "egress" ? "out" : "in"}-${path.name}-${peerToken(peer)}-${svc}`;
-          const what =
-            peer.kind === "group" ? `segment ${peer.segment}` : peer.kind === "cidr" ? peer.cidr : farEnd;
-          rules.set(key, {
-            key,
-            segment,
-            direction,
-            path: path.name,
-            ...pp,
-            peer,
-            description: awsText(
-              `path ${path.name}: ${path.from} to ${path.to}, ${direction} ${verb} ${what} ${describeServices(pp)}`,
-            ),
-            tags: { ...baseTags, [AWS_TAGS.segment]: segment, [AWS_TAGS.path]: path.name },
-          });
-        }
+            ? services[prefixLists.get(peer.list)!.addressFamily === "IPv4" ? 4 : 6]
+            : services.both;
+      const what =
+        peer.kind === "group" ? `segment ${peer.segment}` : peer.kind === "cidr" ? peer.cidr : farEnd;
+      for (const { pp, svc, described } of list) {
+        // AWS rejects duplicate rules in a group: the first path (by name) that needs one owns it.
+        const id = `${segment}|${direction}|${token}|${svc}`;
+        if (identity.has(id)) continue;
+        identity.add(id);
+        const key = `${segment}-${out}-${path.name}-${token}-${svc}`;
+        rules.set(key, {
+          key,
+          segment,
+          direction,
+          path: path.name,
+          ...pp,
+          peer,
+          description: awsText(
+            `path ${path.name}: ${path.from} to ${path.to}, ${direction} ${verb} ${what} ${described}`,
+          ),
+          tags: tagsOf(segment, path.name),
+        });
       }
     }
   };
 
-  const allows = [...plan.allows].sort((a, b) =>
-    a.path.name < b.path.name ? -1 : a.path.name > b.path.name ? 1 : 0,
-  );
-  for (const c of allows) {
+  for (const c of index.allowsByVpc.get(vpc) ?? []) {
     const fromSeg = segmentOf(c.path.from);
     const toSeg = segmentOf(c.path.to);
     if (fromSeg) addRules(c, fromSeg, "egress", toSeg, c.to, c.path.to);
@@ -536,14 +675,16 @@ function renderNacl(
   }
   for (const egress of [false, true])
     for (const family of [4, 6] as const) {
-      const n = entries.filter(
-        (e) =>
-          e.egress === egress && (family === 4 ? e.cidrBlock !== undefined : e.ipv6CidrBlock !== undefined),
-      ).length;
+      // AWS counts the default deny rule (`*`) against the quota too.
+      const n =
+        entries.filter(
+          (e) =>
+            e.egress === egress && (family === 4 ? e.cidrBlock !== undefined : e.ipv6CidrBlock !== undefined),
+        ).length + 1;
       if (n > limit)
         throw new AwsQuotaError(
           `network ACL guardrails for VPC "${vpc}" need ${n} IPv${family} ${egress ? "outbound" : "inbound"} entries ` +
-            `(deny entries for enforce forbids plus allow-all), over the limit of ${limit} ` +
+            `(deny entries for enforce forbids, allow-all, and the default deny AWS counts), over the limit of ${limit} ` +
             `(quota.naclRulesPerDirection). Raise the account quota and the option, choose the forbids to guard ` +
             `(nacl.forbids; a forbid naming the internet needs hundreds of entries), or turn the NACL guardrails off.`,
         );

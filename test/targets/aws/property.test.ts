@@ -2,8 +2,16 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AwsSegmentation, awsVpcs } from "../../../components/aws";
 import { runProgram } from "../../../components/runner";
-import { checkPolicyDocument, type Plan, type ResourceRecord } from "../../../lib";
-import { AWS_TYPES, type AwsRendering, awsAdapter, renderAws } from "../../../lib/targets/aws";
+import { checkPolicyDocument, type Party, type Plan, type ResourceRecord } from "../../../lib";
+import { AddressSet, ConnectionSet, ServiceSet } from "../../../lib/net";
+import {
+  AWS_TYPES,
+  type AwsRendering,
+  awsAdapter,
+  awsRecords,
+  awsResources,
+  renderAws,
+} from "../../../lib/targets/aws";
 import { propertyRuns } from "../../support/property-runs";
 import { doc } from "./support";
 
@@ -56,65 +64,23 @@ const policyArb = fc
 
 /**
  * The records the component registers for a rendering (type, name, inputs; ids `id:<name>`), built
- * without the mock engine, which costs ~15 ms per resource. The first test checks, on a sample,
- * that these are exactly what the component registers.
+ * without the mock engine (~15 ms per resource) from the list the component creates its resources
+ * from. The first test checks, on a sample, that these are exactly what the component registers.
  */
 function recordsOf(rendering: AwsRendering, name: string, vpcId: string): ResourceRecord[] {
-  const id = (n: string) => `id:${n}`;
-  const out: Array<ResourceRecord & { id: string }> = [];
-  for (const g of rendering.groups) {
-    const n = `${name}-${g.key}`;
-    out.push({
-      type: AWS_TYPES.securityGroup,
-      name: n,
-      id: id(n),
-      inputs: { vpcId, description: g.description, tags: g.tags, revokeRulesOnDelete: true },
-    });
-  }
-  for (const l of rendering.prefixLists) {
-    const n = `${name}-${l.key}`;
-    out.push({
-      type: AWS_TYPES.prefixList,
-      name: n,
-      id: id(n),
-      inputs: {
-        name: l.name,
-        addressFamily: l.addressFamily,
-        maxEntries: l.maxEntries,
-        entries: l.entries.map((cidr) => ({ cidr })),
-        tags: l.tags,
-      },
-    });
-  }
-  for (const r of rendering.rules) {
-    const n = `${name}-${r.key}`;
-    const peer =
-      r.peer.kind === "group"
-        ? { referencedSecurityGroupId: id(`${name}-${r.peer.segment}`) }
-        : r.peer.kind === "prefixList"
-          ? { prefixListId: id(`${name}-${r.peer.list}`) }
-          : r.peer.family === 4
-            ? { cidrIpv4: r.peer.cidr }
-            : { cidrIpv6: r.peer.cidr };
-    out.push({
-      type: r.direction === "ingress" ? AWS_TYPES.ingressRule : AWS_TYPES.egressRule,
-      name: n,
-      id: id(n),
-      inputs: {
-        securityGroupId: id(`${name}-${r.segment}`),
-        ipProtocol: r.ipProtocol,
-        ...(r.fromPort !== undefined ? { fromPort: r.fromPort } : {}),
-        ...(r.toPort !== undefined ? { toPort: r.toPort } : {}),
-        ...peer,
-        description: r.description,
-        tags: r.tags,
-      },
-    });
-  }
-  return out;
+  return awsRecords(name, awsResources(rendering, { name, vpcId })).filter(
+    (r) => r.type !== AWS_TYPES.component,
+  );
 }
 
 const QUOTA = { rulesPerGroup: 100_000 };
+
+/** One slice per protocol and family, to draw packets of each from a set. */
+const PROBES = [AddressSet.ALL_V4, AddressSet.ALL_V6].flatMap((family) =>
+  [ServiceSet.tcp(0, 65535), ServiceSet.udp(0, 65535), ServiceSet.icmp(), ServiceSet.protocol(47)].map((s) =>
+    ConnectionSet.of(family, family, s),
+  ),
+);
 
 function samplePlans(n: number) {
   return fc
@@ -163,8 +129,9 @@ describe("property: the evaluator over the rendered resources allows exactly the
     const plans = samplePlans(2 * propertyRuns(300)).slice(0, propertyRuns(300));
     expect(plans.length).toBe(propertyRuns(300));
     let checked = 0;
-    for (const { document, plan } of plans) {
+    for (const [k, { document, plan }] of plans.entries()) {
       const ev = awsAdapter.evaluator(recordsFor(plan, ""), plan);
+      const probes = k < 150 ? PROBES : [];
       for (const from of plan.parties)
         for (const to of plan.parties) {
           if (!ev.enforces(from) && !ev.enforces(to)) continue;
@@ -177,9 +144,64 @@ describe("property: the evaluator over the rendered resources allows exactly the
               `policy ${JSON.stringify(document)}\n${from.name} -> ${to.name}: extra ${extra.isEmpty() ? "none" : extra.toString()}; missing ${missing.isEmpty() ? "none" : missing.toString()}`,
             );
           }
+          // decide agrees with allowed: a member of the allowed set is allowed, a non-member denied
+          // (one packet of each protocol and family each way; on the first 150 policies, for time).
+          const outside = ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL).subtract(got);
+          for (const probe of probes) {
+            const inside = got.intersect(probe).sample();
+            if (inside) expect(ev.decide(from, to, inside).verdict, JSON.stringify(inside)).toBe("allow");
+            const out = outside.intersect(probe).sample();
+            if (out) expect(ev.decide(from, to, out).verdict, JSON.stringify(out)).toBe("deny");
+          }
           checked++;
         }
     }
     expect(checked).toBeGreaterThan(1500);
   }, 30_000);
+});
+
+describe("property: party keys (prove asks one member per key, with the class's addresses)", () => {
+  /**
+   * For every ordered pair of parties: the answer for their classes (first member of each, with
+   * the union of the class's addresses), cut to the pair's addresses, is the answer for the pair;
+   * and members of a class agree on `enforces`. With and without NACL guardrails (where a party's
+   * traffic to itself skips the NACL, so keys there are per party).
+   */
+  it("members of a class get the class's verdict, as source and destination, over random small policies", () => {
+    const plans = samplePlans(2 * propertyRuns(150)).slice(0, propertyRuns(150));
+    let checked = 0;
+    for (const [k, { document, plan }] of plans.entries()) {
+      const nacl = k % 2 === 1;
+      const records = awsVpcs(plan).flatMap((vpc) => {
+        const name = `aws-${vpc}`;
+        const rendering = renderAws(plan, { vpc, quota: { ...QUOTA, naclRulesPerDirection: 100_000 }, nacl });
+        return awsRecords(
+          name,
+          awsResources(rendering, { name, vpcId: `vpc-${vpc}`, subnetIds: ["subnet-1"] }),
+        );
+      });
+      const ev = awsAdapter.evaluator(records, plan);
+      const key = ev.partyKey!;
+      const members = new Map<string, Party[]>();
+      for (const p of plan.parties) members.set(key(p), [...(members.get(key(p)) ?? []), p]);
+      const classOf = (p: Party): Party => {
+        const list = members.get(key(p))!;
+        expect(list.every((m) => ev.enforces(m) === ev.enforces(p))).toBe(true);
+        return { ...list[0]!, addresses: AddressSet.unionAll(list.map((m) => m.addresses)) } as Party;
+      };
+      for (const from of plan.parties)
+        for (const to of plan.parties) {
+          if (!ev.enforces(from) && !ev.enforces(to)) continue;
+          const pair = ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
+          const byClass = ev.allowed(classOf(from), classOf(to)).intersect(pair);
+          const direct = ev.allowed(from, to);
+          if (!byClass.equals(direct))
+            expect.fail(
+              `policy ${JSON.stringify(document)} (nacl ${nacl})\n${from.name} -> ${to.name}: by class ${byClass.toString()}; direct ${direct.toString()}`,
+            );
+          checked++;
+        }
+    }
+    expect(checked).toBeGreaterThan(500);
+  }, 60_000);
 });
