@@ -42,8 +42,20 @@ export function bundleManifest(ruleSet: BlueFieldRuleSet, policy: string, agentH
   ].join("\n");
 }
 
+/** The last keys read: a rendering signs one bundle per DPU with the same key (parsing PEM is slow). */
+const keyCache = new Map<string, KeyObject>();
+
 /** The Ed25519 private key of a PEM text; a RangeError naming `what` when it is anything else. */
 export function ed25519PrivateKey(pem: string, what = "signingKey"): KeyObject {
+  const known = keyCache.get(pem);
+  if (known) return known;
+  const key = readEd25519PrivateKey(pem, what);
+  if (keyCache.size >= 8) keyCache.clear();
+  keyCache.set(pem, key);
+  return key;
+}
+
+function readEd25519PrivateKey(pem: string, what: string): KeyObject {
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);

@@ -4,6 +4,7 @@ import { AddressSet, ConnectionSet, type Packet, ServiceSet } from "../../net";
 import type { Party, Plan } from "../../plan/types";
 import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { applyFlowMods, copyFlow, type OvsFlow, parseDumpFlows, parseFlow, parseFlowFile } from "./flows";
+import { allParts, meet, PassIndex } from "./passindex";
 import { type CtModel, Pipeline, type Trace } from "./pipeline";
 import { bluefieldUsage } from "./usage";
 
@@ -238,7 +239,46 @@ export function evaluatorFromTables(
     return r.subtract(inside).union(r.intersect(inside).intersect(pass));
   };
 
+  const indexCache = new Map<string, PassIndex>();
+  /** The pass set of a workload's crossing side, indexed (shared by the workloads of a DPU port). */
+  const indexOf = (p: Extract<Party, { kind: "workload" }>, side: "src" | "dst"): PassIndex => {
+    const pl = p.workload.placements.bluefield!;
+    const port = side === "src" ? pl.port : uplink;
+    const key = `${pl.hosts.join(",")}|${port}`;
+    let ix = indexCache.get(key);
+    if (!ix) indexCache.set(key, (ix = new PassIndex(passOf(pl.hosts, port))));
+    return ix;
+  };
+  /** Whether the DPU decides all of a party's addresses (then `through` is a plain intersection). */
+  const wholly = (p: Extract<Party, { kind: "workload" }>): boolean => {
+    const region = constrained(p);
+    return region === p.addresses || p.addresses.isSubsetOf(region);
+  };
+
   const allowed = (from: Party, to: Party): ConnectionSet => {
+    const fb = isBf(from);
+    const tb = isBf(to);
+    if (!fb && !tb) return ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
+    if ((!fb || wholly(from)) && (!tb || wholly(to))) {
+      // (from × to × any) ∩ pass(from's port) ∩ pass(uplink of to), from the products of each pass
+      // set that meet both ends.
+      const fi = fb ? indexOf(from, "src") : undefined;
+      const ti = tb ? indexOf(to, "dst") : undefined;
+      const sets: ConnectionSet[] = [];
+      for (const f of [4, 6] as const) {
+        const src = from.addresses.family(f);
+        const dst = to.addresses.family(f);
+        if (src.isEmpty() || dst.isEmpty()) continue;
+        const a = fi ? fi.parts(f, src, dst) : allParts(f, src, dst);
+        if (a.length === 0) continue;
+        sets.push(...(ti ? meet(ti.parts(f, src, dst), fi ? a : undefined) : meet(a)));
+      }
+      return sets.length === 0
+        ? ConnectionSet.EMPTY
+        : sets.length === 1
+          ? sets[0]!
+          : ConnectionSet.unionAll(sets);
+    }
     let r = ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
     if (isBf(from)) r = through(r, from, "src", from.addresses);
     if (isBf(to)) r = through(r, to, "dst", to.addresses);

@@ -183,6 +183,8 @@ const cidrCache = new Map<string, AddressSet>();
 const portCache = new Map<string, IntervalSet>();
 const spaceCache = new Map<string, ConnectionSet>();
 const actionCache = new Map<string, OvsAction[]>();
+/** A match's fields in a canonical order (OVS identifies a flow by table, priority and match). */
+const matchKeyCache = new Map<string, string>();
 
 /** Parsed values repeat across thousands of flows: parse each text once (the values are immutable). */
 function memo<T>(cache: Map<string, T>, key: string, make: () => T): T {
@@ -287,22 +289,64 @@ function parseActions(text: string): OvsAction[] {
 
 const flowCache = new Map<string, OvsFlow>();
 
-/** A flow whose `space` is computed on first read (not enumerable: spreading a flow leaves it out). */
-function withSpace(fields: Omit<OvsFlow, "space">, spaceOf: () => ConnectionSet): OvsFlow {
-  let cached: ConnectionSet | undefined;
-  Object.defineProperty(fields, "space", {
-    enumerable: false,
-    get: () => {
-      cached ??= spaceOf();
-      return cached;
-    },
-  });
-  return fields as OvsFlow;
+/** A flow's space, computed on first read and shared by the flow's copies. */
+interface SpaceCell {
+  value?: ConnectionSet;
+  make: () => ConnectionSet;
+}
+
+/** A flow whose `space` is computed on first read (a getter: spreading a flow leaves it out). */
+class ParsedFlow implements OvsFlow {
+  table: number;
+  priority: number;
+  cookie: bigint;
+  match: string;
+  actionsText: string;
+  actions: OvsAction[];
+  context: FlowContext;
+  line: number;
+  point: PointMatch;
+  readonly #cell: SpaceCell;
+
+  constructor(fields: Omit<OvsFlow, "space">, cell: SpaceCell) {
+    this.table = fields.table;
+    this.priority = fields.priority;
+    this.cookie = fields.cookie;
+    this.match = fields.match;
+    this.actionsText = fields.actionsText;
+    this.actions = fields.actions;
+    this.context = fields.context;
+    this.line = fields.line;
+    this.point = fields.point;
+    this.#cell = cell;
+  }
+
+  get space(): ConnectionSet {
+    const c = this.#cell;
+    c.value ??= c.make();
+    return c.value;
+  }
+
+  /** @internal */
+  get cell(): SpaceCell {
+    return this.#cell;
+  }
 }
 
 /** A copy of a flow with some fields changed (its match, hence its space, stays the same). */
 export function copyFlow(f: OvsFlow, changes: Partial<Omit<OvsFlow, "space" | "point" | "match">>): OvsFlow {
-  return withSpace({ ...f, ...changes }, () => f.space);
+  const fields: Omit<OvsFlow, "space"> = {
+    table: changes.table ?? f.table,
+    priority: changes.priority ?? f.priority,
+    cookie: changes.cookie ?? f.cookie,
+    match: f.match,
+    actionsText: changes.actionsText ?? f.actionsText,
+    actions: changes.actions ?? f.actions,
+    context: changes.context ?? f.context,
+    line: changes.line ?? f.line,
+    point: f.point,
+  };
+  return new ParsedFlow(fields, f instanceof ParsedFlow ? f.cell : { make: () => f.space });
 }
 
 /** Parses one flow (add-flows syntax or dump-flows output line). */
@@ -432,7 +476,7 @@ function parseFlowUncached(text: string, line: number): OvsFlow {
       proto,
       ports,
     };
-    return withSpace(
+    return new ParsedFlow(
       {
         point,
         table,
@@ -444,7 +488,7 @@ function parseFlowUncached(text: string, line: number): OvsFlow {
         context,
         line,
       },
-      spaceOf,
+      { make: spaceOf },
     );
   } catch (e) {
     if (e instanceof FlowSyntaxError) throw e;
@@ -488,7 +532,8 @@ export function parseDumpFlows(text: string): OvsFlow[] {
  */
 export function applyFlowMods(initial: readonly OvsFlow[], mods: readonly FlowMod[]): OvsFlow[] {
   const table = new Map<string, OvsFlow>();
-  const key = (f: OvsFlow) => `${f.table}|${f.priority}|${f.match.split(",").sort().join(",")}`;
+  const key = (f: OvsFlow) =>
+    `${f.table}|${f.priority}|${memo(matchKeyCache, f.match, () => f.match.split(",").sort().join(","))}`;
   for (const f of initial) table.set(key(f), f);
   for (const m of mods) {
     if (m.op === "add") table.set(key(m.flow), m.flow);

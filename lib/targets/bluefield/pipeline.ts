@@ -7,7 +7,7 @@ import {
   parseAddress,
   ServiceSet,
 } from "../../net";
-import { type CtFlags, type OvsFlow, pointHas } from "./flows";
+import { type CtFlags, type OvsFlow, type PointMatch, pointHas } from "./flows";
 
 /**
  * An interpreter of an OVS bridge's OpenFlow pipeline (ovs-fields(7), ovs-actions(7)): a packet
@@ -53,6 +53,10 @@ interface Group {
   flows: OvsFlow[];
   /** The union of the flows' matches, built on first use. */
   space?: ConnectionSet;
+  /** Whether some flow of the group matches every packet (no IP field constrained). */
+  everything?: boolean;
+  /** Whether the group's actions forward nothing (no output, table jump or conntrack recirculation). */
+  drops?: boolean;
 }
 
 function stateAfterCt(model: CtModel): CtFlags {
@@ -67,19 +71,18 @@ function contextMatches(f: OvsFlow, ctx: Ctx): boolean {
   return true;
 }
 
-const keys = new WeakMap<OvsFlow, string>();
-function groupKey(f: OvsFlow): string {
-  let k = keys.get(f);
-  if (k === undefined) {
-    const c = f.context;
-    k = `${f.priority}|${f.actionsText}|${c.inPort ?? ""}|${c.ctZone ?? ""}|${(c.ctState ?? []).map((s) => `${s.set ? "+" : "-"}${s.flag}`).join("")}`;
-    keys.set(f, k);
-  }
-  return k;
-}
-
+/** Whether two flows have the same priority, actions and context (they decide alike where they match). */
 function sameKey(a: OvsFlow, b: OvsFlow): boolean {
-  return groupKey(a) === groupKey(b);
+  if (a.priority !== b.priority || a.actionsText !== b.actionsText) return false;
+  const x = a.context;
+  const y = b.context;
+  if (x === y) return true;
+  if (x.inPort !== y.inPort || x.ctZone !== y.ctZone) return false;
+  const s = x.ctState ?? [];
+  const t = y.ctState ?? [];
+  if (s.length !== t.length) return false;
+  for (let i = 0; i < s.length; i++) if (s[i]!.flag !== t[i]!.flag || s[i]!.set !== t[i]!.set) return false;
+  return true;
 }
 
 /** A flow's IP match as a box: one family, source and destination values, protocol and ports (undefined: any). */
@@ -144,8 +147,32 @@ export function unionOfSpaces(flows: readonly OvsFlow[]): ConnectionSet {
   return ConnectionSet.unionAll(rest);
 }
 
+/** The union of a few sets (none or one: no set algebra). */
+function unionOf(sets: readonly ConnectionSet[]): ConnectionSet {
+  return sets.length === 0
+    ? ConnectionSet.EMPTY
+    : sets.length === 1
+      ? sets[0]!
+      : ConnectionSet.unionAll(sets);
+}
+
+/** Whether a match covers every modelled packet (no family, address, protocol or port constraint). */
+function matchesEverything(m: PointMatch): boolean {
+  return (
+    !m.none &&
+    m.family === undefined &&
+    m.srcValues === undefined &&
+    m.dstValues === undefined &&
+    m.proto === undefined &&
+    m.ports === undefined
+  );
+}
+
 /** What a table forwards of every packet, by table signature and context (see `runTable`). */
 const tablePasses = new Map<string, ConnectionSet>();
+/** Table contents seen, each with a short id (a cleared map only costs recomputation). */
+const signatureIds = new Map<string, string>();
+let nextSignature = 0;
 
 /** The pipeline of one bridge. Port names are compared as written (use `--names` dumps, or map numbers). */
 export class Pipeline {
@@ -223,7 +250,14 @@ export class Pipeline {
       return `${f.priority} ${f.match} ${f.actionsText}`;
     });
     for (const t of [...next].sort((a, b) => a - b)) lines.push(`@${t}{${this.signature(t, visiting)}}`);
-    const sig = `${table}:${lines.join("\n")}`;
+    // Interned: a short id stands for the content (tables continue in tables by id, not by text).
+    const text = `${table}:${lines.join("\n")}`;
+    let id = signatureIds.get(text);
+    if (id === undefined) {
+      if (signatureIds.size > 20_000) signatureIds.clear();
+      signatureIds.set(text, (id = `#${nextSignature++}`));
+    }
+    const sig = id;
     visiting.delete(table);
     this.signatures.set(table, sig);
     return sig;
@@ -242,13 +276,30 @@ export class Pipeline {
     for (const g of this.groups.get(table) ?? []) {
       if (remaining.isEmpty()) break;
       if (!contextMatches(g.flows[0]!, ctx)) continue;
-      g.space ??= unionOfSpaces(g.flows);
-      const hit = remaining.intersect(g.space);
-      if (hit.isEmpty()) continue;
-      remaining = remaining.subtract(hit);
+      g.everything ??= g.flows.some((f) => matchesEverything(f.point));
+      g.drops ??= !g.flows[0]!.actions.some(
+        (a) => a.kind === "output" || a.kind === "goto" || (a.kind === "ct" && a.table !== undefined),
+      );
+      let hit: ConnectionSet;
+      if (g.everything) {
+        // The group matches every packet: it takes all that is left.
+        hit = remaining;
+        remaining = ConnectionSet.EMPTY;
+        if (g.drops) continue;
+      } else {
+        g.space ??= unionOfSpaces(g.flows);
+        if (g.drops) {
+          // What a dropping group matches goes nowhere: only what is left matters.
+          remaining = remaining.subtract(g.space);
+          continue;
+        }
+        hit = remaining === ConnectionSet.ALL ? g.space : remaining.intersect(g.space);
+        if (hit.isEmpty()) continue;
+        remaining = hit === remaining ? ConnectionSet.EMPTY : remaining.subtract(hit);
+      }
       passed.push(this.runActions(g.flows[0]!, ctx, hit, model, depth));
     }
-    return ConnectionSet.unionAll(passed);
+    return unionOf(passed);
   }
 
   private runActions(f: OvsFlow, ctx: Ctx, set: ConnectionSet, model: CtModel, depth: number): ConnectionSet {
@@ -263,7 +314,7 @@ export class Pipeline {
           this.runTable(a.table, { ...c, ct: stateAfterCt(model), zone: a.zone ?? 0 }, set, model, depth + 1),
         );
     }
-    return ConnectionSet.unionAll(parts);
+    return unionOf(parts);
   }
 
   /** One packet entering on `inPort`: the verdict and the flows that decided it. */

@@ -185,6 +185,53 @@ class RenderMemo {
     return r;
   }
 
+  private readonly blocks = new Map<CompiledPath, Map<string, PathBlock>>();
+
+  /**
+   * The block of path `c` in direction `dir` on a host with addresses `local` (undefined when the
+   * host has no workload on the path's side of that direction). `head` and `tail` wrap each match.
+   */
+  block(
+    c: CompiledPath,
+    dir: "egress" | "ingress",
+    host: string,
+    local: AddressSet,
+    info: PathInfo,
+    head: string,
+    keyHead: string,
+    tail: string,
+  ): PathBlock | undefined {
+    const localSide = this.end(dir === "egress" ? c.from : c.to).local.get(host);
+    if (!localSide) return undefined;
+    const whole = { 4: false, 6: false } as Record<IpFamily, boolean>;
+    let sig = `${dir}|${head}|${tail}|`;
+    let shared = true;
+    for (const f of [4, 6] as const) {
+      const mine = localSide.family(f);
+      if (mine.isEmpty()) sig += "E";
+      else if (mine.equals(local.family(f))) {
+        whole[f] = true;
+        sig += "W";
+      } else shared = false;
+    }
+    let byPath = this.blocks.get(c);
+    if (shared) {
+      const known = byPath?.get(sig);
+      if (known) return known.lines.length === 0 ? undefined : known;
+    }
+    const matches = hostMatches(c, dir, localSide, whole, this);
+    const b: PathBlock = {
+      info,
+      lines: matches.map((m) => head + m + tail),
+      keys: matches.map((m) => keyHead + m),
+    };
+    if (shared) {
+      if (!byPath) this.blocks.set(c, (byPath = new Map()));
+      byPath.set(sig, b);
+    }
+    return b.lines.length === 0 ? undefined : b;
+  }
+
   /** What an end (the slices of a path's `from` or `to`) covers: all its addresses, and per DPU host the local part. */
   end(slices: readonly Slice[]): EndIndex {
     let r = this.ends.get(slices);
@@ -215,44 +262,51 @@ interface EndIndex {
 }
 
 /**
- * The match strings of the connections of path `c` a host's DPU sees, split by the direction they
- * cross it: egress (local sources × all destinations; the egress tables see only packets from a host
- * port carrying one of its addresses) and ingress (all sources × local destinations; the ingress
- * tables see only packets to a local address arriving from elsewhere). A local side that is the whole
- * of the host's addresses of a family is left out of the match: the entry table already checked it.
+ * The match strings of the connections of path `c` a host's DPU sees in one direction: egress (local
+ * sources × all destinations; the egress tables see only packets from a host port carrying one of its
+ * addresses) or ingress (all sources × local destinations; the ingress tables see only packets to a
+ * local address arriving from elsewhere). A local side that is the whole of the host's addresses of a
+ * family is left out of the match: the entry table already checked it.
  */
 function hostMatches(
   c: CompiledPath,
-  host: string,
-  local: AddressSet,
+  dir: "egress" | "ingress",
+  localSide: AddressSet,
+  whole: Record<IpFamily, boolean>,
   memo: RenderMemo,
-): { egress: string[]; ingress: string[] } {
-  const from = memo.end(c.from);
-  const to = memo.end(c.to);
-  const lf = from.local.get(host);
-  const lt = to.local.get(host);
+): string[] {
   const svcs = memo.serviceMatches(c.path.services);
-  const product = (src: AddressSet, dst: AddressSet, side: "src" | "dst"): string[] => {
-    const out: string[] = [];
-    const sc = memo.cidrsOf(src);
-    const dc = memo.cidrsOf(dst);
-    for (const family of [4, 6] as const) {
-      if (sc[family].length === 0 || dc[family].length === 0) continue;
-      const whole = (side === "src" ? src : dst).family(family).equals(local.family(family));
-      const srcs = side === "src" && whole ? [""] : sc[family];
-      const dsts = side === "dst" && whole ? [""] : dc[family];
-      for (const s of srcs) {
-        const st = s === "" ? "" : `,${s.replace("#", "src")}`;
-        for (const d of dsts) {
-          const dt = d === "" ? "" : `,${d.replace("#", "dst")}`;
-          for (const svc of svcs[family])
-            for (const port of svc.ports) out.push(`${svc.proto}${st}${dt}${port === "" ? "" : `,${port}`}`);
-        }
+  const src = dir === "egress" ? localSide : memo.end(c.from).all;
+  const dst = dir === "egress" ? memo.end(c.to).all : localSide;
+  const side = dir === "egress" ? "src" : "dst";
+  const out: string[] = [];
+  const sc = memo.cidrsOf(src);
+  const dc = memo.cidrsOf(dst);
+  for (const family of [4, 6] as const) {
+    if (sc[family].length === 0 || dc[family].length === 0) continue;
+    const srcs = side === "src" && whole[family] ? [""] : sc[family];
+    const dsts = side === "dst" && whole[family] ? [""] : dc[family];
+    for (const s of srcs) {
+      const st = s === "" ? "" : `,${s.replace("#", "src")}`;
+      for (const d of dsts) {
+        const dt = d === "" ? "" : `,${d.replace("#", "dst")}`;
+        for (const svc of svcs[family])
+          for (const port of svc.ports) out.push(`${svc.proto}${st}${dt}${port === "" ? "" : `,${port}`}`);
       }
     }
-    return out;
-  };
-  return { egress: lf ? product(lf, to.all, "src") : [], ingress: lt ? product(from.all, lt, "dst") : [] };
+  }
+  return out;
+}
+
+/**
+ * The flow lines one path renders in one direction's table, and their (table, priority, match) keys.
+ * When the host's side of the path is all of the host's addresses (or none) in each family, the lines
+ * do not depend on the host: the DPUs of a segment share them.
+ */
+interface PathBlock {
+  info: PathInfo;
+  lines: string[];
+  keys: string[];
 }
 
 class HostFlows {
@@ -275,28 +329,20 @@ class HostFlows {
     if (path) this.perPath.set(path, (this.perPath.get(path) ?? 0) + 1);
   }
 
-  /** The flows of one path: `match` is each of `matches` after `prefix`. */
-  addPathFlows(
-    table: number,
-    priority: number,
-    path: PathInfo,
-    prefix: string,
-    matches: readonly string[],
-    actions: string,
-  ): void {
-    const head = `add table=${table},priority=${priority},cookie=${path.cookieHex},${prefix}`;
-    const keyHead = `${table}|${priority}|${prefix}`;
-    const tail = `,actions=${actions}`;
+  /** A path's block: its comment, then each line whose key no earlier flow of this host had. */
+  addBlock(b: PathBlock): void {
+    this.lines.push(`# ${b.info.comment}`);
+    const { lines, keys } = b;
     let n = 0;
-    for (const m of matches) {
-      const key = keyHead + m;
+    for (let i = 0; i < lines.length; i++) {
+      const key = keys[i]!;
       if (this.seen.has(key)) continue;
       this.seen.add(key);
-      this.lines.push(head + m + tail);
+      this.lines.push(lines[i]!);
       n++;
     }
     this.count += n;
-    this.perPath.set(path.name, (this.perPath.get(path.name) ?? 0) + n);
+    this.perPath.set(b.info.name, (this.perPath.get(b.info.name) ?? 0) + n);
   }
 
   comment(text: string): void {
@@ -417,12 +463,6 @@ function renderHost(
 
   // Egress (from a host port) and ingress (to a local address) each have a conntrack table and a
   // policy table: the local side of a path is then implied by the table and needs no match.
-  const matches = new Map<CompiledPath, { egress: string[]; ingress: string[] }>();
-  const matchesOf = (c: CompiledPath) => {
-    let m = matches.get(c);
-    if (!m) matches.set(c, (m = hostMatches(c, host, local, memo)));
-    return m;
-  };
   const commit = `ct(commit,zone=${o.zone}),NORMAL`;
   for (const dir of ["egress", "ingress"] as const) {
     const ct = dir === "egress" ? conntrack : ingressConntrack;
@@ -432,11 +472,19 @@ function renderHost(
       `${dir}: enforce-forbid guardrails for traffic ${what}: drop the originating direction, new or established, above every allow`,
     );
     for (const c of guardrails) {
-      const m = matchesOf(c)[dir];
-      if (m.length === 0) continue;
       const info = memo.path(c, base, "forbid");
-      f.comment(info.comment);
-      f.addPathFlows(ct, PRIORITY.guardrail, info, "ct_state=-rpl+trk,", m, "drop");
+      const prefix = "ct_state=-rpl+trk,";
+      const b = memo.block(
+        c,
+        dir,
+        host,
+        local,
+        info,
+        `add table=${ct},priority=${PRIORITY.guardrail},cookie=${info.cookieHex},${prefix}`,
+        `${ct}|${PRIORITY.guardrail}|${prefix}`,
+        ",actions=drop",
+      );
+      if (b) f.addBlock(b);
     }
     f.comment(`${dir}: invalid dropped, established/related allowed, new checked against the paths`);
     f.add({
@@ -470,11 +518,19 @@ function renderHost(
     f.add({ table: ct, priority: PRIORITY.defaultDrop, cookie: base, match: "", actions: "drop" });
     f.comment(`${dir}: the allow paths ${what}`);
     for (const c of allows) {
-      const m = matchesOf(c)[dir];
-      if (m.length === 0) continue;
       const info = memo.path(c, base, "allow");
-      f.comment(info.comment);
-      f.addPathFlows(pol, PRIORITY.allow, info, "ct_state=+new+trk,", m, commit);
+      const prefix = "ct_state=+new+trk,";
+      const b = memo.block(
+        c,
+        dir,
+        host,
+        local,
+        info,
+        `add table=${pol},priority=${PRIORITY.allow},cookie=${info.cookieHex},${prefix}`,
+        `${pol}|${PRIORITY.allow}|${prefix}`,
+        `,actions=${commit}`,
+      );
+      if (b) f.addBlock(b);
     }
     f.comment(`${dir}: default deny`);
     f.add({ table: pol, priority: PRIORITY.defaultDrop, cookie: base, match: "", actions: "drop" });
