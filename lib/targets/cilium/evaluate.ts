@@ -158,6 +158,36 @@ interface Peer {
   endpoints: SelectorRef[];
   cidrs: AddressSet;
   entities: Set<string>;
+  /** How rule indexes file it (computed on first use). */
+  info?: PeerInfo;
+}
+
+/** What kinds of party a peer can match, for `RuleIndex`. */
+interface PeerInfo {
+  /** Every party (no peer field with ports, or entity "all"). */
+  any: boolean;
+  /** Entity "cluster". */
+  cluster: boolean;
+  /** Every party outside the cluster (entity "world", a selector on reserved:world). */
+  world: boolean;
+  /** Entity "world-ipv4" or "world-ipv6" (and not `world`). */
+  family: boolean;
+  v4: ReadonlyArray<readonly [bigint, bigint]>;
+  v6: ReadonlyArray<readonly [bigint, bigint]>;
+}
+
+function peerInfo(p: Peer): PeerInfo {
+  if (p.info) return p.info;
+  const world = p.entities.has("world") || p.endpoints.some((s) => s.world);
+  p.info = {
+    any: p.everything || p.entities.has("all"),
+    cluster: p.entities.has("cluster"),
+    world,
+    family: !world && (p.entities.has("world-ipv4") || p.entities.has("world-ipv6")),
+    v4: p.cidrs.family(4).ranges,
+    v6: p.cidrs.family(6).ranges,
+  };
+  return p.info;
 }
 
 interface HttpMatcher {
@@ -200,6 +230,8 @@ const UNSUPPORTED = [
   "fromRequires",
   "fromGroups",
 ];
+
+const UNSUPPORTED_SET = new Set(UNSUPPORTED);
 
 const ENTITIES = new Set([
   "all",
@@ -247,6 +279,7 @@ function parsePeer(
     endpoints: [],
     cidrs: AddressSet.EMPTY,
     entities: new Set(),
+    info: undefined,
   };
   asList(rule[names.endpoints]).forEach((s, i) => {
     peer.endpoints.push(intern(compileSelector(s, `${where}.${names.endpoints}[${i}]`, namespace)));
@@ -314,6 +347,8 @@ function parseL4(rule: Record<string, unknown>, where: string, deny: boolean): L
     const ports = asList(x.ports);
     // A PortRule without ports: L7 only, on every port (rare); treat as every TCP/UDP/SCTP port.
     if (ports.length === 0) own = ServiceSet.tcp(0, 65535).union(ServiceSet.udp(0, 65535));
+    // Port ranges per protocol, made into one set per protocol at the end (not one union per port).
+    const ranges = new Map<number, Array<[bigint, bigint]>>();
     ports.forEach((pp, j) => {
       const p = pp as { port?: string | number; endPort?: number; protocol?: string };
       const proto = PROTO[(p.protocol ?? "").toUpperCase()];
@@ -328,9 +363,13 @@ function parseL4(rule: Record<string, unknown>, where: string, deny: boolean): L
         );
       const lo = Number(text);
       const hi = lo === 0 ? 65535 : Math.max(lo, p.endPort ?? lo);
-      for (const n of proto)
-        own = own.union(ServiceSet.protocol(n, IntervalSet.range(BigInt(lo), BigInt(hi))));
+      for (const n of proto) {
+        let list = ranges.get(n);
+        if (!list) ranges.set(n, (list = []));
+        list.push([BigInt(lo), BigInt(hi)]);
+      }
     });
+    for (const [n, list] of ranges) own = own.union(ServiceSet.protocol(n, IntervalSet.of(list)));
     parts.push(own);
     const rules = x.rules?.http;
     if (!deny && Array.isArray(rules)) {
@@ -366,7 +405,7 @@ function parseL4(rule: Record<string, unknown>, where: string, deny: boolean): L
   const both = parts.reduce((a, b) => a.union(b), ServiceSet.EMPTY);
   const v4 = icmpOn(types.IPv4) ? ServiceSet.icmp() : ServiceSet.EMPTY;
   const v6 = icmpOn(types.IPv6) ? ServiceSet.icmp() : ServiceSet.EMPTY;
-  return { both, v4, v6, s4: both.union(v4), s6: both.union(v6), http };
+  return { both, v4, v6, s4: unionOf(both, v4), s6: unionOf(both, v6), http };
 }
 
 const ICMP4: Record<string, number> = {
@@ -431,6 +470,23 @@ interface Side {
   denies: Rule[];
 }
 
+/** What one spec gives the endpoints it selects, per direction. */
+interface SpecParts {
+  ingress: DirectionParts;
+  egress: DirectionParts;
+}
+
+interface DirectionParts {
+  /** Whether it puts the direction in default deny. */
+  enables: boolean;
+  allows: Rule[];
+  denies: Rule[];
+}
+
+/** A direction a spec says nothing about. */
+const NO_PARTS: DirectionParts = { enables: false, allows: [], denies: [] };
+const DIRECTIONS = ["ingress", "egress"] as const;
+
 interface Endpoint {
   workload: Workload;
   cluster: string;
@@ -462,6 +518,9 @@ function podLabels(cluster: string, namespace: string, pod: Record<string, strin
   ];
 }
 
+/** A parsed packet address. */
+type Address = ReturnType<typeof parseAddress>;
+
 const V4 = AddressSet.ALL_V4;
 const V6 = AddressSet.ALL_V6;
 
@@ -471,11 +530,49 @@ interface FamilyServices {
   v6: ServiceSet;
 }
 
+/**
+ * Service set algebra memoised by operand identity: rules share their L4 sets (and the results are
+ * shared values), so the few distinct pairs recur across thousands of questions.
+ */
+const S_EMPTY = ServiceSet.EMPTY;
+const S_ALL = ServiceSet.ALL;
+type Memo2 = WeakMap<ServiceSet, WeakMap<ServiceSet, ServiceSet>>;
+const unionMemo: Memo2 = new WeakMap();
+const intersectMemo: Memo2 = new WeakMap();
+const subtractMemo: Memo2 = new WeakMap();
+
+function memo2(memo: Memo2, a: ServiceSet, b: ServiceSet, op: () => ServiceSet): ServiceSet {
+  let row = memo.get(a);
+  if (!row) memo.set(a, (row = new WeakMap()));
+  let r = row.get(b);
+  if (!r) row.set(b, (r = op()));
+  return r;
+}
+
+function unionOf(a: ServiceSet, b: ServiceSet): ServiceSet {
+  if (a === b || b === S_EMPTY || a === S_ALL) return a;
+  if (a === S_EMPTY || b === S_ALL) return b;
+  return memo2(unionMemo, a, b, () => a.union(b));
+}
+
+function intersectOf(a: ServiceSet, b: ServiceSet): ServiceSet {
+  if (a === b || b === S_ALL || a === S_EMPTY) return a;
+  if (a === S_ALL || b === S_EMPTY) return b;
+  return memo2(intersectMemo, a, b, () => a.intersect(b));
+}
+
+function subtractOf(a: ServiceSet, b: ServiceSet): ServiceSet {
+  if (b === S_EMPTY || a === S_EMPTY) return a;
+  if (a === b || b === S_ALL) return S_EMPTY;
+  return memo2(subtractMemo, a, b, () => a.subtract(b));
+}
+
 function familySet(f: FamilyServices, src: AddressSet, dst: AddressSet): ConnectionSet {
-  const both = f.v4.intersect(f.v6);
+  if (f.v4 === f.v6) return ConnectionSet.of(src, dst, f.v4);
+  const both = intersectOf(f.v4, f.v6);
   const parts = [ConnectionSet.of(src, dst, both)];
-  const v4 = f.v4.subtract(both);
-  const v6 = f.v6.subtract(both);
+  const v4 = subtractOf(f.v4, both);
+  const v6 = subtractOf(f.v6, both);
   if (!v4.isEmpty()) parts.push(ConnectionSet.of(src.intersect(V4), dst.intersect(V4), v4));
   if (!v6.isEmpty()) parts.push(ConnectionSet.of(src.intersect(V6), dst.intersect(V6), v6));
   return parts.length === 1 ? parts[0]! : ConnectionSet.unionAll(parts);
@@ -553,6 +650,62 @@ function l4Has(l4: L4, p: Packet): boolean {
   return l4.s6.has(protocol, p.port);
 }
 
+/** A side's rules by what they can match (indices into the side's list). */
+interface RuleIndex {
+  /** Rules matching every peer: no peer field (with ports), or entity "all". */
+  any: number[];
+  /** Rules with entity "cluster" (every pod of the cluster). */
+  cluster: number[];
+  /** Rules matching every party outside the cluster (entity "world", a reserved:world selector). */
+  world: number[];
+  /** Other rules with entity "world-ipv4" or "world-ipv6" (outside parties of a family). */
+  family: number[];
+  /** Per peer selector id, the rules naming it. */
+  bySelector: Map<number, number[]>;
+  /** The rules' CIDR ranges per family, by start, with the running maximum end. */
+  v4: RangeIndex;
+  v6: RangeIndex;
+}
+
+interface RangeIndex {
+  lo: bigint[];
+  hi: bigint[];
+  /** The largest `hi` among entries 0..i. */
+  maxHi: bigint[];
+  rule: number[];
+}
+
+function rangeIndex(entries: Array<[bigint, bigint, number]>): RangeIndex {
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const x: RangeIndex = { lo: [], hi: [], maxHi: [], rule: [] };
+  let max = -1n;
+  for (const [lo, hi, rule] of entries) {
+    if (hi > max) max = hi;
+    x.lo.push(lo);
+    x.hi.push(hi);
+    x.maxHi.push(max);
+    x.rule.push(rule);
+  }
+  return x;
+}
+
+/** Pushes to `out` the rule of every entry of `x` overlapping a range of `set` (with repeats). */
+function overlapping(x: RangeIndex, set: IntervalSet, out: number[]) {
+  const n = x.lo.length;
+  if (n === 0) return;
+  for (const [a, b] of set.ranges) {
+    // The last entry starting at or before b; entries before it may reach a.
+    let l = 0;
+    let h = n;
+    while (l < h) {
+      const mid = (l + h) >> 1;
+      if (x.lo[mid]! <= b) l = mid + 1;
+      else h = mid;
+    }
+    for (let i = l - 1; i >= 0 && x.maxHi[i]! >= a; i--) if (x.hi[i]! >= a) out.push(x.rule[i]!);
+  }
+}
+
 export interface HttpRequest {
   port: number;
   method: string;
@@ -607,6 +760,7 @@ export class CiliumEvaluator implements TargetEvaluator {
       this.byCluster.get(k.cluster)!.push(ep);
     }
     for (const p of policies) this.load(p);
+    this.buildSides();
   }
 
   private intern(requirements: Selector): SelectorRef {
@@ -646,50 +800,90 @@ export class CiliumEvaluator implements TargetEvaluator {
     if (!namespaced && kind !== "CiliumClusterwideNetworkPolicy") return;
     const ns = namespaced ? (meta.namespace ?? "default") : undefined;
     const base = `${kind} ${ns ? `${ns}/` : ""}${meta.name ?? p.source}`;
-    const rules: Array<[unknown, string]> = [];
-    if (o.spec) rules.push([o.spec, `${base} spec`]);
-    asList(o.specs).forEach((s, i) => {
-      rules.push([s, `${base} specs[${i}]`]);
-    });
-    for (const [raw, where] of rules) {
-      const r = raw as Record<string, unknown>;
-      // Host policies (nodeSelector) apply to nodes, never to pods.
-      if (r.endpointSelector === undefined) continue;
-      const subject = this.subjectOf(r.endpointSelector, `${where}.endpointSelector`, ns);
-      // A CiliumNetworkPolicy selects pods of its own namespace only.
-      const selected = [...this.members(subject, p.cluster)].filter(
-        (ep) => ns === undefined || ep.namespace === ns,
-      );
-      const spec = this.specCount++;
-      if (selected.length === 0) continue;
-      for (const ep of selected) ep.specs.push(spec);
-      let uses = this.peerSelectors.get(p.cluster);
-      if (!uses) this.peerSelectors.set(p.cluster, (uses = new Set()));
-      for (const dir of ["ingress", "egress"] as const) {
-        const allowList = asList(r[dir]);
-        const denyList = asList(r[`${dir}Deny`]);
-        const dd = (r.enableDefaultDeny as Record<string, unknown> | undefined)?.[dir];
-        const enables = typeof dd === "boolean" ? dd : allowList.length > 0 || denyList.length > 0;
-        const allows = allowList.map((x, i) => this.rule(x, `${where}.${dir}[${i}]`, dir, ns, false));
-        const denies = denyList.map((x, i) => this.rule(x, `${where}.${dir}Deny[${i}]`, dir, ns, true));
-        for (const rule of [...allows, ...denies]) for (const sel of rule.peer.endpoints) uses.add(sel);
-        for (const ep of selected) {
-          const side = ep[dir];
-          if (enables) side.defaultDeny = true;
-          for (const a of allows) side.allows.push(a);
-          for (const d of denies) side.denies.push(d);
+    if (o.spec) this.loadSpec(o.spec, `${base} spec`, p.cluster, ns);
+    const specs = asList(o.specs);
+    for (let i = 0; i < specs.length; i++) this.loadSpec(specs[i], `${base} specs[${i}]`, p.cluster, ns);
+  }
+
+  /** The parts of each spec selecting some endpoint, by spec id (sides are built from them). */
+  private readonly specParts: SpecParts[] = [];
+
+  private loadSpec(raw: unknown, where: string, cluster: string, ns: string | undefined) {
+    const r = raw as Record<string, unknown>;
+    // Host policies (nodeSelector) apply to nodes, never to pods.
+    if (r.endpointSelector === undefined) return;
+    const subject = this.subjectOf(r.endpointSelector, `${where}.endpointSelector`, ns);
+    // A CiliumNetworkPolicy selects pods of its own namespace only.
+    const selected: Endpoint[] = [];
+    for (const ep of this.members(subject, cluster))
+      if (ns === undefined || ep.namespace === ns) selected.push(ep);
+    const spec = this.specCount++;
+    if (selected.length === 0) return;
+    for (const ep of selected) ep.specs.push(spec);
+    let uses = this.peerSelectors.get(cluster);
+    if (!uses) this.peerSelectors.set(cluster, (uses = new Set()));
+    const parts: SpecParts = { ingress: NO_PARTS, egress: NO_PARTS };
+    for (const dir of DIRECTIONS) {
+      const allowList = asList(r[dir]);
+      const denyList = asList(r[dir === "ingress" ? "ingressDeny" : "egressDeny"]);
+      const dd = (r.enableDefaultDeny as Record<string, unknown> | undefined)?.[dir];
+      const enables = typeof dd === "boolean" ? dd : allowList.length > 0 || denyList.length > 0;
+      if (!enables && allowList.length === 0 && denyList.length === 0) continue;
+      const allows: Rule[] = [];
+      const denies: Rule[] = [];
+      for (let i = 0; i < allowList.length; i++)
+        allows.push(this.rule(allowList[i], `${where}.${dir}[${i}]`, dir, ns, false));
+      for (let i = 0; i < denyList.length; i++)
+        denies.push(this.rule(denyList[i], `${where}.${dir}Deny[${i}]`, dir, ns, true));
+      for (const rule of allows) for (const sel of rule.peer.endpoints) uses.add(sel);
+      for (const rule of denies) for (const sel of rule.peer.endpoints) uses.add(sel);
+      parts[dir] = { enables, allows, denies };
+      if (allows.some((a) => a.l4.http.length > 0))
+        for (const ep of selected)
           for (const a of allows)
             for (const h of a.l4.http)
               this.httpInfo.push({
                 rule: a.ref,
-                cluster: p.cluster,
+                cluster,
                 workload: ep.workload.name,
                 direction: dir,
                 ports: h.ports.toString(),
                 http: h.rules.map((m) => ({ ...m.text })),
               });
+    }
+    this.specParts[spec] = parts;
+  }
+
+  /**
+   * Each endpoint's sides: the parts of the specs selecting it, in load order. Endpoints selected by
+   * the same specs share their sides (built once).
+   */
+  private buildSides() {
+    const built = new Map<string, { ingress: Side; egress: Side }>();
+    for (const ep of this.endpoints.values()) {
+      if (ep.specs.length === 0) continue;
+      const key = ep.specs.join(",");
+      let sides = built.get(key);
+      if (!sides) {
+        sides = {
+          ingress: { defaultDeny: false, allows: [], denies: [] },
+          egress: { defaultDeny: false, allows: [], denies: [] },
+        };
+        for (const spec of ep.specs) {
+          const parts = this.specParts[spec]!;
+          for (const dir of DIRECTIONS) {
+            const part = parts[dir];
+            if (part === NO_PARTS) continue;
+            const side = sides[dir];
+            if (part.enables) side.defaultDeny = true;
+            for (const a of part.allows) side.allows.push(a);
+            for (const d of part.denies) side.denies.push(d);
+          }
         }
+        built.set(key, sides);
       }
+      ep.ingress = sides.ingress;
+      ep.egress = sides.egress;
     }
   }
 
@@ -730,18 +924,24 @@ export class CiliumEvaluator implements TargetEvaluator {
     ns: string | undefined,
   ): Peer {
     const names = PEER_FIELDS[dir];
-    const present = [names.endpoints, names.cidr, names.cidrSet, names.entities].filter(
-      (f) => r[f] !== undefined && r[f] !== null,
-    );
-    const only = present.length === 1 ? r[present[0]!] : undefined;
-    // Memoised only when the rule names one peer field (the shape blastradius renders).
-    if (!only || typeof only !== "object" || Object.keys(r).some((k) => UNSUPPORTED.includes(k)))
+    // The one peer field the rule names, if exactly one (the shape blastradius renders).
+    let field: string | undefined;
+    let count = 0;
+    for (const f of [names.endpoints, names.cidr, names.cidrSet, names.entities])
+      if (r[f] !== undefined && r[f] !== null) {
+        field = f;
+        count++;
+      }
+    const only = count === 1 ? r[field!] : undefined;
+    let unsupported = false;
+    for (const k in r) if (UNSUPPORTED_SET.has(k)) unsupported = true;
+    // Memoised only for that shape.
+    if (!only || typeof only !== "object" || unsupported)
       return parsePeer(r, dir, ref, ns, (s) => this.intern(s));
     const hasL4 = asList(r.toPorts).length > 0 || asList(r.icmps).length > 0;
     let m = this.peerMemo.get(only);
     if (!m) this.peerMemo.set(only, (m = new Map()));
     // Only endpoint selectors depend on the policy's namespace (namespace defaulting).
-    const field = present[0]!;
     const key = `${field}\u0000${field === names.endpoints ? (ns ?? "") : ""}\u0000${hasL4}`;
     let peer = m.get(key);
     if (!peer) m.set(key, (peer = parsePeer(r, dir, ref, ns, (s) => this.intern(s))));
@@ -777,14 +977,85 @@ export class CiliumEvaluator implements TargetEvaluator {
   partyKey(party: Party): string {
     const ep = this.endpointOf(party);
     if (!ep) return "address";
-    if (!this.peerOfDone) {
-      this.peerOfDone = true;
-      for (const [cluster, sels] of this.peerSelectors)
-        for (const sel of [...sels].sort((a, b) => a.id - b.id))
-          for (const member of this.members(sel, cluster)) member.peerOf.push(sel.id);
-    }
+    this.fillPeerOf();
     ep.key ??= `pod\u0000${ep.cluster}\u0000${ep.specs.join(",")}\u0000${ep.peerOf.join(",")}`;
     return ep.key;
+  }
+
+  /** Fills every endpoint's `peerOf` (once, after loading). */
+  private fillPeerOf() {
+    if (this.peerOfDone) return;
+    this.peerOfDone = true;
+    for (const [cluster, sels] of this.peerSelectors)
+      for (const sel of [...sels].sort((a, b) => a.id - b.id))
+        for (const member of this.members(sel, cluster)) member.peerOf.push(sel.id);
+  }
+
+  /** Per rule list of a side: the index `candidates` reads (built on first use). */
+  private readonly ruleIndexes = new WeakMap<readonly Rule[], RuleIndex>();
+
+  private ruleIndex(rules: readonly Rule[]): RuleIndex {
+    const hit = this.ruleIndexes.get(rules);
+    if (hit) return hit;
+    const any: number[] = [];
+    const cluster: number[] = [];
+    const world: number[] = [];
+    const family: number[] = [];
+    const bySelector = new Map<number, number[]>();
+    const v4: Array<[bigint, bigint, number]> = [];
+    const v6: Array<[bigint, bigint, number]> = [];
+    for (let i = 0; i < rules.length; i++) {
+      const p = rules[i]!.peer;
+      const info = peerInfo(p);
+      if (info.any) {
+        any.push(i);
+        continue;
+      }
+      if (info.cluster) cluster.push(i);
+      if (info.world) world.push(i);
+      else if (info.family) family.push(i);
+      for (const s of p.endpoints) {
+        const list = bySelector.get(s.id);
+        if (list) list.push(i);
+        else bySelector.set(s.id, [i]);
+      }
+      for (const [lo, hi] of info.v4) v4.push([lo, hi, i]);
+      for (const [lo, hi] of info.v6) v6.push([lo, hi, i]);
+    }
+    const x: RuleIndex = { any, cluster, world, family, bySelector, v4: rangeIndex(v4), v6: rangeIndex(v6) };
+    this.ruleIndexes.set(rules, x);
+    return x;
+  }
+
+  /**
+   * Indices (ascending) of the rules that may match `peer` for an endpoint of `cluster`: every rule
+   * `peerMatch` could find a match in. A pure filter: the others match nothing of the peer.
+   */
+  private candidates(rules: readonly Rule[], peer: Party, cluster: string): number[] {
+    const x = this.ruleIndex(rules);
+    const out: number[] = x.any.slice();
+    const ep = this.endpointOf(peer);
+    if (ep !== undefined && ep.cluster === cluster) {
+      // A pod of the cluster: entity "cluster" and the selectors picking it.
+      this.fillPeerOf();
+      for (const i of x.cluster) out.push(i);
+      for (const id of ep.peerOf) {
+        const list = x.bySelector.get(id);
+        if (list) for (const i of list) out.push(i);
+      }
+    } else {
+      // Outside: world, world-ipvX, and the rules whose CIDRs overlap the addresses.
+      for (const i of x.world) out.push(i);
+      for (const i of x.family) out.push(i);
+      overlapping(x.v4, peer.addresses.family(4), out);
+      overlapping(x.v6, peer.addresses.family(6), out);
+    }
+    if (out.length < 2) return out;
+    out.sort((a, b) => a - b);
+    let n = 1;
+    for (let i = 1; i < out.length; i++) if (out[i] !== out[n - 1]) out[n++] = out[i]!;
+    out.length = n;
+    return out;
   }
 
   /** What a rule of an endpoint in `cluster` matches of `peer`. */
@@ -833,19 +1104,20 @@ export class CiliumEvaluator implements TargetEvaluator {
     to: Party,
   ): FamilyServices | ConnectionSet {
     const other = dir === "egress" ? to : from;
-    let v4 = ServiceSet.EMPTY;
-    let v6 = ServiceSet.EMPTY;
+    let v4 = S_EMPTY;
+    let v6 = S_EMPTY;
     const partial: ConnectionSet[] = [];
-    const seen = new Set<L4>();
-    for (const rule of rules) {
+    const seen: L4[] = [];
+    for (const i of this.candidates(rules, other, ep.cluster)) {
+      const rule = rules[i]!;
       const m = this.peerMatch(rule, other, ep.cluster);
       if (m === NONE) continue;
       if (m === FULL) {
         // Rules often repeat the same ports: union each L4 once.
-        if (seen.has(rule.l4)) continue;
-        seen.add(rule.l4);
-        v4 = v4.union(rule.l4.s4);
-        v6 = v6.union(rule.l4.s6);
+        if (seen.includes(rule.l4)) continue;
+        seen.push(rule.l4);
+        v4 = unionOf(v4, rule.l4.s4);
+        v6 = unionOf(v6, rule.l4.s6);
       } else
         partial.push(dir === "egress" ? l4Set(rule.l4, from.addresses, m) : l4Set(rule.l4, m, to.addresses));
     }
@@ -867,7 +1139,7 @@ export class CiliumEvaluator implements TargetEvaluator {
     if (s.denies.length === 0) return open;
     const denied = this.union(s.denies, ep, dir, from, to);
     if (!(open instanceof ConnectionSet) && !(denied instanceof ConnectionSet))
-      return { v4: open.v4.subtract(denied.v4), v6: open.v6.subtract(denied.v6) };
+      return { v4: subtractOf(open.v4, denied.v4), v6: subtractOf(open.v6, denied.v6) };
     return asSet(open, from, to).subtract(asSet(denied, from, to));
   }
 
@@ -888,11 +1160,11 @@ export class CiliumEvaluator implements TargetEvaluator {
     let set: ConnectionSet;
     if (sides.every((x) => !(x instanceof ConnectionSet))) {
       // The fast path: intersect services, build one set.
-      let v4 = ServiceSet.ALL;
-      let v6 = ServiceSet.ALL;
+      let v4 = S_ALL;
+      let v6 = S_ALL;
       for (const x of sides as FamilyServices[]) {
-        v4 = v4.intersect(x.v4);
-        v6 = v6.intersect(x.v6);
+        v4 = intersectOf(v4, x.v4);
+        v6 = intersectOf(v6, x.v6);
       }
       set = familySet({ v4, v6 }, from.addresses, to.addresses);
     } else if (sides.length === 1) {
@@ -913,17 +1185,42 @@ export class CiliumEvaluator implements TargetEvaluator {
     from: Party,
     to: Party,
     packet: Packet,
+    addresses: () => { src: Address; dst: Address },
   ): boolean {
     const m = this.peerMatch(rule, dir === "egress" ? to : from, ep.cluster);
     if (m === NONE) return false;
-    const src = parseAddress(packet.src);
-    const dst = parseAddress(packet.dst);
+    const { src, dst } = addresses();
     if (src.family !== packet.family || dst.family !== packet.family) return false;
     if (!from.addresses.family(src.family).has(src.value) || !to.addresses.family(dst.family).has(dst.value))
       return false;
     const other = dir === "egress" ? dst : src;
     if (m !== FULL && !m.family(other.family).has(other.value)) return false;
     return l4Has(rule.l4, packet);
+  }
+
+  /**
+   * The rules of `rules` (a side's allows or denies) matching the packet, in list order: only the
+   * candidates for the other party can (the rest match nothing of it).
+   */
+  private matching(
+    rules: readonly Rule[],
+    ep: Endpoint,
+    dir: "ingress" | "egress",
+    from: Party,
+    to: Party,
+    packet: Packet,
+    first: boolean,
+  ): Rule[] {
+    const out: Rule[] = [];
+    let at: { src: Address; dst: Address } | undefined;
+    const addresses = () => (at ??= { src: parseAddress(packet.src), dst: parseAddress(packet.dst) });
+    for (const i of this.candidates(rules, dir === "egress" ? to : from, ep.cluster)) {
+      const rule = rules[i]!;
+      if (!this.ruleHas(rule, ep, dir, from, to, packet, addresses)) continue;
+      out.push(rule);
+      if (first) break;
+    }
+    return out;
   }
 
   decide(from: Party, to: Party, packet: Packet): Decision {
@@ -933,7 +1230,7 @@ export class CiliumEvaluator implements TargetEvaluator {
     if (src) sides.push([src, "egress"]);
     if (dst) sides.push([dst, "ingress"]);
     for (const [ep, dir] of sides) {
-      const deny = ep[dir].denies.find((r) => this.ruleHas(r, ep, dir, from, to, packet));
+      const deny = this.matching(ep[dir].denies, ep, dir, from, to, packet, true)[0];
       if (deny) return { verdict: "deny", by: deny.ref };
     }
     const by: string[] = [];
@@ -943,7 +1240,7 @@ export class CiliumEvaluator implements TargetEvaluator {
         open.push(`allow-all: no policy puts ${ep.namespace}/${ep.workload.name} in default deny at ${dir}`);
         continue;
       }
-      const allow = ep[dir].allows.find((r) => this.ruleHas(r, ep, dir, from, to, packet));
+      const allow = this.matching(ep[dir].allows, ep, dir, from, to, packet, true)[0];
       if (!allow)
         return { verdict: "deny", by: `default-deny (${dir} of ${ep.namespace}/${ep.workload.name})` };
       by.push(allow.ref);
@@ -971,7 +1268,7 @@ export class CiliumEvaluator implements TargetEvaluator {
     if (dst) sides.push([dst, "ingress"]);
     for (const [ep, dir] of sides) {
       if (!ep[dir].defaultDeny) continue;
-      const rules = ep[dir].allows.filter((r) => this.ruleHas(r, ep, dir, from, to, packet));
+      const rules = this.matching(ep[dir].allows, ep, dir, from, to, packet, false);
       const ok = rules.some((r) => {
         const l7 = r.l4.http.filter((h) => h.ports.has(Protocol.TCP, request.port));
         if (l7.length === 0) return true;

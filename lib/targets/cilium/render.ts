@@ -1,6 +1,7 @@
 import type { HttpRule, MovementPath } from "../../model/types";
 import { AddressSet, IntervalSet, Protocol, ServiceSet } from "../../net";
 import type { CompiledPath, Plan, Slice } from "../../plan/types";
+import { jsonBytes } from "./json-size";
 import { type Pod, PodSelectors, podsOf } from "./selectors";
 import {
   CILIUM_API_VERSION,
@@ -212,7 +213,7 @@ class PlanIndex {
   private readonly selectorsByCluster = new Map<string, PodSelectors>();
   /** Per slices array: managed pods by cluster, then namespace (namespaces in first-seen order). */
   private readonly managedByEnd = new WeakMap<Slice[], Map<string, Map<string, Pod[]>>>();
-  private readonly peersByEnd = new WeakMap<Slice[], Map<string, PeerParts>>();
+  private readonly peersByEnd = new WeakMap<Slice[], Map<string, Map<string | undefined, PeerParts>>>();
   private readonly cidrsByEnd = new WeakMap<Slice[], Map<string, CidrRule[]>>();
   private readonly podsByEnd = new WeakMap<Slice[], Map<string, Map<string, Pod[]>>>();
   private readonly byCluster = new Map<string, CompiledPath[]>();
@@ -228,16 +229,26 @@ class PlanIndex {
     }
     for (const [cluster, pods] of byCluster) this.selectorsByCluster.set(cluster, new PodSelectors(pods));
     this.order = new Map(plan.policy.paths.map((x, i) => [x.name, i]));
-    for (const c of [...plan.allows, ...plan.guardrails]) {
-      const clusters = new Set([...this.managed(c.from).keys(), ...this.managed(c.to).keys()]);
-      for (const cluster of clusters) {
-        let list = this.byCluster.get(cluster);
-        if (!list) this.byCluster.set(cluster, (list = []));
-        list.push(c);
+    const pathsBy = new Map<string, Array<{ order: number; c: CompiledPath }>>();
+    const add = (cluster: string, c: CompiledPath) => {
+      let list = pathsBy.get(cluster);
+      if (!list) pathsBy.set(cluster, (list = []));
+      // A path with pods of the cluster on both ends is listed once.
+      if (list.length > 0 && list[list.length - 1]!.c === c) return;
+      list.push({ order: this.order.get(c.path.name) ?? 0, c });
+    };
+    for (const list of [plan.allows, plan.guardrails])
+      for (const c of list) {
+        for (const cluster of this.managed(c.from).keys()) add(cluster, c);
+        for (const cluster of this.managed(c.to).keys()) add(cluster, c);
       }
+    for (const [cluster, list] of pathsBy) {
+      list.sort((a, b) => a.order - b.order);
+      this.byCluster.set(
+        cluster,
+        list.map((x) => x.c),
+      );
     }
-    for (const list of this.byCluster.values())
-      list.sort((a, b) => (this.order.get(a.path.name) ?? 0) - (this.order.get(b.path.name) ?? 0));
   }
 
   selectors(cluster: string): PodSelectors {
@@ -280,9 +291,11 @@ class PlanIndex {
    * pod), everything else by address.
    */
   peers(slices: Slice[], cluster: string, policyNamespace: string | undefined): PeerParts {
-    let m = this.peersByEnd.get(slices);
-    if (!m) this.peersByEnd.set(slices, (m = new Map()));
-    const key = `${cluster}\u0000${policyNamespace ?? ""}`;
+    let byCluster = this.peersByEnd.get(slices);
+    if (!byCluster) this.peersByEnd.set(slices, (byCluster = new Map()));
+    let m = byCluster.get(cluster);
+    if (!m) byCluster.set(cluster, (m = new Map()));
+    const key = policyNamespace;
     const hit = m.get(key);
     if (hit) return hit;
     const selectors = this.selectors(cluster);
@@ -347,7 +360,15 @@ function planIndex(plan: Plan): PlanIndex {
  * service texts name the set. A deny never carries L7.
  */
 const l4Cache = new Map<string, L4Part[]>();
+/** Per path: its allow (index 0) and deny (index 1) parts, once looked up. */
+const l4OfPath = new WeakMap<MovementPath, [L4Part[] | undefined, L4Part[] | undefined]>();
 function l4Of(path: MovementPath, deny: boolean): L4Part[] {
+  let byPath = l4OfPath.get(path);
+  if (!byPath) l4OfPath.set(path, (byPath = [undefined, undefined]));
+  return (byPath[deny ? 1 : 0] ??= l4Lookup(path, deny));
+}
+
+function l4Lookup(path: MovementPath, deny: boolean): L4Part[] {
   const http = deny ? undefined : path.http;
   const key = `${path.serviceTexts.join(",")}\u0000${http ? JSON.stringify(http) : ""}`;
   let parts = l4Cache.get(key);
@@ -371,22 +392,39 @@ function rulesOf(
   const peers = index.peers(direction === "egress" ? c.to : c.from, cluster, policyNamespace);
   const l4 = l4Of(c.path, deny);
   const out: Array<IngressRule | EgressRule> = [];
-  const ep = direction === "egress" ? "toEndpoints" : "fromEndpoints";
-  const cidr = direction === "egress" ? "toCIDRSet" : "fromCIDRSet";
+  const egress = direction === "egress";
   for (const part of l4) {
-    if (peers.endpoints.length > 0) out.push({ [ep]: peers.endpoints, ...part });
-    if (peers.cidrs.length > 0) out.push({ [cidr]: peers.cidrs, ...part });
+    if (peers.endpoints.length > 0)
+      out.push(
+        Object.assign(egress ? { toEndpoints: peers.endpoints } : { fromEndpoints: peers.endpoints }, part),
+      );
+    if (peers.cidrs.length > 0)
+      out.push(Object.assign(egress ? { toCIDRSet: peers.cidrs } : { fromCIDRSet: peers.cidrs }, part));
   }
   return out;
 }
 
-const names = (pods: readonly Pod[]) => pods.map((p) => p.workload.name).join(", ");
+/** The workload names of pods, as descriptions list them (per array: subjects are cached). */
+const namesOf = new WeakMap<readonly Pod[], string>();
+function names(pods: readonly Pod[]): string {
+  let n = namesOf.get(pods);
+  if (n === undefined) namesOf.set(pods, (n = pods.map((p) => p.workload.name).join(", ")));
+  return n;
+}
+
+/** The part of a rule's description that depends on its path only (per path: one per spec otherwise). */
+const pathTexts = new WeakMap<MovementPath, string>();
 
 function describe(plan: Plan, c: CompiledPath, direction: "ingress" | "egress", workload: string): string {
   const p = c.path;
-  const verb = p.verdict === "allow" ? "allow" : "forbid (deny guardrail)";
-  const http = p.http ? ` http ${p.http.map((h) => `${h.method ?? "*"} ${h.path ?? "*"}`).join(", ")}` : "";
-  return `blastradius ${plan.policy.name}: path ${p.name}: ${verb} ${p.from} -> ${p.to} ${p.serviceTexts.join(", ")}${http} (${direction} of ${workload}; owner ${p.owner})`;
+  let text = pathTexts.get(p);
+  if (text === undefined) {
+    const verb = p.verdict === "allow" ? "allow" : "forbid (deny guardrail)";
+    const http = p.http ? ` http ${p.http.map((h) => `${h.method ?? "*"} ${h.path ?? "*"}`).join(", ")}` : "";
+    text = `blastradius ${plan.policy.name}: path ${p.name}: ${verb} ${p.from} -> ${p.to} ${p.serviceTexts.join(", ")}${http}`;
+    pathTexts.set(p, text);
+  }
+  return `${text} (${direction} of ${workload}; owner ${p.owner})`;
 }
 
 function labels(plan: Plan, cluster: string, role: RenderedPolicy["role"], extra: Record<string, string>) {
@@ -401,12 +439,33 @@ function labels(plan: Plan, cluster: string, role: RenderedPolicy["role"], extra
 
 const DEFAULT_DENY = { ingress: true, egress: true };
 
+/** A spec with one section of rules (plain literals: the same shape for every spec of a section). */
+function sectionRule(
+  endpointSelector: EndpointSelector,
+  description: string,
+  section: "ingress" | "egress" | "ingressDeny" | "egressDeny",
+  rules: Array<IngressRule | EgressRule>,
+): CiliumRule {
+  const enableDefaultDeny = DEFAULT_DENY;
+  switch (section) {
+    case "ingress":
+      return { endpointSelector, description, ingress: rules as IngressRule[], enableDefaultDeny };
+    case "egress":
+      return { endpointSelector, description, egress: rules as EgressRule[], enableDefaultDeny };
+    case "ingressDeny":
+      return { endpointSelector, description, ingressDeny: rules as IngressRule[], enableDefaultDeny };
+    case "egressDeny":
+      return { endpointSelector, description, egressDeny: rules as EgressRule[], enableDefaultDeny };
+  }
+}
+
 function withSpecs(obj: Omit<CiliumPolicyObject, "spec" | "specs">, specs: CiliumRule[]): CiliumPolicyObject {
   return specs.length === 1 ? { ...obj, spec: specs[0]! } : { ...obj, specs };
 }
 
-function checkSize(r: RenderedPolicy): RenderedPolicy {
-  const bytes = Buffer.byteLength(JSON.stringify(r.object));
+/** Throws when the object is over the size limit; `memo` measures shared parts once per rendering. */
+function checkSize(r: RenderedPolicy, memo: WeakMap<object, number>): RenderedPolicy {
+  const bytes = jsonBytes(r.object, memo);
   if (bytes > MAX_OBJECT_BYTES) {
     const what =
       r.role === "segment"
@@ -435,6 +494,7 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
   const selectors = index.selectors(cluster);
   const policy = plan.policy.name;
   const out: RenderedPolicy[] = [];
+  const sizes = new WeakMap<object, number>();
 
   const byNs = new Map<string, Pod[]>();
   for (const p of index.pods.values()) {
@@ -455,20 +515,23 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
     }));
     const name = `${policy}-default-deny`;
     out.push(
-      checkSize({
-        key: `${ns}.${name}`,
-        role: "default-deny",
-        namespace: ns,
-        paths: [],
-        object: withSpecs(
-          {
-            apiVersion: CILIUM_API_VERSION,
-            kind: "CiliumNetworkPolicy",
-            metadata: { name, namespace: ns, labels: labels(plan, cluster, "default-deny", {}) },
-          },
-          specs,
-        ),
-      }),
+      checkSize(
+        {
+          key: `${ns}.${name}`,
+          role: "default-deny",
+          namespace: ns,
+          paths: [],
+          object: withSpecs(
+            {
+              apiVersion: CILIUM_API_VERSION,
+              kind: "CiliumNetworkPolicy",
+              metadata: { name, namespace: ns, labels: labels(plan, cluster, "default-deny", {}) },
+            },
+            specs,
+          ),
+        },
+        sizes,
+      ),
     );
   }
 
@@ -498,12 +561,7 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
         const section = deny ? (direction === "egress" ? "egressDeny" : "ingressDeny") : direction;
         // One rule for all the segment's pods of the namespace when one selector picks exactly them.
         for (const { selector, pods: who } of selectors.subjects(pods, ns))
-          e.specs.push({
-            endpointSelector: selector,
-            description: describe(plan, c, direction, names(who)),
-            [section]: rules,
-            enableDefaultDeny: DEFAULT_DENY,
-          });
+          e.specs.push(sectionRule(selector, describe(plan, c, direction, names(who)), section, rules));
         if (e.paths[e.paths.length - 1] !== c.path.name) e.paths.push(c.path.name);
       }
     }
@@ -515,25 +573,28 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
       const e = m.get(ns)!;
       const name = `${policy}.${segment}`;
       out.push(
-        checkSize({
-          key: `${ns}.${name}`,
-          role: "segment",
-          subject: segment,
-          namespace: ns,
-          paths: e.paths,
-          object: withSpecs(
-            {
-              apiVersion: CILIUM_API_VERSION,
-              kind: "CiliumNetworkPolicy",
-              metadata: {
-                name,
-                namespace: ns,
-                labels: labels(plan, cluster, "segment", { [LABELS.segment]: segment }),
+        checkSize(
+          {
+            key: `${ns}.${name}`,
+            role: "segment",
+            subject: segment,
+            namespace: ns,
+            paths: e.paths,
+            object: withSpecs(
+              {
+                apiVersion: CILIUM_API_VERSION,
+                kind: "CiliumNetworkPolicy",
+                metadata: {
+                  name,
+                  namespace: ns,
+                  labels: labels(plan, cluster, "segment", { [LABELS.segment]: segment }),
+                },
               },
-            },
-            e.specs,
-          ),
-        }),
+              e.specs,
+            ),
+          },
+          sizes,
+        ),
       );
     }
   }
@@ -548,31 +609,39 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
           const rules = rulesOf(index, cluster, c, direction, undefined, true);
           if (rules.length === 0) continue;
           for (const { selector, pods: who } of selectors.subjects(pods, undefined))
-            specs.push({
-              endpointSelector: selector,
-              description: describe(plan, c, direction, names(who)),
-              [direction === "egress" ? "egressDeny" : "ingressDeny"]: rules,
-              enableDefaultDeny: DEFAULT_DENY,
-            });
+            specs.push(
+              sectionRule(
+                selector,
+                describe(plan, c, direction, names(who)),
+                direction === "egress" ? "egressDeny" : "ingressDeny",
+                rules,
+              ),
+            );
         }
       }
       if (specs.length === 0) continue;
       const name = `${policy}.${c.path.name}`;
       out.push(
-        checkSize({
-          key: `clusterwide.${name}`,
-          role: "guardrail",
-          subject: c.path.name,
-          paths: [c.path.name],
-          object: withSpecs(
-            {
-              apiVersion: CILIUM_API_VERSION,
-              kind: "CiliumClusterwideNetworkPolicy",
-              metadata: { name, labels: labels(plan, cluster, "guardrail", { [LABELS.path]: c.path.name }) },
-            },
-            specs,
-          ),
-        }),
+        checkSize(
+          {
+            key: `clusterwide.${name}`,
+            role: "guardrail",
+            subject: c.path.name,
+            paths: [c.path.name],
+            object: withSpecs(
+              {
+                apiVersion: CILIUM_API_VERSION,
+                kind: "CiliumClusterwideNetworkPolicy",
+                metadata: {
+                  name,
+                  labels: labels(plan, cluster, "guardrail", { [LABELS.path]: c.path.name }),
+                },
+              },
+              specs,
+            ),
+          },
+          sizes,
+        ),
       );
     }
   }

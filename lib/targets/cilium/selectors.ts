@@ -110,6 +110,16 @@ export class PodSelectors {
    */
   group(pods: readonly Pod[]): EndpointSelector | undefined {
     if (pods.length === 1) return this.own(pods[0]!);
+    // Callers pass the same (cached) arrays again and again: remember the answer per array.
+    if (this.groupOfArray.has(pods)) return this.groupOfArray.get(pods);
+    const found = this.groupOf(pods);
+    this.groupOfArray.set(pods, found);
+    return found;
+  }
+
+  private readonly groupOfArray = new WeakMap<readonly Pod[], EndpointSelector | undefined>();
+
+  private groupOf(pods: readonly Pod[]): EndpointSelector | undefined {
     const first = pods[0]!;
     const cacheKey = `${first.cluster}/${first.namespace}\u0000${pods.map((p) => p.workload.name).join("\u0000")}`;
     if (this.groups.has(cacheKey)) return this.groups.get(cacheKey);
@@ -151,12 +161,24 @@ export class PodSelectors {
   subjects(
     pods: readonly Pod[],
     policyNamespace: string | undefined,
-  ): Array<{ selector: EndpointSelector; pods: Pod[] }> {
+  ): ReadonlyArray<{ selector: EndpointSelector; pods: readonly Pod[] }> {
+    let byNs = this.subjectsOf.get(pods);
+    if (!byNs) this.subjectsOf.set(pods, (byNs = new Map()));
+    const hit = byNs.get(policyNamespace);
+    if (hit) return hit;
     const group = this.group(pods);
-    if (group)
-      return [{ selector: this.scoped(group, pods[0]!.namespace, policyNamespace), pods: [...pods] }];
-    return pods.map((p) => ({ selector: this.peer(p, policyNamespace), pods: [p] }));
+    const out = group
+      ? [{ selector: this.scoped(group, pods[0]!.namespace, policyNamespace), pods: [...pods] }]
+      : pods.map((p) => ({ selector: this.peer(p, policyNamespace), pods: [p] }));
+    byNs.set(policyNamespace, out);
+    return out;
   }
+
+  /** `subjects` per pods array and policy namespace (callers pass cached arrays; results are read-only). */
+  private readonly subjectsOf = new WeakMap<
+    readonly Pod[],
+    Map<string | undefined, ReadonlyArray<{ selector: EndpointSelector; pods: readonly Pod[] }>>
+  >();
 
   /**
    * The selector of `pod` as a peer or subject of a policy in namespace `policyNamespace`

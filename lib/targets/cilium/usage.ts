@@ -1,6 +1,7 @@
 import type { Plan } from "../../plan/types";
 import type { QuotaLimits, QuotaUsage, ResourceRecord, TargetUsage } from "../../verify/types";
 import { CCNP_TYPE, CiliumEvaluator, CNP_TYPE, policiesFromRecords } from "./evaluate";
+import { jsonBytes } from "./json-size";
 import { MAX_ICMP_FIELDS, MAX_OBJECT_BYTES, MAX_PORTS_PER_RULE } from "./render";
 
 /**
@@ -56,6 +57,7 @@ export function ciliumUsage(
   let rules = 0;
   let guardrailRules = 0;
   const clustered = policiesFromRecords(policies, plan);
+  const sizes = new WeakMap<object, number>();
   policies.forEach((r, i) => {
     const o = r.inputs;
     const meta = (o.metadata ?? {}) as { name?: string; namespace?: string };
@@ -84,7 +86,7 @@ export function ciliumUsage(
         quota: "cilium.objectBytes",
         description: "bytes per policy object (etcd max-request-bytes)",
         scope,
-        used: Buffer.byteLength(JSON.stringify(o)),
+        used: jsonBytes(o, sizes),
         limit: limit("cilium.objectBytes"),
       },
       {
