@@ -9,13 +9,17 @@
  */
 
 import { once } from "node:events";
-import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simulateCommand } from "../cli/commands/simulate";
 
 const N = Number(process.env.BENCH_FLOWS ?? 1_000_000);
-const POLICY = join(__dirname, "..", "stacks", "ai-platform", "policy.yaml");
+// From bench/ (tsx) or bench-dist/bench/ (compiled, `npm run bench`): the repository's flagship stack.
+const ROOT = existsSync(join(__dirname, "..", "stacks"))
+  ? join(__dirname, "..")
+  : join(__dirname, "..", "..");
+const POLICY = join(ROOT, "stacks", "ai-platform", "policy.yaml");
 
 /** Deterministic pseudo-random numbers (a 32-bit LCG), so every run reads the same file. */
 let seed = 42;

@@ -93,7 +93,9 @@ describe("IntervalSet", () => {
       .map((xs) => IntervalSet.of(xs.map((x) => [BigInt(x), BigInt(Math.min(W - 1, x + (x % 3)))] as const)));
     const few = fc
       .array(fc.tuple(point, point), { maxLength: 2 })
-      .map((ps) => IntervalSet.of(ps.map(([a, b]) => [BigInt(Math.min(a, b)), BigInt(Math.max(a, b))] as const)));
+      .map((ps) =>
+        IntervalSet.of(ps.map(([a, b]) => [BigInt(Math.min(a, b)), BigInt(Math.max(a, b))] as const)),
+      );
     fc.assert(
       fc.property(many, few, fc.boolean(), (m, f, swap) => {
         const [a, b] = swap ? [f, m] : [m, f];

@@ -156,6 +156,7 @@ describe("party keys", () => {
     // fc.pre discards invalid policies (an allow overlapping an enforce forbid): most must be valid.
     expect(compared).toBeGreaterThan(propertyRuns(150) / 2);
     // Every target took part in a good share of them (AWS sits out those it refuses to render).
-    for (const m of TARGET_MODULES) expect(covered.get(m.target) ?? 0, m.target).toBeGreaterThan(compared / 5);
+    for (const m of TARGET_MODULES)
+      expect(covered.get(m.target) ?? 0, m.target).toBeGreaterThan(compared / 5);
   });
 });
