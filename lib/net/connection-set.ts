@@ -35,6 +35,16 @@ function swapIcmp(s: IntervalSet): IntervalSet {
   return s.subtract(ICMP_PAIR).union(IntervalSet.single(has1 ? ICMPV6 : ICMP));
 }
 
+const EMPTY4 = Hypercube.empty(4);
+
+/** The IPv6 form of a service cube (icmp ↔ ICMPv6), once per cube: products ask it again and again. */
+const v6ServiceCubes = new WeakMap<Hypercube, Hypercube>();
+function v6Services(c: Hypercube): Hypercube {
+  let v6 = v6ServiceCubes.get(c);
+  if (v6 === undefined) v6ServiceCubes.set(c, (v6 = c.mapDim(0, swapIcmp)));
+  return v6;
+}
+
 /** Real ICMP protocol number of the family. */
 function icmpOf(f: IpFamily): number {
   return f === 4 ? Protocol.ICMP : Protocol.ICMPV6;
@@ -72,10 +82,10 @@ export class ConnectionSet {
    */
   static of(src: AddressSet, dst: AddressSet, services: ServiceSet): ConnectionSet {
     const c = services.cube;
-    return ConnectionSet.make(
-      Hypercube.prefixed([src.v4, dst.v4], c),
-      Hypercube.prefixed([src.v6, dst.v6], c.mapDim(0, swapIcmp)),
-    );
+    const v4 = src.v4.isEmpty() || dst.v4.isEmpty() ? EMPTY4 : Hypercube.prefixed([src.v4, dst.v4], c);
+    const v6 =
+      src.v6.isEmpty() || dst.v6.isEmpty() ? EMPTY4 : Hypercube.prefixed([src.v6, dst.v6], v6Services(c));
+    return ConnectionSet.make(v4, v6);
   }
 
   /** The union of many sets, combined as a balanced tree (use this rather than folding `union`). */

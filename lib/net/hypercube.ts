@@ -480,6 +480,18 @@ function combine(a: Hypercube, b: Hypercube, op: Op): Hypercube {
   return fromGroups(dims, grouped, true);
 }
 
+/** The first index at or after `from` whose piece ends at or after `x` (pieces sorted, disjoint). */
+function firstPieceEndingAtOrAfter(ps: readonly Piece[], x: bigint, from: number): number {
+  let lo = from;
+  let hi = ps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ps[mid]!.hi < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function subset(a: Hypercube, b: Hypercube): boolean {
   checkDims(a, b);
   if (a === b || a.isEmpty()) return true;
@@ -488,18 +500,24 @@ function subset(a: Hypercube, b: Hypercube): boolean {
   if (a.dims === 1) return a.layers[0]!.key.isSubsetOf(b.layers[0]!.key);
   const A = a.pieces();
   const B = b.pieces();
-  const checked = new Set<number>();
+  // A product (one piece) against a large set is the proof's common question: no memo, and the
+  // first piece of B is found by binary search rather than by walking B.
+  const checked = A.length > 1 ? new Set<number>() : undefined;
+  const search = A.length * 8 < B.length;
   const stride = b.layers.length + 1;
   let j = 0;
   for (const pa of A) {
     let lo = pa.lo;
-    while (j < B.length && B[j]!.hi < lo) j++;
+    if (search) j = firstPieceEndingAtOrAfter(B, lo, j);
+    else while (j < B.length && B[j]!.hi < lo) j++;
     let k = j;
     while (lo <= pa.hi) {
       const pb = B[k];
       if (pb === undefined || pb.lo > lo) return false;
       const key = pa.idx * stride + pb.idx;
-      if (!checked.has(key)) {
+      if (checked === undefined) {
+        if (!subset(a.layers[pa.idx]!.sub, b.layers[pb.idx]!.sub)) return false;
+      } else if (!checked.has(key)) {
         if (!subset(a.layers[pa.idx]!.sub, b.layers[pb.idx]!.sub)) return false;
         checked.add(key);
       }
@@ -518,8 +536,18 @@ function overlap(a: Hypercube, b: Hypercube): boolean {
   if (a.dims === 1) return a.layers[0]!.key.overlaps(b.layers[0]!.key);
   const A = a.pieces();
   const B = b.pieces();
-  const checked = new Set<number>();
   const stride = b.layers.length + 1;
+  if (A.length * 8 < B.length) {
+    // Few pieces against many: find each piece's overlapping pieces of B by binary search.
+    let k = 0;
+    for (const pa of A) {
+      k = firstPieceEndingAtOrAfter(B, pa.lo, k);
+      for (let m = k; m < B.length && B[m]!.lo <= pa.hi; m++)
+        if (overlap(a.layers[pa.idx]!.sub, b.layers[B[m]!.idx]!.sub)) return true;
+    }
+    return false;
+  }
+  const checked = new Set<number>();
   let i = 0;
   let j = 0;
   while (i < A.length && j < B.length) {

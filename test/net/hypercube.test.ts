@@ -159,3 +159,55 @@ describe("Hypercube basics", () => {
     expect(() => Hypercube.empty(2).union(Hypercube.empty(3))).toThrow(RangeError);
   });
 });
+
+describe("Hypercube: a few pieces against many (the binary-search paths of subset and overlap)", () => {
+  // Dimension 0 over 0..63 with up to 40 scattered ranges on one side, one or two on the other.
+  const W = 64;
+  const x = fc.integer({ min: 0, max: W - 1 });
+  const y = fc.integer({ min: 0, max: 3 });
+  const box = (x0: number, x1: number, y0: number, y1: number) =>
+    Hypercube.product([
+      IntervalSet.of([[BigInt(Math.min(x0, x1)), BigInt(Math.max(x0, x1))]]),
+      IntervalSet.of([[BigInt(Math.min(y0, y1)), BigInt(Math.max(y0, y1))]]),
+    ]);
+  const many = fc.array(fc.tuple(x, y, y), { minLength: 20, maxLength: 40 }).map((ps) =>
+    Hypercube.unionAll(
+      2,
+      ps.map(([a, b, c]) => box(a, a, b, c)),
+    ),
+  );
+  const few = fc.array(fc.tuple(x, x, y, y), { minLength: 1, maxLength: 2 }).map((ps) =>
+    Hypercube.unionAll(
+      2,
+      ps.map(([a, b, c, d]) => box(a, b, c, d)),
+    ),
+  );
+  const points = (c: Hypercube) => {
+    const out = new Set<string>();
+    for (let i = 0; i < W; i++)
+      for (let j = 0; j < 4; j++) if (c.has([BigInt(i), BigInt(j)])) out.add(`${i},${j}`);
+    return out;
+  };
+
+  it("subset and overlap agree with the point model", () => {
+    let searched = 0;
+    fc.assert(
+      fc.property(many, few, (m, f) => {
+        const pm = points(m);
+        const pf = points(f);
+        if (f.pieces().length * 8 < m.pieces().length) searched++;
+        expect(f.isSubsetOf(m)).toBe([...pf].every((p) => pm.has(p)));
+        expect(m.isSubsetOf(f)).toBe([...pm].every((p) => pf.has(p)));
+        expect(f.overlaps(m)).toBe([...pf].some((p) => pm.has(p)));
+        expect(m.overlaps(f)).toBe([...pm].some((p) => pf.has(p)));
+        // The true side of subset on the search path: a part of the large set is inside it.
+        const part = f.intersect(m);
+        expect(part.isSubsetOf(m)).toBe(true);
+        expect(part.overlaps(m)).toBe(!part.isEmpty());
+      }),
+      { numRuns: 1000 },
+    );
+    // The generator must reach the search paths for this test to mean anything.
+    expect(searched).toBeGreaterThan(100);
+  });
+});
