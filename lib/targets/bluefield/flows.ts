@@ -131,8 +131,24 @@ export class FlowSyntaxError extends Error {
   }
 }
 
+const separatorPatterns = new Map<string, RegExp>();
+function separatorPattern(seps: string): RegExp {
+  let re = separatorPatterns.get(seps);
+  if (!re) separatorPatterns.set(seps, (re = new RegExp(`[${seps.replace(/[\\\]^-]/g, "\\$&")}]`)));
+  return re;
+}
+
 /** Splits on the separators at parenthesis depth 0. */
 function splitTop(text: string, seps: string): string[] {
+  // Matches rarely hold parentheses: then a plain split on the separators is the same answer.
+  if (!text.includes("(")) {
+    const out: string[] = [];
+    for (const part of text.split(separatorPattern(seps))) {
+      const t = part.trim();
+      if (t !== "") out.push(t);
+    }
+    return out;
+  }
   const out: string[] = [];
   let depth = 0;
   let start = 0;
