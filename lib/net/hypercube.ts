@@ -213,7 +213,7 @@ export class Hypercube {
       if (g === undefined) grouped.set(sub.key(), { sub, ranges: [...l.key.ranges] });
       else g.ranges.push(...l.key.ranges);
     }
-    return fromGroups(this.dims, grouped, false);
+    return fromGroups(this.dims, grouped);
   }
 
   /**
@@ -285,35 +285,57 @@ function cmp(a: bigint, b: bigint): number {
 }
 
 /**
- * Builds canonical layers from ranges grouped by sub-set key. With `ascending`, the ranges were
- * produced by an ascending sweep, so each group is already sorted and groups appear in order of
- * their smallest value.
+ * Ranges of the first dimension grouped by the sub-set they lead to, for building canonical layers
+ * from an ascending sweep. Grouped by object first (most results have one sub-set, or sub-sets
+ * that are distinct objects and distinct sets); only when there are several are the sub-sets'
+ * canonical keys compared, to merge equal sets that are different objects.
  */
-function fromGroups(
-  dims: number,
-  grouped: Map<string, { sub: Hypercube; ranges: Range[] }>,
-  ascending: boolean,
-): Hypercube {
-  const layers: HypercubeLayer[] = [];
-  for (const g of grouped.values()) {
-    if (!ascending) g.ranges.sort((a, b) => cmp(a[0], b[0]));
-    layers.push({ key: IntervalSet.fromSorted(g.ranges), sub: g.sub });
+class SweepGroups {
+  private readonly byObject = new Map<Hypercube, Range[]>();
+
+  add(sub: Hypercube, lo: bigint, hi: bigint): void {
+    const ranges = this.byObject.get(sub);
+    if (ranges === undefined) this.byObject.set(sub, [[lo, hi]]);
+    else ranges.push([lo, hi]);
   }
-  if (!ascending) layers.sort((a, b) => cmp(a.key.min()!, b.key.min()!));
-  return Hypercube.fromCanonicalLayers(dims, layers);
+
+  /**
+   * The canonical set. The sweep was ascending, so each object's ranges are sorted and objects
+   * appear in order of their smallest value; a merged group keeps the place of its first object.
+   */
+  build(dims: number): Hypercube {
+    const layers: HypercubeLayer[] = [];
+    if (this.byObject.size <= 1) {
+      for (const [sub, ranges] of this.byObject) layers.push({ key: IntervalSet.fromSorted(ranges), sub });
+      return Hypercube.fromCanonicalLayers(dims, layers);
+    }
+    const byKey = new Map<string, { sub: Hypercube; ranges: Range[]; merged: boolean }>();
+    for (const [sub, ranges] of this.byObject) {
+      const k = sub.key();
+      const g = byKey.get(k);
+      if (g === undefined) byKey.set(k, { sub, ranges, merged: false });
+      else {
+        g.ranges = g.ranges.concat(ranges);
+        g.merged = true;
+      }
+    }
+    for (const g of byKey.values()) {
+      if (g.merged) g.ranges.sort((a, b) => cmp(a[0], b[0]));
+      layers.push({ key: IntervalSet.fromSorted(g.ranges), sub: g.sub });
+    }
+    return Hypercube.fromCanonicalLayers(dims, layers);
+  }
 }
 
-/** Adds `[lo, hi]` to the group of `sub`. */
-function addToGroup(
-  grouped: Map<string, { sub: Hypercube; ranges: Range[] }>,
-  sub: Hypercube,
-  lo: bigint,
-  hi: bigint,
-) {
-  const key = sub.key();
-  const g = grouped.get(key);
-  if (g === undefined) grouped.set(key, { sub, ranges: [[lo, hi]] });
-  else g.ranges.push([lo, hi]);
+/** Builds canonical layers from ranges grouped by sub-set key, in any order. */
+function fromGroups(dims: number, grouped: Map<string, { sub: Hypercube; ranges: Range[] }>): Hypercube {
+  const layers: HypercubeLayer[] = [];
+  for (const g of grouped.values()) {
+    g.ranges.sort((a, b) => cmp(a[0], b[0]));
+    layers.push({ key: IntervalSet.fromSorted(g.ranges), sub: g.sub });
+  }
+  layers.sort((a, b) => cmp(a.key.min()!, b.key.min()!));
+  return Hypercube.fromCanonicalLayers(dims, layers);
 }
 
 /** n-ary union: one sweep over the first dimension of all operands, recursing once per distinct overlap. */
@@ -350,7 +372,7 @@ function unionMany(dims: number, input: readonly Hypercube[]): Hypercube {
   evs.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.layer - b.layer));
   const active = new Map<number, Hypercube>();
   const memo = new Map<string, Hypercube>();
-  const grouped = new Map<string, { sub: Hypercube; ranges: Range[] }>();
+  const grouped = new SweepGroups();
   let i = 0;
   while (i < evs.length) {
     const at = evs[i]!.at;
@@ -376,9 +398,9 @@ function unionMany(dims: number, input: readonly Hypercube[]): Hypercube {
       }
       sub = m;
     }
-    addToGroup(grouped, sub, at, next - 1n);
+    grouped.add(sub, at, next - 1n);
   }
-  return fromGroups(dims, grouped, true);
+  return grouped.build(dims);
 }
 
 function checkDims(a: Hypercube, b: Hypercube): void {
@@ -410,7 +432,7 @@ function combine(a: Hypercube, b: Hypercube, op: Op): Hypercube {
   const lb = b.layers;
   const memo = new Map<number, Hypercube>();
   const stride = lb.length + 1;
-  const grouped = new Map<string, { sub: Hypercube; ranges: Range[] }>();
+  const grouped = new SweepGroups();
 
   const emit = (lo: bigint, hi: bigint, ia: number, ib: number): void => {
     let sub: Hypercube | undefined;
@@ -428,7 +450,7 @@ function combine(a: Hypercube, b: Hypercube, op: Op): Hypercube {
         memo.set(k, sub);
       }
     }
-    if (!sub.isEmpty()) addToGroup(grouped, sub, lo, hi);
+    if (!sub.isEmpty()) grouped.add(sub, lo, hi);
   };
 
   let i = 0;
@@ -477,7 +499,7 @@ function combine(a: Hypercube, b: Hypercube, op: Op): Hypercube {
       if (j + 1 < B.length) bLo = B[j + 1]!.lo;
     }
   }
-  return fromGroups(dims, grouped, true);
+  return grouped.build(dims);
 }
 
 /** The first index at or after `from` whose piece ends at or after `x` (pieces sorted, disjoint). */
