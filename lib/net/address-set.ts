@@ -238,16 +238,22 @@ export class AddressSet {
    * blocks); IPv4 first, then IPv6, ascending. Empty array for the empty set.
    */
   toCidrs(): string[] {
-    const out: string[] = [];
-    for (const f of [4, 6] as const) {
-      for (const [lo, hi] of this.family(f).ranges) {
-        for (const [net, prefix] of rangeToCidrs(lo, hi, familyBits(f))) {
-          out.push(`${formatAddress(f, net)}/${prefix}`);
+    // Renderers ask the same (immutable) set again and again: computed once, handed out as copies.
+    if (this.cidrs === undefined) {
+      const out: string[] = [];
+      for (const f of [4, 6] as const) {
+        for (const [lo, hi] of this.family(f).ranges) {
+          for (const [net, prefix] of rangeToCidrs(lo, hi, familyBits(f))) {
+            out.push(`${formatAddress(f, net)}/${prefix}`);
+          }
         }
       }
+      this.cidrs = out;
     }
-    return out;
+    return this.cidrs.slice();
   }
+
+  private cidrs: string[] | undefined;
 
   /**
    * A deterministic member: the lowest address of the lowest range, but the next one when that range

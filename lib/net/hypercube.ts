@@ -453,6 +453,26 @@ function combine(a: Hypercube, b: Hypercube, op: Op): Hypercube {
     if (!sub.isEmpty()) grouped.add(sub, lo, hi);
   };
 
+  if (op === "intersect" && (A.length * 8 < B.length || B.length * 8 < A.length)) {
+    // A few pieces against many (a path's product against a whole rule set): each small piece
+    // finds the large pieces it meets by binary search, in ascending order.
+    const aSmall = A.length < B.length;
+    const small = aSmall ? A : B;
+    const large = aSmall ? B : A;
+    let k = 0;
+    for (const ps of small) {
+      k = firstPieceEndingAtOrAfter(large, ps.lo, k);
+      for (let m = k; m < large.length && large[m]!.lo <= ps.hi; m++) {
+        const pl = large[m]!;
+        const lo = ps.lo > pl.lo ? ps.lo : pl.lo;
+        const hi = ps.hi < pl.hi ? ps.hi : pl.hi;
+        if (aSmall) emit(lo, hi, ps.idx, pl.idx);
+        else emit(lo, hi, pl.idx, ps.idx);
+      }
+    }
+    return grouped.build(dims);
+  }
+
   let i = 0;
   let j = 0;
   let aLo = A[0]?.lo ?? 0n;

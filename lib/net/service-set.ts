@@ -200,6 +200,14 @@ export class ServiceSet {
    * else one string per merged port range ("tcp/80-81"). Empty array for the empty set.
    */
   toStrings(): string[] {
+    // Renderers and reviews ask the same (immutable) set again and again: computed once, copied out.
+    this.strings ??= this.computeStrings();
+    return this.strings.slice();
+  }
+
+  private strings: string[] | undefined;
+
+  private computeStrings(): string[] {
     if (this.isEmpty()) return [];
     if (this.equals(ServiceSet.ALL)) return ["any"];
     const byProtocol = new Map(this.entries().map((e) => [e.protocol, e.ports]));

@@ -160,7 +160,7 @@ describe("Hypercube basics", () => {
   });
 });
 
-describe("Hypercube: a few pieces against many (the binary-search paths of subset and overlap)", () => {
+describe("Hypercube: a few pieces against many (the binary-search paths of subset, overlap, intersect)", () => {
   // Dimension 0 over 0..63 with up to 40 scattered ranges on one side, one or two on the other.
   const W = 64;
   const x = fc.integer({ min: 0, max: W - 1 });
@@ -189,7 +189,7 @@ describe("Hypercube: a few pieces against many (the binary-search paths of subse
     return out;
   };
 
-  it("subset and overlap agree with the point model", () => {
+  it("subset, overlap and intersect agree with the point model", () => {
     let searched = 0;
     fc.assert(
       fc.property(many, few, (m, f) => {
@@ -200,8 +200,12 @@ describe("Hypercube: a few pieces against many (the binary-search paths of subse
         expect(m.isSubsetOf(f)).toBe([...pm].every((p) => pf.has(p)));
         expect(f.overlaps(m)).toBe([...pf].some((p) => pm.has(p)));
         expect(m.overlaps(f)).toBe([...pm].some((p) => pf.has(p)));
-        // The true side of subset on the search path: a part of the large set is inside it.
+        // Intersection on the search path, both ways round, against the point model.
         const part = f.intersect(m);
+        expect([...points(part)].sort()).toEqual([...pf].filter((p) => pm.has(p)).sort());
+        expect(m.intersect(f).key()).toBe(part.key());
+        checkCanonical(part);
+        // The true side of subset on the search path: a part of the large set is inside it.
         expect(part.isSubsetOf(m)).toBe(true);
         expect(part.overlaps(m)).toBe(!part.isEmpty());
       }),
