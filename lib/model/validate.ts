@@ -219,6 +219,19 @@ function expiryInstant(text: string): Date | undefined {
  * thousands of paths. Sets are immutable, so sharing them is safe; errors are not cached.
  */
 const parsedServices = new Map<string, ServiceSet>();
+/**
+ * One object per distinct service set: paths that name the same services share it, so what
+ * renderers and reviews derive from a set (its text, its rule fields) is derived once per set.
+ */
+const internedServices = new Map<string, ServiceSet>();
+function internServices(set: ServiceSet): ServiceSet {
+  const key = set.key();
+  const known = internedServices.get(key);
+  if (known) return known;
+  if (internedServices.size < 10_000) internedServices.set(key, set);
+  return set;
+}
+
 function parseService(text: string): ServiceSet {
   let set = parsedServices.get(text);
   if (!set) {
@@ -293,6 +306,7 @@ function validatePath(
       sink.error([...at, "services", i], e.message, { subject });
     }
   });
+  services = internServices(services);
 
   let http: HttpRule[] | undefined;
   if (raw.http !== undefined) {
