@@ -41,6 +41,14 @@ export interface TargetEvaluator {
   /** The target's verdict on one packet from `from` to `to`, naming the deciding rule. */
   decide(from: Party, to: Party, packet: Packet): Decision;
   /**
+   * Optional, for scale: the part of `within` the target lets through, where `within` lies inside
+   * (from.addresses × to.addresses × services); always equal to `allowed(from, to) ∩ within`. The
+   * proof asks it with the very packets a path opens or forbids, so a target can cut its rules to
+   * those first instead of building everything it allows between the two parties.
+   * `test/verify/party-keys.test.ts` checks it against `allowed` on random policies.
+   */
+  allowedWithin?(from: Party, to: Party, within: ConnectionSet): ConnectionSet;
+  /**
    * Optional, for scale: a key such that any two parties with the same key get the same verdict on
    * every packet, as source and as destination, whatever their addresses. It names everything of the
    * party this target's rules can see apart from its addresses (the security groups it is in, its

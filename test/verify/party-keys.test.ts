@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TARGET_MODULES } from "../../components/targets";
-import { checkPolicyDocument, type Plan, type Proof, prove, type TargetEvaluator } from "../../lib";
+import {
+  ConnectionSet,
+  checkPolicyDocument,
+  type Plan,
+  type Proof,
+  prove,
+  type TargetEvaluator,
+} from "../../lib";
 import { AwsQuotaError } from "../../lib/targets/aws";
 import { propertyRuns } from "../support/property-runs";
 
@@ -158,5 +165,36 @@ describe("party keys", () => {
     // Every target took part in a good share of them (AWS sits out those it refuses to render).
     for (const m of TARGET_MODULES)
       expect(covered.get(m.target) ?? 0, m.target).toBeGreaterThan(compared / 5);
+  });
+
+  it("allowedWithin equals allowed ∩ within, wherever a target has it", () => {
+    let asked = 0;
+    const withIt = new Set<string>();
+    fc.assert(
+      fc.property(policyArb, (doc) => {
+        const checked = checkPolicyDocument(doc);
+        fc.pre(checked.ok);
+        const plan = checked.plan!;
+        for (const ev of evaluators(plan, new Map())) {
+          if (!ev.allowedWithin) continue;
+          withIt.add(ev.target);
+          for (const c of [...plan.allows, ...plan.guardrails, ...plan.monitored])
+            for (const f of c.from)
+              for (const t of c.to) {
+                const within = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
+                const got = ev.allowedWithin(f.party, t.party, within);
+                const want = ev.allowed(f.party, t.party).intersect(within);
+                expect(
+                  got.equals(want),
+                  `${ev.target} ${c.path.name} ${f.party.name} -> ${t.party.name}`,
+                ).toBe(true);
+                asked++;
+              }
+        }
+      }),
+      { numRuns: propertyRuns(100) },
+    );
+    expect(withIt.size).toBeGreaterThan(0);
+    expect(asked).toBeGreaterThan(100);
   });
 });

@@ -285,6 +285,27 @@ export function evaluatorFromTables(
     return r;
   };
 
+  /**
+   * `allowed(from, to) ∩ within`, for `within` inside (from × to × any): where the DPUs decide all of
+   * both parties' addresses, `within` cut by the two pass sets (the proof's common question, with
+   * no need to build all the two parties may exchange).
+   */
+  const allowedWithin = (from: Party, to: Party, within: ConnectionSet): ConnectionSet => {
+    const fb = isBf(from);
+    const tb = isBf(to);
+    if (!fb && !tb) return within;
+    if ((!fb || wholly(from)) && (!tb || wholly(to))) {
+      let r = within;
+      if (fb)
+        r = r.intersect(
+          passOf(from.workload.placements.bluefield!.hosts, from.workload.placements.bluefield!.port),
+        );
+      if (tb && !r.isEmpty()) r = r.intersect(passOf(to.workload.placements.bluefield!.hosts, uplink));
+      return r;
+    }
+    return allowed(from, to).intersect(within);
+  };
+
   /** The verdict of one crossing side: some host of the workload lets it through, or the first refusal. */
   const crossing = (w: Workload, port: string, packet: Packet): Decision => {
     let first: Decision | undefined;
@@ -318,6 +339,7 @@ export function evaluatorFromTables(
     enforces: isBf,
     partyKey,
     allowed,
+    allowedWithin,
     decide,
     pipeline: (h) => state(h).pipeline,
     traceOn,
