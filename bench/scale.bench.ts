@@ -367,9 +367,9 @@ async function main() {
   console.log(
     `## Scale benchmark: node ${process.version}, ${(await import("node:os")).cpus().length} cores; each size in a fresh process`,
   );
+  // Every size's pipeline first, registrations after: registering thousands of resources leaves
+  // the machine with gigabytes to reclaim, which slowed pipelines measured right after it.
   const reports: SizeReport[] = [];
-  const registrations: Array<Array<Registration | Skipped>> = [];
-  const lastRegistration = new Map<TargetName, Registration>();
   for (const n of sizes) {
     // Several fresh runs per size (BENCH_RUNS, default 3): this machine's timings wander by ±10%,
     // so the table shows the median run and lists every run's total.
@@ -377,8 +377,12 @@ async function main() {
     runs.sort((a, b) => coreOf(a) - coreOf(b));
     const report = runs[Math.floor((runs.length - 1) / 2)]!;
     report.coreRuns = runs.map(coreOf);
-    const registration = withRegistration ? registerAll(report, lastRegistration) : [];
     reports.push(report);
+  }
+  const registrations: Array<Array<Registration | Skipped>> = [];
+  const lastRegistration = new Map<TargetName, Registration>();
+  for (const report of reports) {
+    const registration = withRegistration ? registerAll(report, lastRegistration) : [];
     registrations.push(registration);
     printSize(report, registration);
   }
