@@ -285,6 +285,10 @@ export function evaluatorFromTables(
     return r;
   };
 
+  /** `r ∩ pass`, answered without building anything when `r` lies wholly inside or outside `pass`. */
+  const cut = (r: ConnectionSet, pass: ConnectionSet): ConnectionSet =>
+    r.isSubsetOf(pass) ? r : r.overlaps(pass) ? r.intersect(pass) : ConnectionSet.EMPTY;
+
   /**
    * `allowed(from, to) ∩ within`, for `within` inside (from × to × any): where the DPUs decide all of
    * both parties' addresses, `within` cut by the two pass sets (the proof's common question, with
@@ -296,11 +300,11 @@ export function evaluatorFromTables(
     if (!fb && !tb) return within;
     if ((!fb || wholly(from)) && (!tb || wholly(to))) {
       let r = within;
-      if (fb)
-        r = r.intersect(
-          passOf(from.workload.placements.bluefield!.hosts, from.workload.placements.bluefield!.port),
-        );
-      if (tb && !r.isEmpty()) r = r.intersect(passOf(to.workload.placements.bluefield!.hosts, uplink));
+      if (fb) {
+        const pl = from.workload.placements.bluefield!;
+        r = cut(r, passOf(pl.hosts, pl.port));
+      }
+      if (tb && !r.isEmpty()) r = cut(r, passOf(to.workload.placements.bluefield!.hosts, uplink));
       return r;
     }
     return allowed(from, to).intersect(within);
