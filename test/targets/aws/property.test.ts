@@ -12,6 +12,7 @@ import {
   awsResources,
   renderAws,
 } from "../../../lib/targets/aws";
+import { replaceIds } from "../../support/ids";
 import { propertyRuns } from "../../support/property-runs";
 import { doc } from "./support";
 
@@ -105,14 +106,7 @@ describe("property: the evaluator over the rendered resources allows exactly the
       });
     });
     const names = new Map(resources.map((r) => [r.id, `id:${r.name}`]));
-    const normal = (v: unknown): unknown =>
-      typeof v === "string" && names.has(v)
-        ? names.get(v)
-        : Array.isArray(v)
-          ? v.map(normal)
-          : v && typeof v === "object"
-            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normal(x)]))
-            : v;
+    const normal = (v: unknown) => replaceIds(v, names);
     const recorded = resources
       .filter((r) => r.custom)
       .map((r) => ({ type: r.type, name: r.name, inputs: normal(r.inputs) }));

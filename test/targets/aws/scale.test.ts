@@ -13,6 +13,7 @@ import {
   awsUsage,
   renderAws,
 } from "../../../lib/targets/aws";
+import { replaceIds } from "../../support/ids";
 import { doc, flagshipPlan, planOf } from "./support";
 
 const same = (got: ConnectionSet, want: ConnectionSet) => expect(got.toString()).toBe(want.toString());
@@ -28,14 +29,7 @@ async function recordedByRunner(plan: Plan) {
   const { resources } = await runProgram(() => awsModule.placeholderProgram(plan));
   const mine = resources.filter((r) => awsAdapter.owns(r as ResourceRecord));
   const names = new Map(mine.filter((r) => r.id).map((r) => [r.id!, `id:${r.name}`]));
-  const normal = (v: unknown): unknown =>
-    typeof v === "string" && names.has(v)
-      ? names.get(v)
-      : Array.isArray(v)
-        ? v.map(normal)
-        : v && typeof v === "object"
-          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normal(x)]))
-          : v;
+  const normal = (v: unknown) => replaceIds(v, names);
   return mine.map((r) => ({ type: r.type, name: r.name, inputs: normal(r.inputs) }));
 }
 
