@@ -464,6 +464,31 @@ function renderHost(
   // Egress (from a host port) and ingress (to a local address) each have a conntrack table and a
   // policy table: the local side of a path is then implied by the table and needs no match.
   const commit = `ct(commit,zone=${o.zone}),NORMAL`;
+  /** Each path's flows in `table` at `priority`: its conntrack `prefix`, its matches, `actions`. */
+  const addPaths = (
+    paths: readonly CompiledPath[],
+    kind: "allow" | "forbid",
+    dir: "egress" | "ingress",
+    table: number,
+    priority: number,
+    prefix: string,
+    actions: string,
+  ) => {
+    for (const c of paths) {
+      const info = memo.path(c, base, kind);
+      const b = memo.block(
+        c,
+        dir,
+        host,
+        local,
+        info,
+        `add table=${table},priority=${priority},cookie=${info.cookieHex},${prefix}`,
+        `${table}|${priority}|${prefix}`,
+        actions,
+      );
+      if (b) f.addBlock(b);
+    }
+  };
   for (const dir of ["egress", "ingress"] as const) {
     const ct = dir === "egress" ? conntrack : ingressConntrack;
     const pol = dir === "egress" ? policy : ingressPolicy;
@@ -471,21 +496,7 @@ function renderHost(
     f.comment(
       `${dir}: enforce-forbid guardrails for traffic ${what}: drop the originating direction, new or established, above every allow`,
     );
-    for (const c of guardrails) {
-      const info = memo.path(c, base, "forbid");
-      const prefix = "ct_state=-rpl+trk,";
-      const b = memo.block(
-        c,
-        dir,
-        host,
-        local,
-        info,
-        `add table=${ct},priority=${PRIORITY.guardrail},cookie=${info.cookieHex},${prefix}`,
-        `${ct}|${PRIORITY.guardrail}|${prefix}`,
-        ",actions=drop",
-      );
-      if (b) f.addBlock(b);
-    }
+    addPaths(guardrails, "forbid", dir, ct, PRIORITY.guardrail, "ct_state=-rpl+trk,", ",actions=drop");
     f.comment(`${dir}: invalid dropped, established/related allowed, new checked against the paths`);
     f.add({
       table: ct,
@@ -517,21 +528,7 @@ function renderHost(
     });
     f.add({ table: ct, priority: PRIORITY.defaultDrop, cookie: base, match: "", actions: "drop" });
     f.comment(`${dir}: the allow paths ${what}`);
-    for (const c of allows) {
-      const info = memo.path(c, base, "allow");
-      const prefix = "ct_state=+new+trk,";
-      const b = memo.block(
-        c,
-        dir,
-        host,
-        local,
-        info,
-        `add table=${pol},priority=${PRIORITY.allow},cookie=${info.cookieHex},${prefix}`,
-        `${pol}|${PRIORITY.allow}|${prefix}`,
-        `,actions=${commit}`,
-      );
-      if (b) f.addBlock(b);
-    }
+    addPaths(allows, "allow", dir, pol, PRIORITY.allow, "ct_state=+new+trk,", `,actions=${commit}`);
     f.comment(`${dir}: default deny`);
     f.add({ table: pol, priority: PRIORITY.defaultDrop, cookie: base, match: "", actions: "drop" });
   }
