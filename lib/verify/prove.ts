@@ -121,20 +121,8 @@ class ClassView {
     return e;
   }
 
-  /** What of `within` (packets between the groups' addresses) the target lets through. */
-  within(from: Group, to: Group, within: ConnectionSet, shared: boolean): ConnectionSet {
-    const ev = this.ev;
-    if (ev.allowedWithin) return ev.allowedWithin(from.representative, to.representative, within);
-    return this.allowed(from, to, shared).intersect(within);
-  }
-
-  /**
-   * Everything the target lets any member of `from` initiate to any member of `to`. Kept for later
-   * paths only when `shared` (another path joins the same two ends): most pairs are asked once (at
-   * 10,000 workloads, none twice), and there is no need to hold every answer until the end.
-   */
-  allowed(from: Group, to: Group, shared: boolean): ConnectionSet {
-    if (!shared) return this.ev.allowed(from.representative, to.representative);
+  /** Everything the target lets any member of `from` initiate to any member of `to`. */
+  allowed(from: Group, to: Group): ConnectionSet {
     let row = this.cache.get(from);
     if (!row) this.cache.set(from, (row = new Map()));
     let set = row.get(to);
@@ -164,7 +152,7 @@ function pairsOn(c: CompiledPath, view: ClassView): Array<[Group, Group]> {
   return out;
 }
 
-function proveForbid(c: CompiledPath, view: ClassView, shared: boolean): ForbiddenResult | undefined {
+function proveForbid(c: CompiledPath, view: ClassView): ForbiddenResult | undefined {
   const ev = view.ev;
   const pairs = pairsOn(c, view);
   if (pairs.length === 0) return undefined;
@@ -173,9 +161,9 @@ function proveForbid(c: CompiledPath, view: ClassView, shared: boolean): Forbidd
   for (const [f, t] of pairs) {
     const forbidden = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
     let leak: ConnectionSet;
-    if (view.ev.allowedWithin) leak = view.within(f, t, forbidden, shared);
+    if (ev.allowedWithin) leak = ev.allowedWithin(f.representative, t.representative, forbidden);
     else {
-      const allowed = view.allowed(f, t, shared);
+      const allowed = view.allowed(f, t);
       // The common case (blocked) only needs the overlap test; the leak is built when there is one.
       if (!allowed.overlaps(forbidden)) continue;
       leak = allowed.intersect(forbidden);
@@ -208,7 +196,7 @@ function proveForbid(c: CompiledPath, view: ClassView, shared: boolean): Forbidd
   return { ...base, status: "blocked", by };
 }
 
-function proveAllow(c: CompiledPath, view: ClassView, shared: boolean): AllowedResult | undefined {
+function proveAllow(c: CompiledPath, view: ClassView): AllowedResult | undefined {
   const ev = view.ev;
   const pairs = pairsOn(c, view);
   if (pairs.length === 0) return undefined;
@@ -217,7 +205,9 @@ function proveAllow(c: CompiledPath, view: ClassView, shared: boolean): AllowedR
   for (const [f, t] of pairs) {
     const required = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
     // The common case (open) only needs the subset test; the gap is built when there is one.
-    const allowed = view.ev.allowedWithin ? view.within(f, t, required, shared) : view.allowed(f, t, shared);
+    const allowed = ev.allowedWithin
+      ? ev.allowedWithin(f.representative, t.representative, required)
+      : view.allowed(f, t);
     if (required.isSubsetOf(allowed)) continue;
     const gap = required.subtract(allowed);
     if (!gap.isEmpty()) {
@@ -245,27 +235,15 @@ export function prove(plan: Plan, evaluators: readonly TargetEvaluator[]): Proof
   const forbidden: ForbiddenResult[] = [];
   const allowed: AllowedResult[] = [];
   const views = evaluators.map((ev) => new ClassView(ev));
-  const forbids = [...plan.guardrails, ...plan.monitored];
-  // Paths that join the same two ends (compile shares an end's slices among its paths) ask the same
-  // questions: only their answers are worth keeping.
-  const ends = new Map<readonly Slice[], Map<readonly Slice[], number>>();
-  for (const c of [...forbids, ...plan.allows]) {
-    let row = ends.get(c.from);
-    if (!row) ends.set(c.from, (row = new Map()));
-    row.set(c.to, (row.get(c.to) ?? 0) + 1);
-  }
-  const shared = (c: CompiledPath) => (ends.get(c.from)?.get(c.to) ?? 0) > 1;
-  for (const c of forbids) {
-    const s = shared(c);
+  for (const c of [...plan.guardrails, ...plan.monitored]) {
     for (const view of views) {
-      const r = proveForbid(c, view, s);
+      const r = proveForbid(c, view);
       if (r) forbidden.push(r);
     }
   }
   for (const c of plan.allows) {
-    const s = shared(c);
     for (const view of views) {
-      const r = proveAllow(c, view, s);
+      const r = proveAllow(c, view);
       if (r) allowed.push(r);
     }
   }
