@@ -24,6 +24,7 @@
  * one size to the next against how the rules grow. Not a test: nothing here fails on a figure.
  */
 import { execFileSync } from "node:child_process";
+import { type PerformanceEntry, PerformanceObserver, performance } from "node:perf_hooks";
 import { TARGET_MODULES } from "../components/targets";
 import {
   checkPolicyText,
@@ -42,6 +43,13 @@ import { generatePolicy } from "./generate";
 interface Stage {
   stage: string;
   ms: number;
+  /** CPU time of the whole process (every thread: V8's GC helpers run beside this one) during the stage. */
+  cpuMs: number;
+  /** Garbage-collection pauses of this thread during the stage (V8's `gc` performance entries). */
+  gcMs: number;
+  /** When the stage ran (performance.now() clock), to attribute GC entries delivered afterwards. */
+  startAt: number;
+  endAt: number;
   /** Peak RSS of the process up to the end of this stage (MiB). */
   peakRss: number;
   /** Heap in use at the end of the stage (MiB). */
@@ -75,7 +83,22 @@ interface SizeReport {
 const MiB = 2 ** 20;
 
 function now(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
+  return performance.now();
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Measures one stage: wall time, CPU time of every thread, memory after it; GC pauses are added later. */
+function stageTimer(): (stage: string) => Stage {
+  const startAt = now();
+  const cpu = cpuNow();
+  return (stage) => {
+    const endAt = now();
+    return { stage, ms: endAt - startAt, cpuMs: cpuNow() - cpu, gcMs: 0, startAt, endAt, ...memory() };
+  };
 }
 
 function memory(): { peakRss: number; heap: number } {
@@ -91,9 +114,9 @@ function pipeline(workloads: number): SizeReport {
   const text = JSON.stringify(generatePolicy({ workloads, segments }));
   const stages: Stage[] = [];
   const timed = <T>(stage: string, fn: () => T): T => {
-    const start = now();
+    const end = stageTimer();
     const out = fn();
-    stages.push({ stage, ms: now() - start, ...memory() });
+    stages.push(end(stage));
     return out;
   };
 
@@ -105,7 +128,7 @@ function pipeline(workloads: number): SizeReport {
 
   const rows: TargetRow[] = [];
   const records = new Map<TargetName, ResourceRecord[]>();
-  const renderStart = now();
+  const renderEnd = stageTimer();
   for (const m of modules) {
     const start = now();
     records.set(m.target, m.records(plan));
@@ -120,16 +143,16 @@ function pipeline(workloads: number): SizeReport {
       boundGuardrails: 0,
     });
   }
-  stages.push({ stage: "render (5 targets)", ms: now() - renderStart, ...memory() });
+  stages.push(renderEnd("render (5 targets)"));
 
   const evaluators: TargetEvaluator[] = [];
-  const evalStart = now();
+  const evalEnd = stageTimer();
   for (const [i, m] of modules.entries()) {
     const start = now();
     evaluators.push(m.adapter.evaluator(records.get(m.target)!, plan));
     rows[i]!.evaluatorMs = now() - start;
   }
-  stages.push({ stage: "evaluators (5 targets)", ms: now() - evalStart, ...memory() });
+  stages.push(evalEnd("evaluators (5 targets)"));
 
   const proof = timed("proof", () => prove(plan, evaluators));
 
@@ -262,16 +285,22 @@ function printSize(r: SizeReport, registration: Array<Registration | Skipped>) {
   console.log(
     `\n### ${r.workloads} workloads, ${r.segments} segments, ${r.paths} paths (proof ${r.ok ? "ok" : "FAILED"}, ${r.proofResults} results)\n`,
   );
-  console.log("| stage | wall ms | peak RSS MiB (so far) | heap MiB |");
-  console.log("|---|---:|---:|---:|");
-  for (const s of r.stages) console.log(`| ${s.stage} | ${fmt(s.ms)} | ${fmt(s.peakRss)} | ${fmt(s.heap)} |`);
+  console.log(
+    "| stage | wall ms | of which GC pauses ms | CPU ms (all threads) | peak RSS MiB (so far) | heap MiB |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const s of r.stages)
+    console.log(
+      `| ${s.stage} | ${fmt(s.ms)} | ${fmt(s.gcMs)} | ${fmt(s.cpuMs)} | ${fmt(s.peakRss)} | ${fmt(s.heap)} |`,
+    );
   for (const g of registration)
     console.log(
       "ms" in g
-        ? `| register ${g.target}: ${fmt(g.resources)} resources (mocks, own process) | ${fmt(g.ms)} | ${fmt(g.peakRss)} | |`
-        : `| register ${g.target}: ${fmt(g.resources)} resources | ${g.reason} | | |`,
+        ? `| register ${g.target}: ${fmt(g.resources)} resources (mocks, own process) | ${fmt(g.ms)} | | | ${fmt(g.peakRss)} | |`
+        : `| register ${g.target}: ${fmt(g.resources)} resources | ${g.reason} | | | | |`,
     );
   const coreMs = coreOf(r);
+  const coreGc = r.stages.filter((s) => CORE.includes(s.stage)).reduce((a, s) => a + s.gcMs, 0);
   const proofMs = r.stages
     .filter((s) => s.stage === "evaluators (5 targets)" || s.stage === "proof")
     .reduce((a, s) => a + s.ms, 0);
@@ -282,6 +311,7 @@ function printSize(r: SizeReport, registration: Array<Registration | Skipped>) {
       (r.coreRuns && r.coreRuns.length > 1
         ? ` (median of ${r.coreRuns.length} runs: ${r.coreRuns.map((x) => fmt(x)).join(", ")} ms)`
         : "") +
+      ` (of the median run, GC pauses ${fmt(coreGc)} ms)` +
       `, peak RSS ${fmt(peak)} MiB; ` +
       `proof (evaluators + prove) / serialising the rendered resources: ${fmt(proofMs / floor, 1)}×\n`,
   );
@@ -355,7 +385,22 @@ function printScaling(reports: SizeReport[], registrations: Array<Array<Registra
 async function main() {
   const [mode, size] = process.argv.slice(2);
   if (mode === "--pipeline") {
-    console.log(JSON.stringify(pipeline(Number(size))));
+    const gc: PerformanceEntry[] = [];
+    const observer = new PerformanceObserver((list) => gc.push(...list.getEntries()));
+    observer.observe({ entryTypes: ["gc"] });
+    const report = pipeline(Number(size));
+    // GC entries reach the observer only after the synchronous pipeline, over a few turns of the
+    // event loop: wait until no more arrive, then attribute each pause to the stage it started in.
+    for (let seen = -1; gc.length !== seen; ) {
+      seen = gc.length;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    observer.disconnect();
+    for (const s of report.stages)
+      s.gcMs = gc
+        .filter((e) => e.startTime >= s.startAt && e.startTime < s.endAt)
+        .reduce((a, e) => a + e.duration, 0);
+    console.log(JSON.stringify(report));
     return;
   }
   if (mode === "--register") {
