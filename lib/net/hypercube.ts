@@ -268,7 +268,8 @@ export class Hypercube {
       this.ls.forEach((l, idx) => {
         for (const [lo, hi] of l.key.ranges) ps.push({ lo, hi, idx });
       });
-      ps.sort((a, b) => cmp(a.lo, b.lo));
+      // One layer's ranges are already sorted (a product's, most often).
+      if (this.ls.length > 1) ps.sort((a, b) => cmp(a.lo, b.lo));
       this.cachedPieces = ps;
     }
     return this.cachedPieces;
