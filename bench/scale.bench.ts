@@ -16,7 +16,7 @@
  *   `BENCH_REGISTER_BUDGET_S` (default 180) or more memory than `BENCH_REGISTER_MAX_MIB` (default
  *   8192) is not run, and the table says so with the projection.
  *
- * Each size's pipeline runs `BENCH_RUNS` times (default 3), each in a fresh process; the table is
+ * Each size's pipeline runs `BENCH_RUNS` times (default 5), each in a fresh process; the table is
  * the median run (by compile + render + proof) and lists every run's total.
  *
  * Prints, per size: wall time and memory per stage, rules, resources and the rule economy per
@@ -223,7 +223,7 @@ interface Skipped {
   reason: string;
 }
 
-const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 const REGISTER_BUDGET_MS = Number(process.env.BENCH_REGISTER_BUDGET_S ?? 180) * 1000;
 const REGISTER_MAX_MIB = Number(process.env.BENCH_REGISTER_MAX_MIB ?? 8192);
 
@@ -416,7 +416,7 @@ async function main() {
   // the machine with gigabytes to reclaim, which slowed pipelines measured right after it.
   const reports: SizeReport[] = [];
   for (const n of sizes) {
-    // Several fresh runs per size (BENCH_RUNS, default 3): this machine's timings wander by ±10%,
+    // Several fresh runs per size (BENCH_RUNS, default 5): this machine's runs of one build differ by ±15%,
     // so the table shows the median run and lists every run's total.
     const runs = Array.from({ length: RUNS }, () => child(["--pipeline", String(n)]) as SizeReport);
     runs.sort((a, b) => coreOf(a) - coreOf(b));
