@@ -1,5 +1,6 @@
 import type { Plan, Workload } from "../../lib";
 import {
+  type AzureRuleMode,
   azureAdapter,
   azureName,
   azureRecords,
@@ -46,18 +47,24 @@ function workloadsByVnet(plan: Plan): Map<string, Workload[]> {
   return m;
 }
 
+/** Options of the placeholder program (the review uses the defaults). */
+export interface AzurePlaceholderOptions {
+  /** Where the rules go (`AzureSegmentationArgs.rules`). */
+  rules?: AzureRuleMode;
+}
+
 /** The program `review <policy file>` runs: one AzureSegmentation per VNet (see `placeholder`). */
-export function azurePlaceholderProgram(plan: Plan): void {
+export function azurePlaceholderProgram(plan: Plan, options: AzurePlaceholderOptions = {}): void {
   for (const vnet of azureVnets(plan)) {
     const { name, ...args } = placeholder(plan, vnet);
-    new AzureSegmentation(name, { vnet, plan, ...args });
+    new AzureSegmentation(name, { vnet, plan, ...args, ...options });
   }
 }
 
 /** What the placeholder program registers, built from the same resource list without Pulumi. */
-export function azurePlaceholderRecords(plan: Plan) {
+export function azurePlaceholderRecords(plan: Plan, options: AzurePlaceholderOptions = {}) {
   return azureVnets(plan).flatMap((vnet) =>
-    azureRecords(azureResources(renderAzureVnet(plan, vnet), placeholder(plan, vnet))),
+    azureRecords(azureResources(renderAzureVnet(plan, vnet), { ...placeholder(plan, vnet), ...options })),
   );
 }
 
@@ -65,8 +72,8 @@ export function azurePlaceholderRecords(plan: Plan) {
 export const azureModule: TargetModule = {
   target: "azure",
   adapter: azureAdapter(),
-  placeholderProgram: azurePlaceholderProgram,
-  records: azurePlaceholderRecords,
+  placeholderProgram: (plan) => azurePlaceholderProgram(plan),
+  records: (plan) => azurePlaceholderRecords(plan),
   artefacts: (plan) =>
     renderAzure(plan).map((r) => ({
       path: `azure/${azureName(r.vnet)}.json`,

@@ -3,12 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Plan } from "../../lib";
 import { AddressSet } from "../../lib/net";
 import {
+  AZURE_RULE_MODES,
   AZURE_TYPES,
   type AzureRef,
+  type AzureRuleMode,
   type AzureVnetRendering,
   azureResources,
   azureVnets,
   renderAzureVnet,
+  withRefs,
 } from "../../lib/targets/azure";
 
 /**
@@ -39,6 +42,12 @@ export interface AzureSegmentationArgs {
   subnets?: AzureSubnetArgs[];
   /** Extra tags on the NSG and ASGs. */
   tags?: Record<string, string>;
+  /**
+   * `"resources"` (default): one standalone SecurityRule per rule. `"inline"`: every rule in the
+   * NSG's `securityRules`, one resource for the rule set (for large rule sets: the SDK's cost per
+   * azure-native resource is high). Read docs/targets/azure.md before switching an existing stack.
+   */
+  rules?: AzureRuleMode;
 }
 
 export const AZURE_SEGMENTATION_TYPE = "blastradius:azure:AzureSegmentation";
@@ -63,6 +72,11 @@ function prepare(name: string, args: AzureSegmentationArgs): AzureVnetRendering 
     args.resourceGroupName === ""
   )
     throw bad("resourceGroupName", "is required");
+  if (args.rules !== undefined && !AZURE_RULE_MODES.includes(args.rules))
+    throw bad(
+      "rules",
+      `is ${JSON.stringify(args.rules)}: use ${AZURE_RULE_MODES.map((m) => `"${m}"`).join(" or ")}`,
+    );
   const seen = new Set<string>();
   (args.subnets ?? []).forEach((s, i) => {
     if (!s || typeof s.name !== "string" || s.name === "") throw bad(`subnets[${i}].name`, "is required");
@@ -82,8 +96,9 @@ function prepare(name: string, args: AzureSegmentationArgs): AzureVnetRendering 
 /**
  * Segments one Azure VNet: one application security group per segment its rules name (attach the
  * NICs of each segment's workloads: `applicationSecurityGroupIds[segment]`), one network security
- * group with standalone SecurityRules (explicit deny-all at 4096, enforce forbids as top-precedence
- * Deny rules, allow paths in between), and optionally subnets with the NSG associated.
+ * group with its rules (explicit deny-all at 4096, enforce forbids as top-precedence Deny rules,
+ * allow paths in between) as standalone SecurityRules or, with `rules: "inline"`, in the NSG's
+ * `securityRules`, and optionally subnets with the NSG associated.
  */
 export class AzureSegmentation extends pulumi.ComponentResource {
   /** The NSG's id: associate it with the VNet's subnets (or NICs). */
@@ -109,6 +124,7 @@ export class AzureSegmentation extends pulumi.ComponentResource {
       virtualNetworkName: args.virtualNetworkName,
       subnets: args.subnets,
       tags: args.tags,
+      rules: args.rules,
     });
 
     // Every resource comes from the list `records` also builds from (lib/targets/azure/resources.ts).
@@ -123,8 +139,7 @@ export class AzureSegmentation extends pulumi.ComponentResource {
     const asgs = new Map<string, network.ApplicationSecurityGroup>();
     const subnets: Record<string, pulumi.Output<string>> = {};
     for (const spec of specs) {
-      const inputs: Record<string, unknown> = { ...spec.inputs };
-      for (const [key, ref] of Object.entries(spec.refs)) inputs[key] = resolve(ref);
+      const inputs = withRefs(spec.inputs, spec.refs, resolve);
       switch (spec.type) {
         case AZURE_TYPES.nsg:
           nsg = new network.NetworkSecurityGroup(

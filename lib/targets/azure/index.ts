@@ -39,13 +39,16 @@ export {
   renderAzureVnet,
 } from "./render";
 export {
+  AZURE_RULE_MODES,
   type AzureRef,
   type AzureResourceContext,
   type AzureResourceSpec,
   type AzureResourceType,
+  type AzureRuleMode,
   type AzureSubnetSpec,
   azureRecords,
   azureResources,
   OFFLINE_SUBSCRIPTION,
+  withRefs,
 } from "./resources";
 export { AZURE_QUOTAS, type AzureQuotaId, azureUsage } from "./usage";

@@ -22,13 +22,28 @@ export type AzureResourceType =
  */
 export type AzureRef = { name: string } | { id: string } | { ids: string[] };
 
+/**
+ * Where the component puts the security rules:
+ * - `"resources"` (the default): one standalone `SecurityRule` resource per rule, each its own line in
+ *   `pulumi preview`;
+ * - `"inline"`: in the NSG's `securityRules`, one resource for the whole rule set, updated at once.
+ *   The Pulumi SDK's cost per azure-native resource (docs/targets/azure.md) then stays flat however
+ *   many rules there are. Switching an existing stack between the two needs care (same document).
+ */
+export type AzureRuleMode = "resources" | "inline";
+
+export const AZURE_RULE_MODES: readonly AzureRuleMode[] = ["resources", "inline"];
+
 /** One provider resource: type token, logical name, inputs, and the inputs that reference earlier resources. */
 export interface AzureResourceSpec {
   type: AzureResourceType;
   name: string;
   /** Every input except those in `refs`. Values of `AzureResourceContext` are passed through as given. */
   inputs: Record<string, unknown>;
-  /** Input key → the earlier resource (by logical name) whose output that input takes. */
+  /**
+   * Input → the earlier resource (by logical name) whose output that input takes. The key is an
+   * input's name or a dotted path into it (`securityRules.3.sourceApplicationSecurityGroups`).
+   */
   refs: Record<string, AzureRef>;
   /** For an ASG: the segment it stands for. */
   segment?: string;
@@ -51,6 +66,8 @@ export interface AzureResourceContext {
   subnets?: readonly AzureSubnetSpec[];
   /** Extra tags on the NSG and ASGs. */
   tags?: Readonly<Record<string, string>>;
+  /** Standalone SecurityRules (default) or the NSG's inline `securityRules`. */
+  rules?: AzureRuleMode;
 }
 
 /** Subnet properties the azure-native SDK fills in when they are not given: set explicitly, so records match. */
@@ -59,18 +76,26 @@ const SUBNET_DEFAULTS = {
   privateLinkServiceNetworkPolicies: "Enabled",
 } as const;
 
-/** A rule's inputs, without the ASG references (those are `refs`). */
-function ruleInputs(r: AzureSecurityRule, resourceGroupName: unknown): Record<string, unknown> {
-  const i: Record<string, unknown> = {
-    resourceGroupName,
-    securityRuleName: r.name,
+/**
+ * A rule's properties, without the ASG references (those are `refs`): a standalone SecurityRule's
+ * inputs (with its resource group and `securityRuleName`), or an inline rule of the NSG (`name`).
+ */
+function ruleInputs(
+  r: AzureSecurityRule,
+  resourceGroupName: unknown,
+  inline: boolean,
+): Record<string, unknown> {
+  const i: Record<string, unknown> = inline
+    ? { name: r.name }
+    : { resourceGroupName, securityRuleName: r.name };
+  Object.assign(i, {
     description: r.description,
     priority: r.priority,
     direction: r.direction,
     access: r.access,
     protocol: r.protocol,
     sourcePortRange: r.sourcePortRange,
-  };
+  });
   if (r.sourceAddressPrefix !== undefined) i.sourceAddressPrefix = r.sourceAddressPrefix;
   if (r.sourceAddressPrefixes) i.sourceAddressPrefixes = r.sourceAddressPrefixes;
   if (r.destinationAddressPrefix !== undefined) i.destinationAddressPrefix = r.destinationAddressPrefix;
@@ -80,28 +105,58 @@ function ruleInputs(r: AzureSecurityRule, resourceGroupName: unknown): Record<st
   return i;
 }
 
+/** The ASG references of a rule, under `prefix` (`""` for a standalone rule, `securityRules.<i>.` inline). */
+function asgRefs(
+  r: AzureSecurityRule,
+  asgName: (segment: string) => string,
+  prefix: string,
+  refs: Record<string, AzureRef>,
+): void {
+  if (r.sourceApplicationSecurityGroups)
+    refs[`${prefix}sourceApplicationSecurityGroups`] = {
+      ids: r.sourceApplicationSecurityGroups.map(asgName),
+    };
+  if (r.destinationApplicationSecurityGroups)
+    refs[`${prefix}destinationApplicationSecurityGroups`] = {
+      ids: r.destinationApplicationSecurityGroups.map(asgName),
+    };
+}
+
 /**
- * The resources of a rendering in creation order: the NSG, the ASGs (one per segment the rules
- * name), the rules (standalone, referencing the NSG by name and the ASGs by id), then the subnets
- * with the NSG associated. Every reference points to an earlier resource.
+ * The resources of a rendering in creation order. With standalone rules (the default): the NSG, the
+ * ASGs (one per segment the rules name), the rules (referencing the NSG by name and the ASGs by
+ * id), then the subnets with the NSG associated. With inline rules: the ASGs, the NSG carrying
+ * every rule in `securityRules` (referencing the ASGs by id), then the subnets. Every reference
+ * points to an earlier resource.
  */
 export function azureResources(
   rendering: AzureVnetRendering,
   ctx: AzureResourceContext,
 ): AzureResourceSpec[] {
   const name = ctx.name;
+  const mode = ctx.rules ?? "resources";
+  if (!AZURE_RULE_MODES.includes(mode))
+    throw new RangeError(
+      `rules is ${JSON.stringify(mode)}: use ${AZURE_RULE_MODES.map((m) => `"${m}"`).join(" or ")}`,
+    );
   const out: AzureResourceSpec[] = [];
   const rg = { resourceGroupName: ctx.resourceGroupName };
   const location = ctx.location !== undefined ? { location: ctx.location } : {};
   const tags = { ...ctx.tags, [TAGS.policy]: rendering.policy, [TAGS.vnet]: rendering.vnet };
   const nsg = `${name}-nsg`;
   const asgName = (segment: string) => `${name}-asg-${segment}`;
-  out.push({
+  const nsgSpec: AzureResourceSpec = {
     type: AZURE_TYPES.nsg,
     name: nsg,
     inputs: { ...rg, networkSecurityGroupName: rendering.networkSecurityGroupName, ...location, tags },
     refs: {},
-  });
+  };
+  if (mode === "inline") {
+    nsgSpec.inputs.securityRules = rendering.rules.map((r) => ruleInputs(r, ctx.resourceGroupName, true));
+    rendering.rules.forEach((r, i) => {
+      asgRefs(r, asgName, `securityRules.${i}.`, nsgSpec.refs);
+    });
+  } else out.push(nsgSpec);
   for (const a of rendering.applicationSecurityGroups)
     out.push({
       type: AZURE_TYPES.asg,
@@ -115,21 +170,18 @@ export function azureResources(
       refs: {},
       segment: a.segment,
     });
-  for (const r of rendering.rules) {
-    const refs: Record<string, AzureRef> = { networkSecurityGroupName: { name: nsg } };
-    if (r.sourceApplicationSecurityGroups)
-      refs.sourceApplicationSecurityGroups = { ids: r.sourceApplicationSecurityGroups.map(asgName) };
-    if (r.destinationApplicationSecurityGroups)
-      refs.destinationApplicationSecurityGroups = {
-        ids: r.destinationApplicationSecurityGroups.map(asgName),
-      };
-    out.push({
-      type: AZURE_TYPES.rule,
-      name: `${name}-rule-${r.name}`,
-      inputs: ruleInputs(r, ctx.resourceGroupName),
-      refs,
-    });
-  }
+  if (mode === "inline") out.push(nsgSpec);
+  else
+    for (const r of rendering.rules) {
+      const refs: Record<string, AzureRef> = { networkSecurityGroupName: { name: nsg } };
+      asgRefs(r, asgName, "", refs);
+      out.push({
+        type: AZURE_TYPES.rule,
+        name: `${name}-rule-${r.name}`,
+        inputs: ruleInputs(r, ctx.resourceGroupName, false),
+        refs,
+      });
+    }
   for (const s of ctx.subnets ?? [])
     out.push({
       type: AZURE_TYPES.subnet,
@@ -143,6 +195,43 @@ export function azureResources(
       },
       refs: { networkSecurityGroup: { id: nsg } },
     });
+  return out;
+}
+
+/**
+ * `inputs` with each reference filled in by `resolve`: a copy, and a copy of every object or array
+ * along a dotted path (the spec's own inputs are never changed).
+ */
+export function withRefs(
+  inputs: Record<string, unknown>,
+  refs: Record<string, AzureRef>,
+  resolve: (ref: AzureRef, key: string) => unknown,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.assign({}, inputs);
+  // The objects and arrays copied so far (a path shared by several references is copied once).
+  const copies = new Set<unknown>();
+  for (const key in refs) {
+    const value = resolve(refs[key]!, key);
+    if (!key.includes(".")) {
+      out[key] = value;
+      continue;
+    }
+    const path = key.split(".");
+    let node = out;
+    for (let i = 0; i < path.length - 1; i++) {
+      const k = path[i]!;
+      let child = node[k];
+      if (child === null || typeof child !== "object")
+        throw new Error(`azure resources: reference ${key} does not lead into an input (at ${k})`);
+      if (!copies.has(child)) {
+        child = Array.isArray(child) ? [...child] : { ...(child as Record<string, unknown>) };
+        copies.add(child);
+        node[k] = child;
+      }
+      node = child as Record<string, unknown>;
+    }
+    node[path[path.length - 1]!] = value;
+  }
   return out;
 }
 
@@ -179,17 +268,13 @@ export function azureRecords(
     return r;
   };
   for (const s of specs) {
-    const inputs: Record<string, unknown> = Object.assign({}, s.inputs);
-    for (const key in s.refs) {
-      const ref = s.refs[key]!;
-      if ("name" in ref) inputs[key] = get(ref.name, `${s.name}.${key}`).azureName;
-      else if ("id" in ref) inputs[key] = { id: get(ref.id, `${s.name}.${key}`).id };
-      else {
-        const ids: Array<{ id: string }> = [];
-        for (const n of ref.ids) ids.push({ id: get(n, `${s.name}.${key}`).id });
-        inputs[key] = ids;
-      }
-    }
+    const inputs = withRefs(s.inputs, s.refs, (ref, key) => {
+      if ("name" in ref) return get(ref.name, `${s.name}.${key}`).azureName;
+      if ("id" in ref) return { id: get(ref.id, `${s.name}.${key}`).id };
+      const ids: Array<{ id: string }> = [];
+      for (const n of ref.ids) ids.push({ id: get(n, `${s.name}.${key}`).id });
+      return ids;
+    });
     const azureName = String(inputs[NAME_INPUT[s.type]]);
     const id = `/subscriptions/${subscription}/resourceGroups/${String(inputs.resourceGroupName)}/providers/Microsoft.Network/${COLLECTION[s.type]}/${azureName}`;
     byName.set(s.name, { id, azureName });

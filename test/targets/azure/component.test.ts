@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { generatePolicy } from "../../../bench/generate";
 import { AZURE_SEGMENTATION_TYPE, AzureSegmentation } from "../../../components/azure";
-import { azureModule } from "../../../components/azure/module";
+import {
+  azureModule,
+  azurePlaceholderProgram,
+  azurePlaceholderRecords,
+} from "../../../components/azure/module";
 import { runProgram } from "../../../components/runner";
-import { AZURE_TYPES } from "../../../lib/targets/azure";
+import { prove } from "../../../lib";
+import { AZURE_TYPES, azureEvaluator, azureUsage } from "../../../lib/targets/azure";
 import { MIXED } from "./policies";
 import { planOf } from "./support";
 
@@ -132,7 +137,83 @@ describe("AzureSegmentation under the recording runner", () => {
     },
   );
 
+  it("with rules inline: the ASGs, then one NSG carrying every rule with the ASG ids resolved, and no SecurityRule", async () => {
+    const args = {
+      vnet: "spoke",
+      plan,
+      resourceGroupName: "rg-net",
+      location: "westeurope",
+      subnets: [{ name: "data", addressPrefixes: ["10.41.1.0/24"] }],
+    };
+    let rendered: AzureSegmentation["rendering"] | undefined;
+    const inline = await runProgram(() => {
+      const seg = new AzureSegmentation("spoke", { ...args, rules: "inline" });
+      rendered = seg.rendering;
+      return { asgs: seg.applicationSecurityGroupIds, nsg: seg.networkSecurityGroupId };
+    });
+    const standalone = await runProgram(() => {
+      new AzureSegmentation("spoke", args);
+    });
+    const custom = (run: typeof inline) => run.resources.filter((r) => r.custom);
+    expect(custom(inline).map((r) => r.type)).toEqual([AZURE_TYPES.asg, AZURE_TYPES.nsg, AZURE_TYPES.subnet]);
+    const nsg = custom(inline).find((r) => r.type === AZURE_TYPES.nsg)!;
+    const rules = nsg.inputs.securityRules as Array<Record<string, unknown>>;
+    // The same rules as the standalone resources, property for property, with `name` for
+    // `securityRuleName` and without the resource group and NSG name.
+    const separate = custom(standalone)
+      .filter((r) => r.type === AZURE_TYPES.rule)
+      .map(({ inputs: { resourceGroupName, networkSecurityGroupName, securityRuleName, ...rest } }) => ({
+        name: securityRuleName,
+        ...rest,
+      }));
+    expect(separate.length).toBeGreaterThan(5);
+    const byName = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      String(a.name) < String(b.name) ? -1 : 1;
+    // Inline, in the rendering's order.
+    expect(rules.map((r) => r.name)).toEqual(rendered!.rules.map((r) => r.name));
+    expect([...rules].sort(byName)).toEqual(separate.sort(byName));
+    const db = (inline.outputs.asgs as Record<string, string>).db!;
+    expect(rules.find((r) => r.name === "api-to-db-in-v4-tcp")?.destinationApplicationSecurityGroups).toEqual(
+      [{ id: db }],
+    );
+    // Subnets still get the NSG; names do not depend on the mode.
+    expect(custom(inline).find((r) => r.type === AZURE_TYPES.subnet)!.inputs.networkSecurityGroup).toEqual({
+      id: inline.outputs.nsg,
+    });
+    expect(nsg.name).toBe("spoke-nsg");
+  });
+
   it.each([
+    ["MIXED", plan],
+    ["a generated policy", planOf(generatePolicy({ workloads: 600, segments: 60, paths: 150 }))],
+  ])(
+    "with rules inline, the offline records equal what is registered and prove exactly what the standalone rules prove (%s)",
+    async (_, p) => {
+      const run = await runProgram(() => azurePlaceholderProgram(p, { rules: "inline" }));
+      const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
+      const recorded = run.resources
+        .filter((r) => r.custom)
+        .map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, id: r.id }))
+        .sort(byName);
+      const inline = azurePlaceholderRecords(p, { rules: "inline" }).sort(byName);
+      expect(inline).toEqual(recorded);
+      expect(inline.some((r) => r.type === AZURE_TYPES.rule)).toBe(false);
+      const standalone = azurePlaceholderRecords(p);
+      const inlineProof = prove(p, [azureEvaluator(inline, p)]);
+      const standaloneProof = prove(p, [azureEvaluator(standalone, p)]);
+      expect(inlineProof.allowed.length + inlineProof.forbidden.length).toBeGreaterThan(3);
+      expect(inlineProof).toEqual(standaloneProof);
+      // Usage counts the inline rules as it counts the standalone ones.
+      const u = azureUsage(inline, p);
+      const v = azureUsage(standalone, p);
+      expect(u.rules).toBe(v.rules);
+      expect(u.quotas).toEqual(v.quotas);
+      expect(u.resources).toBe(v.resources - v.rules);
+    },
+  );
+
+  it.each([
+    [{ rules: "separate" }, 'AzureSegmentation "bad": args.rules is "separate": use "resources" or "inline"'],
     [
       { vnet: "nowhere" },
       'AzureSegmentation "bad": args.vnet "nowhere" is not a VNet the policy places workloads in (known: hub, spoke)',
