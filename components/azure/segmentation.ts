@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Plan } from "../../lib";
 import { AddressSet } from "../../lib/net";
 import {
-  AZURE_RULE_MODES,
   AZURE_TYPES,
   type AzureRef,
   type AzureRuleMode,
@@ -11,6 +10,7 @@ import {
   azureResources,
   azureVnets,
   renderAzureVnet,
+  ruleModeProblem,
   withRefs,
 } from "../../lib/targets/azure";
 
@@ -72,11 +72,8 @@ function prepare(name: string, args: AzureSegmentationArgs): AzureVnetRendering 
     args.resourceGroupName === ""
   )
     throw bad("resourceGroupName", "is required");
-  if (args.rules !== undefined && !AZURE_RULE_MODES.includes(args.rules))
-    throw bad(
-      "rules",
-      `is ${JSON.stringify(args.rules)}: use ${AZURE_RULE_MODES.map((m) => `"${m}"`).join(" or ")}`,
-    );
+  const modeProblem = ruleModeProblem(args.rules);
+  if (modeProblem) throw bad("rules", modeProblem);
   const seen = new Set<string>();
   (args.subnets ?? []).forEach((s, i) => {
     if (!s || typeof s.name !== "string" || s.name === "") throw bad(`subnets[${i}].name`, "is required");

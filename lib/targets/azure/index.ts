@@ -49,6 +49,7 @@ export {
   azureRecords,
   azureResources,
   OFFLINE_SUBSCRIPTION,
+  ruleModeProblem,
   withRefs,
 } from "./resources";
 export { AZURE_QUOTAS, type AzureQuotaId, azureUsage } from "./usage";

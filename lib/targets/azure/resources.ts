@@ -34,6 +34,12 @@ export type AzureRuleMode = "resources" | "inline";
 
 export const AZURE_RULE_MODES: readonly AzureRuleMode[] = ["resources", "inline"];
 
+/** What is wrong with a `rules` value (undefined is the default), or undefined when it is fine. */
+export function ruleModeProblem(mode: unknown): string | undefined {
+  if (mode === undefined || AZURE_RULE_MODES.includes(mode as AzureRuleMode)) return undefined;
+  return `is ${JSON.stringify(mode)}: use ${AZURE_RULE_MODES.map((m) => `"${m}"`).join(" or ")}`;
+}
+
 /** One provider resource: type token, logical name, inputs, and the inputs that reference earlier resources. */
 export interface AzureResourceSpec {
   type: AzureResourceType;
@@ -134,11 +140,9 @@ export function azureResources(
   ctx: AzureResourceContext,
 ): AzureResourceSpec[] {
   const name = ctx.name;
+  const problem = ruleModeProblem(ctx.rules);
+  if (problem) throw new RangeError(`rules ${problem}`);
   const mode = ctx.rules ?? "resources";
-  if (!AZURE_RULE_MODES.includes(mode))
-    throw new RangeError(
-      `rules is ${JSON.stringify(mode)}: use ${AZURE_RULE_MODES.map((m) => `"${m}"`).join(" or ")}`,
-    );
   const out: AzureResourceSpec[] = [];
   const rg = { resourceGroupName: ctx.resourceGroupName };
   const location = ctx.location !== undefined ? { location: ctx.location } : {};
