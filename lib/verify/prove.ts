@@ -76,9 +76,14 @@ interface Group {
  * group's addresses). Paths that share an end share its groups, so the answer is cached per pair
  * of groups. Without `partyKey`, every party is its own group and its own representative, so the
  * proof asks exactly what it would ask pair by pair.
+ *
+ * The answers are kept for one source end at a time: `prove` asks about the paths grouped by their
+ * source end (`startSource`), so a pair asked again is asked while its answer is kept, and the
+ * answers of a policy whose paths mostly join distinct pairs do not pile up for the whole proof.
  */
 class ClassView {
-  private readonly cache = new WeakMap<Group, Map<Group, ConnectionSet>>();
+  private source: readonly Slice[] | undefined;
+  private cache = new Map<Group, Map<Group, ConnectionSet>>();
   private readonly groups = new WeakMap<readonly Slice[], Group[]>();
   private readonly enforced = new Map<string, boolean>();
 
@@ -119,6 +124,13 @@ class ClassView {
     let e = this.enforced.get(g.key);
     if (e === undefined) this.enforced.set(g.key, (e = this.ev.enforces(g.representative)));
     return e;
+  }
+
+  /** The paths asked about next start at `slices`: the answers kept for another source end go. */
+  startSource(slices: readonly Slice[]): void {
+    if (slices === this.source) return;
+    this.source = slices;
+    this.cache = new Map();
   }
 
   /** Everything the target lets any member of `from` initiate to any member of `to`. */
@@ -232,21 +244,27 @@ function proveAllow(c: CompiledPath, view: ClassView): AllowedResult | undefined
  * each allow path is open. Monitored forbids are reported and never fail the proof.
  */
 export function prove(plan: Plan, evaluators: readonly TargetEvaluator[]): Proof {
-  const forbidden: ForbiddenResult[] = [];
-  const allowed: AllowedResult[] = [];
   const views = evaluators.map((ev) => new ClassView(ev));
-  for (const c of [...plan.guardrails, ...plan.monitored]) {
-    for (const view of views) {
-      const r = proveForbid(c, view);
-      if (r) forbidden.push(r);
+  const forbids = [...plan.guardrails, ...plan.monitored];
+  const paths: Array<{ c: CompiledPath; forbid: boolean; at: number }> = [
+    ...forbids.map((c, at) => ({ c, forbid: true, at })),
+    ...plan.allows.map((c, at) => ({ c, forbid: false, at })),
+  ];
+  // Grouped by source end (a stable sort keeps the policy's order within a group): see ClassView.
+  const ends = new Map<readonly Slice[], number>();
+  for (const p of paths) if (!ends.has(p.c.from)) ends.set(p.c.from, ends.size);
+  paths.sort((a, b) => ends.get(a.c.from)! - ends.get(b.c.from)!);
+  const forbidAt: Array<Array<ForbiddenResult | undefined>> = forbids.map(() => []);
+  const allowAt: Array<Array<AllowedResult | undefined>> = plan.allows.map(() => []);
+  for (const { c, forbid, at } of paths)
+    for (const [i, view] of views.entries()) {
+      view.startSource(c.from);
+      if (forbid) forbidAt[at]![i] = proveForbid(c, view);
+      else allowAt[at]![i] = proveAllow(c, view);
     }
-  }
-  for (const c of plan.allows) {
-    for (const view of views) {
-      const r = proveAllow(c, view);
-      if (r) allowed.push(r);
-    }
-  }
+  // Reported path by path in the policy's order, each path's targets in the evaluators' order.
+  const forbidden = forbidAt.flat().filter((r): r is ForbiddenResult => r !== undefined);
+  const allowed = allowAt.flat().filter((r): r is AllowedResult => r !== undefined);
   const targets = [...new Set(evaluators.map((e) => e.target))];
   const ok =
     forbidden.every((r) => r.mode === "monitor" || r.status === "blocked") &&

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkPolicyDocument, type Plan, prove, type TargetName } from "../../lib";
+import { checkPolicyDocument, type Party, type Plan, prove, type TargetName } from "../../lib";
 import { faithfulToyRules, toyAdapter, toyRule } from "../support/toy-target";
 
 const DOC = {
@@ -210,5 +210,78 @@ describe("prove", () => {
     const p = plan();
     const proof = prove(p, [toyAdapter("aws").evaluator(faithfulToyRules("aws", p), p)]);
     expect(proof.unproven).toEqual(["gcp"]);
+  });
+  it("asks each pair of classes once however the paths between them are spread, and reports in policy order", () => {
+    const doc = {
+      ...DOC,
+      // Two trainers: the source end of the training paths is two classes on each target.
+      workloads: [
+        ...DOC.workloads,
+        {
+          name: "trainer-2",
+          labels: { role: "training" },
+          placements: { aws: { vpc: "ml", cidrs: ["10.10.2.0/24"] } },
+        },
+      ],
+      paths: [
+        DOC.paths[0]!,
+        DOC.paths[1]!,
+        // A second path between the same ends, with another source's path before it.
+        { ...DOC.paths[0]!, name: "training-writes-datalake", services: ["tcp/8443"] },
+        DOC.paths[2]!,
+        // A forbid between the same ends as the allows: the same question again.
+        {
+          ...DOC.paths[1]!,
+          name: "no-telnet-to-lake",
+          from: "training",
+          to: "datalake",
+          services: ["tcp/23"],
+        },
+      ],
+    };
+    const r = checkPolicyDocument(doc);
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const p = r.plan!;
+    const asked: string[] = [];
+    const evaluators = (["aws", "gcp"] as const).map((t) => {
+      const ev = toyAdapter(t).evaluator(faithfulToyRules(t, p), p);
+      return {
+        ...ev,
+        allowed: (from: Party, to: Party) => {
+          asked.push(`${t} ${from.name}->${to.name}`);
+          return ev.allowed(from, to);
+        },
+      };
+    });
+    const proof = prove(p, evaluators);
+    expect(proof.ok).toBe(true);
+    // Each pair of parties once per target, though three paths join trainer and lake.
+    expect([...asked].sort()).toEqual(
+      [
+        "aws lake->trainer",
+        "aws lake->trainer-2",
+        "aws trainer->lake",
+        "aws trainer-2->lake",
+        "aws workstations->trainer",
+        "aws workstations->trainer-2",
+        "gcp lake->trainer",
+        "gcp lake->trainer-2",
+        "gcp trainer->lake",
+        "gcp trainer-2->lake",
+      ].sort(),
+    );
+    expect(proof.allowed.map((a) => `${a.path} ${a.target}`)).toEqual([
+      "training-reads-datalake aws",
+      "training-reads-datalake gcp",
+      "training-writes-datalake aws",
+      "training-writes-datalake gcp",
+    ]);
+    expect(proof.forbidden.map((f) => `${f.path} ${f.target}`)).toEqual([
+      "no-workstation-to-training aws",
+      "no-telnet-to-lake aws",
+      "no-telnet-to-lake gcp",
+      "no-lake-to-training aws",
+      "no-lake-to-training gcp",
+    ]);
   });
 });
