@@ -1,4 +1,4 @@
-import { bigMin, IntervalSet, type Range } from "./interval-set";
+import { bigMin, exact, IntervalSet, type Range } from "./interval-set";
 
 /** One layer of a hypercube: the points whose first coordinate is in `key` form exactly the set `sub`. */
 export interface HypercubeLayer {
@@ -270,14 +270,14 @@ export class Hypercube {
       });
       // One layer's ranges are already sorted (a product's, most often).
       if (this.ls.length > 1) ps.sort((a, b) => cmp(a.lo, b.lo));
-      this.cachedPieces = ps;
+      this.cachedPieces = exact(ps);
     }
     return this.cachedPieces;
   }
 
   /** @internal Builds from already canonical layers. */
   static fromCanonicalLayers(dims: number, layers: HypercubeLayer[]): Hypercube {
-    return layers.length === 0 ? Hypercube.empty(dims) : new Hypercube(dims, layers, false);
+    return layers.length === 0 ? Hypercube.empty(dims) : new Hypercube(dims, exact(layers), false);
   }
 }
 
