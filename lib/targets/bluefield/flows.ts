@@ -199,6 +199,8 @@ const cidrCache = new Map<string, AddressSet>();
 const portCache = new Map<string, IntervalSet>();
 const spaceCache = new Map<string, ConnectionSet>();
 const actionCache = new Map<string, OvsAction[]>();
+/** Flow contexts by their fields: thousands of flows share a handful (read only, like the flows). */
+const contextCache = new Map<string, FlowContext>();
 /** A match's fields in a canonical order (OVS identifies a flow by table, priority and match). */
 const matchKeyCache = new Map<string, string>();
 
@@ -385,7 +387,8 @@ function parseFlowUncached(text: string, line: number): OvsFlow {
   let priority = OFP_DEFAULT_PRIORITY;
   let cookie = 0n;
   const matchTokens: string[] = [];
-  const context: FlowContext = {};
+  let context: FlowContext = {};
+  let ctStateText = "";
   let family: IpFamily | undefined;
   let ip: boolean | undefined;
   let proto: number | undefined;
@@ -435,8 +438,10 @@ function parseFlowUncached(text: string, line: number): OvsFlow {
           );
           ports = ports === undefined ? p : ports.intersect(p);
         } else if (key === "in_port") context.inPort = val;
-        else if (key === "ct_state") context.ctState = parseCtState(val);
-        else if (key === "ct_zone") context.ctZone = parseNumber(val);
+        else if (key === "ct_state") {
+          context.ctState = parseCtState(val);
+          ctStateText = val;
+        } else if (key === "ct_zone") context.ctZone = parseNumber(val);
         else if (key === "icmp_type" || key === "icmpv6_type") {
           const want = family === 6 || proto === 58 ? REPRESENTATIVE.icmp6Type : REPRESENTATIVE.icmpType;
           if (parseNumber(val) !== want) representative = false;
@@ -458,6 +463,14 @@ function parseFlowUncached(text: string, line: number): OvsFlow {
       }
     }
     if ([table, priority].some((n) => Number.isNaN(n))) throw new RangeError("bad table or priority");
+    // Not through `memo`: a closure here would keep every flow's own context alive in `spaceOf`'s scope.
+    const contextKey = `${context.inPort ?? ""}\u0000${context.ctZone ?? ""}\u0000${ctStateText}`;
+    const shared = contextCache.get(contextKey);
+    if (shared) context = shared;
+    else {
+      if (contextCache.size > 100_000) contextCache.clear();
+      contextCache.set(contextKey, context);
+    }
     if (proto !== undefined && !(Number.isInteger(proto) && proto >= 0 && proto <= MAX_PROTOCOL))
       throw new RangeError(`IP protocol ${proto} is not 0-${MAX_PROTOCOL}`);
     // The connection set of the match is built only when asked for (tables merge matches as boxes).

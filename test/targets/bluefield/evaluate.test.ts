@@ -159,6 +159,27 @@ describe("flow syntax", () => {
     expect(parseFlow("arp,actions=NORMAL").space.isEmpty()).toBe(true);
   });
 
+  it("flows with the same in_port, ct_zone and ct_state share one context; any difference keeps them apart", () => {
+    const ctx = (m: string) => parseFlow(`table=1,${m},ip,actions=drop`).context;
+    const a = ctx("in_port=p1,ct_state=+new+trk,ct_zone=7");
+    expect(a).toEqual({
+      inPort: "p1",
+      ctZone: 7,
+      ctState: [
+        { flag: "new", set: true },
+        { flag: "trk", set: true },
+      ],
+    });
+    expect(ctx("ct_zone=7,ct_state=+new+trk,in_port=p1,nw_dst=10.0.0.0/8")).toBe(a);
+    for (const other of [
+      "in_port=p2,ct_state=+new+trk,ct_zone=7",
+      "in_port=p1,ct_state=+new-trk,ct_zone=7",
+      "in_port=p1,ct_state=+new+trk",
+      "ct_state=+new+trk,ct_zone=7",
+    ])
+      expect(ctx(other), other).not.toEqual(a);
+  });
+
   it("refuses what it cannot analyse, naming the line", () => {
     expect(() => parseFlowFile("# ok\nadd tcp,dl_src=00:00:00:00:00:01,actions=drop\n")).toThrow(
       new FlowSyntaxError(
