@@ -271,10 +271,21 @@ export class Pipeline {
     depth: number,
   ): ConnectionSet {
     if (depth > MAX_DEPTH) throw new RangeError(`the pipeline loops (more than ${MAX_DEPTH} table jumps)`);
+    // What no higher group took is `remaining` minus the spaces in `taken`, subtracted only when a
+    // later group needs it: a table's last group most often takes everything left and drops it
+    // (the default deny), and then what is left is never built.
     let remaining = set;
+    let taken: ConnectionSet[] = [];
+    const left = (): ConnectionSet => {
+      if (taken.length > 0) {
+        remaining = remaining.subtract(unionOf(taken));
+        taken = [];
+      }
+      return remaining;
+    };
     const passed: ConnectionSet[] = [];
     for (const g of this.groups.get(table) ?? []) {
-      if (remaining.isEmpty()) break;
+      if (taken.length === 0 && remaining.isEmpty()) break;
       if (!contextMatches(g.flows[0]!, ctx)) continue;
       g.everything ??= g.flows.some((f) => matchesEverything(f.point));
       g.drops ??= !g.flows[0]!.actions.some(
@@ -283,19 +294,24 @@ export class Pipeline {
       let hit: ConnectionSet;
       if (g.everything) {
         // The group matches every packet: it takes all that is left.
-        hit = remaining;
+        const all = g.drops ? undefined : left();
         remaining = ConnectionSet.EMPTY;
-        if (g.drops) continue;
+        taken = [];
+        if (all === undefined) continue;
+        hit = all;
       } else {
         g.space ??= unionOfSpaces(g.flows);
         if (g.drops) {
           // What a dropping group matches goes nowhere: only what is left matters.
-          remaining = remaining.subtract(g.space);
+          taken.push(g.space);
           continue;
         }
-        hit = remaining === ConnectionSet.ALL ? g.space : remaining.intersect(g.space);
+        const now = left();
+        if (now.isEmpty()) break;
+        hit = now === ConnectionSet.ALL ? g.space : now.intersect(g.space);
         if (hit.isEmpty()) continue;
-        remaining = hit === remaining ? ConnectionSet.EMPTY : remaining.subtract(hit);
+        if (hit === now) remaining = ConnectionSet.EMPTY;
+        else taken.push(hit);
       }
       passed.push(this.runActions(g.flows[0]!, ctx, hit, model, depth));
     }
