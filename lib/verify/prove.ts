@@ -246,21 +246,24 @@ function proveAllow(c: CompiledPath, view: ClassView): AllowedResult | undefined
 export function prove(plan: Plan, evaluators: readonly TargetEvaluator[]): Proof {
   const views = evaluators.map((ev) => new ClassView(ev));
   const forbids = [...plan.guardrails, ...plan.monitored];
-  const paths: Array<{ c: CompiledPath; forbid: boolean; at: number }> = [
-    ...forbids.map((c, at) => ({ c, forbid: true, at })),
-    ...plan.allows.map((c, at) => ({ c, forbid: false, at })),
-  ];
-  // Grouped by source end (a stable sort keeps the policy's order within a group): see ClassView.
-  const ends = new Map<readonly Slice[], number>();
-  for (const p of paths) if (!ends.has(p.c.from)) ends.set(p.c.from, ends.size);
-  paths.sort((a, b) => ends.get(a.c.from)! - ends.get(b.c.from)!);
+  // Grouped by source end, in the policy's order within a group (see ClassView).
+  const bySource = new Map<readonly Slice[], Array<{ c: CompiledPath; forbid: boolean; at: number }>>();
+  const add = (c: CompiledPath, forbid: boolean, at: number) => {
+    const list = bySource.get(c.from);
+    if (list) list.push({ c, forbid, at });
+    else bySource.set(c.from, [{ c, forbid, at }]);
+  };
+  for (const [at, c] of forbids.entries()) add(c, true, at);
+  for (const [at, c] of plan.allows.entries()) add(c, false, at);
   const forbidAt: Array<Array<ForbiddenResult | undefined>> = forbids.map(() => []);
   const allowAt: Array<Array<AllowedResult | undefined>> = plan.allows.map(() => []);
-  for (const { c, forbid, at } of paths)
+  for (const [source, paths] of bySource)
     for (const [i, view] of views.entries()) {
-      view.startSource(c.from);
-      if (forbid) forbidAt[at]![i] = proveForbid(c, view);
-      else allowAt[at]![i] = proveAllow(c, view);
+      view.startSource(source);
+      for (const { c, forbid, at } of paths) {
+        if (forbid) forbidAt[at]![i] = proveForbid(c, view);
+        else allowAt[at]![i] = proveAllow(c, view);
+      }
     }
   // Reported path by path in the policy's order, each path's targets in the evaluators' order.
   const forbidden = forbidAt.flat().filter((r): r is ForbiddenResult => r !== undefined);
