@@ -138,6 +138,24 @@ export class ConnectionSet {
     return this.v4.overlaps(o.v4) || this.v6.overlaps(o.v6);
   }
 
+  /** True iff every packet of `ConnectionSet.of(src, dst, services)` is in this set (the product is not built). */
+  containsProduct(src: AddressSet, dst: AddressSet, services: ServiceSet): boolean {
+    const c = services.cube;
+    return (
+      (src.v4.isEmpty() || dst.v4.isEmpty() || this.v4.containsProduct([src.v4, dst.v4], c)) &&
+      (src.v6.isEmpty() || dst.v6.isEmpty() || this.v6.containsProduct([src.v6, dst.v6], v6Services(c)))
+    );
+  }
+
+  /** True iff `ConnectionSet.of(src, dst, services)` shares a packet with this set (the product is not built). */
+  overlapsProduct(src: AddressSet, dst: AddressSet, services: ServiceSet): boolean {
+    const c = services.cube;
+    return (
+      (!src.v4.isEmpty() && !dst.v4.isEmpty() && this.v4.overlapsProduct([src.v4, dst.v4], c)) ||
+      (!src.v6.isEmpty() && !dst.v6.isEmpty() && this.v6.overlapsProduct([src.v6, dst.v6], v6Services(c)))
+    );
+  }
+
   /** Canonical string key: equal sets have equal keys. */
   key(): string {
     return `${this.v4.key()}|${this.v6.key()}`;

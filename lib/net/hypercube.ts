@@ -140,6 +140,25 @@ export class Hypercube {
     return overlap(this, o);
   }
 
+  /**
+   * True iff the product `keys[0] × … × keys[k-1] × sub` lies in this set: `Hypercube.prefixed(keys,
+   * sub).isSubsetOf(this)` without building the product (the proof asks it once per path and class).
+   */
+  containsProduct(keys: readonly IntervalSet[], sub: Hypercube): boolean {
+    if (keys.length + sub.dims !== this.dims)
+      throw new RangeError("Hypercube.containsProduct: dimension mismatch");
+    if (sub.isEmpty() || keys.some((k) => k.isEmpty())) return true;
+    return containsProduct(this, keys, 0, sub);
+  }
+
+  /** True iff the product `keys[0] × … × keys[k-1] × sub` shares a point with this set (nothing built). */
+  overlapsProduct(keys: readonly IntervalSet[], sub: Hypercube): boolean {
+    if (keys.length + sub.dims !== this.dims)
+      throw new RangeError("Hypercube.overlapsProduct: dimension mismatch");
+    if (sub.isEmpty() || keys.some((k) => k.isEmpty())) return false;
+    return overlapsProduct(this, keys, 0, sub);
+  }
+
   /** True iff both sets contain exactly the same points (structural, thanks to the canonical form). */
   equals(o: Hypercube): boolean {
     return this === o || (this.dims === o.dims && this.key() === o.key());
@@ -570,6 +589,68 @@ function subset(a: Hypercube, b: Hypercube): boolean {
     }
   }
   return true;
+}
+
+/** `containsProduct` from dimension `i` of the keys on (every key and `sub` non-empty). */
+function containsProduct(b: Hypercube, keys: readonly IntervalSet[], i: number, sub: Hypercube): boolean {
+  if (i === keys.length) return subset(sub, b);
+  if (b.isEmpty()) return false;
+  const key = keys[i]!;
+  if (b.dims === 1) return key.isSubsetOf(b.layers[0]!.key);
+  const B = b.pieces();
+  const layers = b.layers;
+  // Layers already found to hold the rest of the product: most keys meet one layer, so the last
+  // one is kept apart and a list is made only for the others.
+  let last = -1;
+  let held: number[] | undefined;
+  const rs = key.ranges;
+  let k = 0;
+  for (let r = 0; r < rs.length; r++) {
+    let lo = rs[r]![0];
+    const hi = rs[r]![1];
+    k = firstPieceEndingAtOrAfter(B, lo, k);
+    while (lo <= hi) {
+      const pb = B[k];
+      if (pb === undefined || pb.lo > lo) return false;
+      if (pb.idx !== last && !held?.includes(pb.idx)) {
+        if (!containsProduct(layers[pb.idx]!.sub, keys, i + 1, sub)) return false;
+        if (last >= 0) (held ??= []).push(last);
+        last = pb.idx;
+      }
+      if (pb.hi >= hi) break;
+      lo = pb.hi + 1n;
+      k++;
+    }
+  }
+  return true;
+}
+
+/** `overlapsProduct` from dimension `i` of the keys on (every key and `sub` non-empty). */
+function overlapsProduct(b: Hypercube, keys: readonly IntervalSet[], i: number, sub: Hypercube): boolean {
+  if (i === keys.length) return overlap(sub, b);
+  if (b.isEmpty()) return false;
+  const key = keys[i]!;
+  if (b.dims === 1) return key.overlaps(b.layers[0]!.key);
+  const B = b.pieces();
+  const layers = b.layers;
+  // Layers already found to miss the rest of the product (as `held` above).
+  let last = -1;
+  let missed: number[] | undefined;
+  const rs = key.ranges;
+  let k = 0;
+  for (let r = 0; r < rs.length; r++) {
+    const lo = rs[r]![0];
+    const hi = rs[r]![1];
+    k = firstPieceEndingAtOrAfter(B, lo, k);
+    for (let m = k; m < B.length && B[m]!.lo <= hi; m++) {
+      const idx = B[m]!.idx;
+      if (idx === last || missed?.includes(idx)) continue;
+      if (overlapsProduct(layers[idx]!.sub, keys, i + 1, sub)) return true;
+      if (last >= 0) (missed ??= []).push(last);
+      last = idx;
+    }
+  }
+  return false;
 }
 
 function overlap(a: Hypercube, b: Hypercube): boolean {

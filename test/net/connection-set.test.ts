@@ -141,6 +141,17 @@ describe("ConnectionSet against brute-force packet enumeration", () => {
     );
   });
 
+  it("containsProduct / overlapsProduct answer as the built product's isSubsetOf / overlaps", () => {
+    fc.assert(
+      fc.property(arbConn, arbProduct, (a, [s, d, v]) => {
+        const product = ConnectionSet.of(s.set, d.set, v.set);
+        expect(a.set.containsProduct(s.set, d.set, v.set)).toBe(product.isSubsetOf(a.set));
+        expect(a.set.overlapsProduct(s.set, d.set, v.set)).toBe(product.overlaps(a.set));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("sample() is a member of non-empty sets; undefined for empty ones", () => {
     fc.assert(
       fc.property(arbConn, arbConn, (a, b) => {

@@ -93,6 +93,25 @@ for (const dims of [2, 3]) {
       );
     });
 
+    it("containsProduct / overlapsProduct agree with the model, split anywhere between keys and sub", () => {
+      fc.assert(
+        fc.property(
+          arbProducts(dims),
+          fc.array(arbDimSet, { minLength: dims, maxLength: dims }),
+          fc.integer({ min: 0, max: dims }),
+          (pb, p, split) => {
+            const b = build(dims, pb);
+            const mb = modelOf(dims, pb);
+            const mp = modelOf(dims, [p]);
+            const sub = Hypercube.product(p.slice(split));
+            expect(b.containsProduct(p.slice(0, split), sub)).toBe([...mp].every((x) => mb.has(x)));
+            expect(b.overlapsProduct(p.slice(0, split), sub)).toBe([...mp].some((x) => mb.has(x)));
+          },
+        ),
+        { numRuns: runs },
+      );
+    });
+
     it("is canonical: different constructions of the same set have equal structure and keys", () => {
       fc.assert(
         fc.property(arbProducts(dims), (ps) => {
