@@ -171,14 +171,19 @@ function proveForbid(c: CompiledPath, view: ClassView): ForbiddenResult | undefi
   let firstOpen: { packet: Packet; from: Group; to: Group } | undefined;
   const leaks: ConnectionSet[] = [];
   for (const [f, t] of pairs) {
-    const forbidden = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
     let leak: ConnectionSet;
-    if (ev.allowedWithin) leak = ev.allowedWithin(f.representative, t.representative, forbidden);
+    if (ev.allowedWithin)
+      leak = ev.allowedWithin(
+        f.representative,
+        t.representative,
+        ConnectionSet.of(f.addresses, t.addresses, c.path.services),
+      );
     else {
       const allowed = view.allowed(f, t);
-      // The common case (blocked) only needs the overlap test; the leak is built when there is one.
-      if (!allowed.overlaps(forbidden)) continue;
-      leak = allowed.intersect(forbidden);
+      // The common case (blocked) only needs the overlap test, asked of the product without
+      // building it; the forbidden set and the leak are built when there is one.
+      if (!allowed.overlapsProduct(f.addresses, t.addresses, c.path.services)) continue;
+      leak = allowed.intersect(ConnectionSet.of(f.addresses, t.addresses, c.path.services));
     }
     if (!leak.isEmpty()) {
       leaks.push(leak);
@@ -215,12 +220,19 @@ function proveAllow(c: CompiledPath, view: ClassView): AllowedResult | undefined
   const gaps: ConnectionSet[] = [];
   let first: { packet: Packet; from: Group; to: Group } | undefined;
   for (const [f, t] of pairs) {
-    const required = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
-    // The common case (open) only needs the subset test; the gap is built when there is one.
-    const allowed = ev.allowedWithin
-      ? ev.allowedWithin(f.representative, t.representative, required)
-      : view.allowed(f, t);
-    if (required.isSubsetOf(allowed)) continue;
+    let required: ConnectionSet | undefined;
+    let allowed: ConnectionSet;
+    if (ev.allowedWithin) {
+      required = ConnectionSet.of(f.addresses, t.addresses, c.path.services);
+      allowed = ev.allowedWithin(f.representative, t.representative, required);
+      if (required.isSubsetOf(allowed)) continue;
+    } else {
+      allowed = view.allowed(f, t);
+      // The common case (open) only needs the subset test, asked of the product without building
+      // it; the required set and the gap are built when there is one.
+      if (allowed.containsProduct(f.addresses, t.addresses, c.path.services)) continue;
+    }
+    required ??= ConnectionSet.of(f.addresses, t.addresses, c.path.services);
     const gap = required.subtract(allowed);
     if (!gap.isEmpty()) {
       gaps.push(gap);
