@@ -311,9 +311,19 @@ function cmp(a: bigint, b: bigint): number {
  * canonical keys compared, to merge equal sets that are different objects.
  */
 class SweepGroups {
-  private readonly byObject = new Map<Hypercube, Range[]>();
+  // The first sub-set seen and its ranges are kept apart: most sweeps lead to one sub-set only, and
+  // then no map is made.
+  private firstSub: Hypercube | undefined;
+  private firstRanges: Range[] = [];
+  private byObject: Map<Hypercube, Range[]> | undefined;
 
   add(sub: Hypercube, lo: bigint, hi: bigint): void {
+    if (this.firstSub === undefined) this.firstSub = sub;
+    if (sub === this.firstSub) {
+      this.firstRanges.push([lo, hi]);
+      return;
+    }
+    this.byObject ??= new Map();
     const ranges = this.byObject.get(sub);
     if (ranges === undefined) this.byObject.set(sub, [[lo, hi]]);
     else ranges.push([lo, hi]);
@@ -324,13 +334,15 @@ class SweepGroups {
    * appear in order of their smallest value; a merged group keeps the place of its first object.
    */
   build(dims: number): Hypercube {
+    const first = this.firstSub;
+    if (first === undefined) return Hypercube.empty(dims);
+    if (this.byObject === undefined)
+      return Hypercube.prefixed([IntervalSet.fromSorted(this.firstRanges)], first);
     const layers: HypercubeLayer[] = [];
-    if (this.byObject.size <= 1) {
-      for (const [sub, ranges] of this.byObject) layers.push({ key: IntervalSet.fromSorted(ranges), sub });
-      return Hypercube.fromCanonicalLayers(dims, layers);
-    }
     const byKey = new Map<string, { sub: Hypercube; ranges: Range[]; merged: boolean }>();
-    for (const [sub, ranges] of this.byObject) {
+    // The first object was seen first, the others in the order they were: by smallest value.
+    const groups: Array<[Hypercube, Range[]]> = [[first, this.firstRanges], ...this.byObject];
+    for (const [sub, ranges] of groups) {
       const k = sub.key();
       const g = byKey.get(k);
       if (g === undefined) byKey.set(k, { sub, ranges, merged: false });
@@ -360,15 +372,17 @@ function fromGroups(dims: number, grouped: Map<string, { sub: Hypercube; ranges:
 
 /** n-ary union: one sweep over the first dimension of all operands, recursing once per distinct overlap. */
 function unionMany(dims: number, input: readonly Hypercube[]): Hypercube {
-  const seen = new Set<string>();
-  const cubes: Hypercube[] = [];
-  for (const c of input) {
-    if (c.isEmpty()) continue;
-    const k = c.key();
-    if (!seen.has(k)) {
+  let cubes = input.filter((c) => !c.isEmpty());
+  if (cubes.length > 2) {
+    // Equal sets that are different objects are swept once (their canonical keys are equal); with
+    // one or two operands the keys would cost more than they save.
+    const seen = new Set<string>();
+    cubes = cubes.filter((c) => {
+      const k = c.key();
+      if (seen.has(k)) return false;
       seen.add(k);
-      cubes.push(c);
-    }
+      return true;
+    });
   }
   if (cubes.length === 0) return Hypercube.empty(dims);
   if (cubes.length === 1) return cubes[0]!;
@@ -450,7 +464,7 @@ function combine(a: Hypercube, b: Hypercube, op: Op): Hypercube {
   const B = b.pieces();
   const la = a.layers;
   const lb = b.layers;
-  const memo = new Map<number, Hypercube>();
+  let memo: Map<number, Hypercube> | undefined;
   const stride = lb.length + 1;
   const grouped = new SweepGroups();
 
@@ -464,10 +478,10 @@ function combine(a: Hypercube, b: Hypercube, op: Op): Hypercube {
       sub = lb[ib]!.sub;
     } else {
       const k = ia * stride + ib;
-      sub = memo.get(k);
+      sub = memo?.get(k);
       if (sub === undefined) {
         sub = combine(la[ia]!.sub, lb[ib]!.sub, op);
-        memo.set(k, sub);
+        (memo ??= new Map()).set(k, sub);
       }
     }
     if (!sub.isEmpty()) grouped.add(sub, lo, hi);
