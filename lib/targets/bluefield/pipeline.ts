@@ -297,7 +297,7 @@ export class Pipeline {
         const all = g.drops ? undefined : left();
         remaining = ConnectionSet.EMPTY;
         taken = [];
-        if (all === undefined) continue;
+        if (all === undefined || all.isEmpty()) continue;
         hit = all;
       } else {
         g.space ??= unionOfSpaces(g.flows);
