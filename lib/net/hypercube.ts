@@ -605,6 +605,24 @@ function subset(a: Hypercube, b: Hypercube): boolean {
   return true;
 }
 
+/**
+ * Layer indexes a product query has already decided: most keys meet one layer, so the latest is
+ * kept apart and a list is made only for the others.
+ */
+class LayerMarks {
+  private last = -1;
+  private others: number[] | undefined;
+
+  has(idx: number): boolean {
+    return idx === this.last || (this.others?.includes(idx) ?? false);
+  }
+
+  add(idx: number): void {
+    if (this.last >= 0) (this.others ??= []).push(this.last);
+    this.last = idx;
+  }
+}
+
 /** `containsProduct` from dimension `i` of the keys on (every key and `sub` non-empty). */
 function containsProduct(b: Hypercube, keys: readonly IntervalSet[], i: number, sub: Hypercube): boolean {
   if (i === keys.length) return subset(sub, b);
@@ -613,10 +631,8 @@ function containsProduct(b: Hypercube, keys: readonly IntervalSet[], i: number, 
   if (b.dims === 1) return key.isSubsetOf(b.layers[0]!.key);
   const B = b.pieces();
   const layers = b.layers;
-  // Layers already found to hold the rest of the product: most keys meet one layer, so the last
-  // one is kept apart and a list is made only for the others.
-  let last = -1;
-  let held: number[] | undefined;
+  // Layers already found to hold the rest of the product.
+  const held = new LayerMarks();
   const rs = key.ranges;
   let k = 0;
   for (let r = 0; r < rs.length; r++) {
@@ -626,10 +642,9 @@ function containsProduct(b: Hypercube, keys: readonly IntervalSet[], i: number, 
     while (lo <= hi) {
       const pb = B[k];
       if (pb === undefined || pb.lo > lo) return false;
-      if (pb.idx !== last && !held?.includes(pb.idx)) {
+      if (!held.has(pb.idx)) {
         if (!containsProduct(layers[pb.idx]!.sub, keys, i + 1, sub)) return false;
-        if (last >= 0) (held ??= []).push(last);
-        last = pb.idx;
+        held.add(pb.idx);
       }
       if (pb.hi >= hi) break;
       lo = pb.hi + 1n;
@@ -647,9 +662,8 @@ function overlapsProduct(b: Hypercube, keys: readonly IntervalSet[], i: number, 
   if (b.dims === 1) return key.overlaps(b.layers[0]!.key);
   const B = b.pieces();
   const layers = b.layers;
-  // Layers already found to miss the rest of the product (as `held` above).
-  let last = -1;
-  let missed: number[] | undefined;
+  // Layers already found to miss the rest of the product.
+  const missed = new LayerMarks();
   const rs = key.ranges;
   let k = 0;
   for (let r = 0; r < rs.length; r++) {
@@ -658,10 +672,9 @@ function overlapsProduct(b: Hypercube, keys: readonly IntervalSet[], i: number, 
     k = firstPieceEndingAtOrAfter(B, lo, k);
     for (let m = k; m < B.length && B[m]!.lo <= hi; m++) {
       const idx = B[m]!.idx;
-      if (idx === last || missed?.includes(idx)) continue;
+      if (missed.has(idx)) continue;
       if (overlapsProduct(layers[idx]!.sub, keys, i + 1, sub)) return true;
-      if (last >= 0) (missed ??= []).push(last);
-      last = idx;
+      missed.add(idx);
     }
   }
   return false;
