@@ -24,5 +24,6 @@ export * from "./review/quotas";
 export { formatReview } from "./review/terminal";
 export * as targets from "./targets";
 export * from "./verify/prove";
+export * from "./verify/records";
 export * from "./verify/types";
 export * from "./verify/unexplained";

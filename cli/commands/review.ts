@@ -6,6 +6,7 @@ import { TARGET_MODULES, type TargetModule } from "../../components/targets";
 import {
   type CheckResult,
   checkPolicyDocument,
+  evaluatorsOf,
   formatDiagnostic,
   formatMarkdown,
   formatReview,
@@ -13,7 +14,6 @@ import {
   parseQuotaOverrides,
   prove,
   type QuotaLimits,
-  type ResourceRecord,
   type ReviewJson,
   reviewJson,
   type TargetName,
@@ -49,16 +49,25 @@ function requirePlan(r: CheckResult, what: string, io: Io): Plan {
   return r.plan;
 }
 
-/** Runs the review and returns its JSON plus every recorded resource; throws InvalidInput on bad input. */
-export async function runReview(
+/** What a review proves: the compiled policy and every resource the program (or the placeholder program) recorded. */
+export interface ReviewInput {
+  plan: Plan;
+  resources: RecordedResource[];
+}
+
+/**
+ * Reads a review's input: a stack directory (its program run under mocks with the stack's config,
+ * its policy file or exported policy document) or a policy file (every target it places workloads
+ * on rendered with placeholder scopes). Throws InvalidInput on bad input; prints the policy's
+ * diagnostics.
+ */
+export async function loadReviewInput(
   input: string,
-  options: ReviewOptions,
+  options: Pick<ReviewOptions, "stack" | "policy" | "modules">,
   io: Io,
-): Promise<{ review: ReviewJson; resources: RecordedResource[] }> {
+): Promise<ReviewInput> {
   if (!existsSync(input)) throw new InvalidInput(`${input}: no such file or directory`);
   const modules = options.modules ?? TARGET_MODULES;
-  let plan: Plan;
-  let resources: RecordedResource[];
   if (statSync(input).isDirectory()) {
     if (!existsSync(join(input, "Pulumi.yaml")))
       throw new InvalidInput(
@@ -70,8 +79,8 @@ export async function runReview(
     } catch (e) {
       throw new InvalidInput(`${input}: the Pulumi program failed under mocks: ${(e as Error).message}`);
     }
-    resources = run.resources;
     const policyFile = options.policy ?? POLICY_FILES.map((f) => join(input, f)).find((f) => existsSync(f));
+    let plan: Plan;
     if (policyFile) plan = requirePlan(checkPolicyFile(policyFile), policyFile, io);
     else if (run.outputs[POLICY_OUTPUT] !== undefined)
       plan = requirePlan(
@@ -83,40 +92,43 @@ export async function runReview(
       throw new InvalidInput(
         `${input}: no policy found: add ${POLICY_FILES.join(" or ")}, pass --policy, or export the document as "${POLICY_OUTPUT}"`,
       );
-  } else {
-    plan = requirePlan(checkPolicyFile(input), input, io);
-    const rendering = modules.filter((m) => plan.targets.includes(m.target));
-    try {
-      resources = (
-        await runProgram(
-          () => {
-            for (const m of rendering) m.placeholderProgram(plan);
-          },
-          { project: `blastradius-${plan.policy.name}` },
-        )
-      ).resources;
-    } catch (e) {
-      throw new InvalidInput(`${input}: rendering under mocks failed: ${(e as Error).message}`);
-    }
+    return { plan, resources: run.resources };
   }
+  const plan = requirePlan(checkPolicyFile(input), input, io);
+  const rendering = modules.filter((m) => plan.targets.includes(m.target));
+  try {
+    const { resources } = await runProgram(
+      () => {
+        for (const m of rendering) m.placeholderProgram(plan);
+      },
+      { project: `blastradius-${plan.policy.name}` },
+    );
+    return { plan, resources };
+  } catch (e) {
+    throw new InvalidInput(`${input}: rendering under mocks failed: ${(e as Error).message}`);
+  }
+}
 
+/** Runs the review and returns its JSON plus every recorded resource; throws InvalidInput on bad input. */
+export async function runReview(
+  input: string,
+  options: ReviewOptions,
+  io: Io,
+): Promise<{ review: ReviewJson; resources: RecordedResource[] }> {
+  const modules = options.modules ?? TARGET_MODULES;
+  const { plan, resources } = await loadReviewInput(input, options, io);
   let limits: QuotaLimits;
   try {
     limits = parseQuotaOverrides(options.quota ?? []);
   } catch (e) {
     throw new InvalidInput((e as Error).message);
   }
-  const evaluators = [];
-  const counts: Partial<Record<TargetName, number>> = {};
-  const usage: Partial<Record<TargetName, TargetUsage>> = {};
-  for (const m of modules) {
-    const mine = resources.filter((r) => m.adapter.owns(r as ResourceRecord));
-    if (!plan.targets.includes(m.target) && mine.length === 0) continue;
-    counts[m.target] = mine.filter((r) => r.custom).length;
-    evaluators.push(m.adapter.evaluator(mine, plan));
-    const u = m.adapter.usage?.(mine, plan, limits);
-    if (u) usage[m.target] = u;
-  }
+  const { evaluators, counts, usage } = evaluatorsOf(
+    plan,
+    resources,
+    modules.map((m) => m.adapter),
+    { limits, isCustom: (r) => (r as RecordedResource).custom },
+  );
   checkOverrides(limits, usage);
   const proof = prove(plan, evaluators);
   return { review: reviewJson(plan, proof, counts, { usage }), resources };

@@ -7,7 +7,7 @@ import type {
 import {
   formatPacket,
   type Plan,
-  prove,
+  proveRecords,
   type QuotaFinding,
   type QuotaLimits,
   quotaFindings,
@@ -73,11 +73,12 @@ export function proveStack(
   modules: readonly TargetModule[],
 ) {
   const records = recordsOf(resources);
-  const evaluators = modules
-    .map((m) => ({ m, mine: records.filter((r) => m.adapter.owns(r)) }))
-    .filter(({ m, mine }) => plan.targets.includes(m.target) || mine.length > 0)
-    .map(({ m, mine }) => m.adapter.evaluator(mine, plan));
-  return { proof: prove(plan, evaluators), records };
+  const { proof } = proveRecords(
+    plan,
+    records,
+    modules.map((m) => m.adapter),
+  );
+  return { proof, records };
 }
 
 const CONFIG_SCHEMA = {
