@@ -67,6 +67,8 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     "expires",
     "ticket",
     "http",
+    "reach",
+    "through",
   ],
 };
 

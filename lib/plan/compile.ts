@@ -9,6 +9,7 @@ import {
   type Workload,
 } from "../model/types";
 import { AddressSet, ConnectionSet } from "../net";
+import { checkChains } from "./chains";
 import { identityScope, targetsOf } from "./placement";
 import type { CompiledPath, Overlap, Party, Plan, Slice } from "./types";
 
@@ -211,6 +212,8 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   const wouldClose = new Map<string, Overlap[]>();
   for (const m of monitored) wouldClose.set(m.path.name, overlapsWith(m));
 
+  // Rule 10: a chain of allow paths reaching what a reach: any forbid forbids.
+  checkChains([...guardrails, ...monitored], allows, policy, members, sink, at);
   checkVisibility(allows, sink, at);
   checkForbidsEnforceable(guardrails, sink, at);
   warnSharedAddresses(policy, sink);
