@@ -8,7 +8,7 @@ import {
   ServiceSet,
 } from "../../net";
 import type { Party, Plan } from "../../plan/types";
-import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import type { Decision, Footprint, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { AWS_TYPES } from "./contract";
 import {
   type AwsNetwork,
@@ -533,7 +533,23 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
     return key;
   };
 
-  return { target: "aws", enforces, allowed, decide, partyKey };
+  /*
+   * Footprints (lib/radius): a side's grants by address, and the groups its rules reference (a rule
+   * naming a group matches the parties carrying it). NACLs only narrow, so they are left out.
+   */
+  const footprint = (p: Party, direction: "egress" | "ingress"): Footprint => {
+    const egress = direction === "egress";
+    const addresses: AddressSet[] = [];
+    const names = new Set<string>();
+    for (const g of groupsOf(p)) {
+      for (const e of egress ? g.egressByAddress : g.ingressByAddress) addresses.push(e.remote);
+      for (const id of (egress ? g.egressByGroup : g.ingressByGroup).keys()) names.add(`sg:${id}`);
+    }
+    return { addresses: AddressSet.unionAll(addresses), names: [...names] };
+  };
+  const identityNames = (p: Party): string[] => groupsOf(p).map((g) => `sg:${g.group.id}`);
+
+  return { target: "aws", enforces, allowed, decide, partyKey, footprint, identityNames };
 }
 
 const OWNED = new Set<string>(Object.values(AWS_TYPES));

@@ -1,5 +1,6 @@
 import { AddressSet, ConnectionSet, type Packet, parseAddress, ServiceSet } from "../../net";
 import type { Party, Plan } from "../../plan/types";
+import { addressFootprint } from "../../verify/footprint";
 import type { Decision, ResourceRecord, TargetEvaluator } from "../../verify/types";
 import {
   allowedByNsg,
@@ -729,6 +730,9 @@ export function azureEvaluator(
     allowed,
     decide,
     partyKey,
+    // NSG verdicts depend on addresses only (ASGs resolve to their members' addresses).
+    footprint: (party, direction) => addressFootprint(allowed, party, direction),
+    identityNames: () => [],
     passOut: (vnet) => pass(vnet, "Outbound"),
     passIn: (vnet) => pass(vnet, "Inbound"),
   };

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Workload } from "../../model/types";
 import { AddressSet, ConnectionSet, type Packet, ServiceSet } from "../../net";
 import type { Party, Plan } from "../../plan/types";
+import { addressFootprint } from "../../verify/footprint";
 import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { applyFlowMods, copyFlow, type OvsFlow, parseDumpFlows, parseFlow, parseFlowFile } from "./flows";
 import { allParts, meet, PassIndex } from "./passindex";
@@ -345,6 +346,9 @@ export function evaluatorFromTables(
     allowed,
     allowedWithin,
     decide,
+    // Flows match addresses (and the DPU port a packet enters on), never the far end's identity.
+    footprint: (party, direction) => addressFootprint(allowed, party, direction),
+    identityNames: () => [],
     pipeline: (h) => state(h).pipeline,
     traceOn,
   };

@@ -9,7 +9,7 @@ import {
   ServiceSet,
 } from "../../net";
 import type { Party, Plan } from "../../plan/types";
-import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import type { Decision, Footprint, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { ciliumUsage } from "./usage";
 
 /**
@@ -980,6 +980,39 @@ export class CiliumEvaluator implements TargetEvaluator {
     this.fillPeerOf();
     ep.key ??= `pod\u0000${ep.cluster}\u0000${ep.specs.join(",")}\u0000${ep.peerOf.join(",")}`;
     return ep.key;
+  }
+
+  /**
+   * What one side of a pod lets through at all (lib/radius): everything when the side is not in
+   * default deny; else its allow rules' peers: CIDRs and the world entities by address (every
+   * address: a party outside the cluster may have any), selectors and the cluster entity by name.
+   * Deny rules only narrow, so they are left out.
+   */
+  footprint(party: Party, direction: "egress" | "ingress"): Footprint {
+    const ep = this.endpointOf(party);
+    const side = ep?.[direction];
+    if (!ep || !side || !side.defaultDeny) return { addresses: AddressSet.ALL, names: [] };
+    const addresses: AddressSet[] = [];
+    const names = new Set<string>();
+    for (const rule of side.allows) {
+      const p = rule.peer;
+      const info = peerInfo(p);
+      if (info.any || info.world) return { addresses: AddressSet.ALL, names: [] };
+      if (p.entities.has("world-ipv4")) addresses.push(V4);
+      if (p.entities.has("world-ipv6")) addresses.push(V6);
+      if (!p.cidrs.isEmpty()) addresses.push(p.cidrs);
+      if (info.cluster) names.add(`cilium-cluster:${ep.cluster}`);
+      for (const sel of p.endpoints) names.add(`cilium-sel:${ep.cluster}:${sel.id}`);
+    }
+    return { addresses: AddressSet.unionAll(addresses), names: [...names] };
+  }
+
+  /** A pod is named by its cluster (entity "cluster") and by the peer selectors picking it there. */
+  identityNames(party: Party): string[] {
+    const ep = this.endpointOf(party);
+    if (!ep) return [];
+    this.fillPeerOf();
+    return [`cilium-cluster:${ep.cluster}`, ...ep.peerOf.map((id) => `cilium-sel:${ep.cluster}:${id}`)];
   }
 
   /** Fills every endpoint's `peerOf` (once, after loading). */

@@ -1,7 +1,8 @@
 import type { Workload } from "../../model/types";
 import { AddressSet, ConnectionSet, IntervalSet, MAX_PORT, type Packet, ServiceSet } from "../../net";
 import type { Party, Plan } from "../../plan/types";
-import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import { addressFootprint } from "../../verify/footprint";
+import type { Decision, Footprint, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { COMPONENT_TYPE, FIREWALL_TYPE } from "./types";
 import { gcpUsage } from "./usage";
 
@@ -476,16 +477,46 @@ export function gcpEvaluator(
     return IMPLIED[direction];
   };
 
+  const allowed = (from: Party, to: Party): ConnectionSet => {
+    const egress = enforces(from) ? sideAllowed(from, to, "EGRESS") : undefined;
+    const ingress = enforces(to) ? sideAllowed(from, to, "INGRESS") : undefined;
+    if (egress && ingress) return egress.intersect(ingress);
+    return egress ?? ingress ?? ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
+  };
+
+  /*
+   * Footprints (lib/radius): egress rules match destinations by range only, so the egress side
+   * towards any address is exact. Ingress rules also match sources of the same network by service
+   * account or tag: those named by an allow rule are the names; a source named only by deny rules
+   * gets no more than its addresses get (a deny can only narrow first match).
+   */
+  const identityNames = (p: Party): string[] => {
+    const g = gcpOf(p);
+    if (!g) return [];
+    const out = tagsOf(p).map((t) => `gcp-tag:${g.network}:${t}`);
+    if (g.serviceAccount !== undefined) out.push(`gcp-sa:${g.network}:${g.serviceAccount}`);
+    return out;
+  };
+  const footprint = (p: Party, direction: "egress" | "ingress"): Footprint => {
+    const fp = addressFootprint(allowed, p, direction);
+    if (direction === "egress") return fp;
+    const network = gcpOf(p)!.network;
+    const names = new Set<string>();
+    for (const rule of rulesAt(p, "INGRESS")) {
+      if (rule.action !== "allow") continue;
+      for (const sa of rule.sourceServiceAccounts) names.add(`gcp-sa:${network}:${sa}`);
+      for (const t of rule.sourceTags) names.add(`gcp-tag:${network}:${t}`);
+    }
+    return { addresses: fp.addresses, names: [...names] };
+  };
+
   return {
     target: "gcp",
     enforces,
     partyKey,
-    allowed(from, to) {
-      const egress = enforces(from) ? sideAllowed(from, to, "EGRESS") : undefined;
-      const ingress = enforces(to) ? sideAllowed(from, to, "INGRESS") : undefined;
-      if (egress && ingress) return egress.intersect(ingress);
-      return egress ?? ingress ?? ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
-    },
+    allowed,
+    footprint,
+    identityNames,
     decide(from, to, packet) {
       let last: Decision = { verdict: "allow", by: "not-enforced-by-gcp" };
       if (enforces(from)) {
