@@ -991,7 +991,7 @@ export class CiliumEvaluator implements TargetEvaluator {
   footprint(party: Party, direction: "egress" | "ingress"): Footprint {
     const ep = this.endpointOf(party);
     const side = ep?.[direction];
-    if (!ep || !side || !side.defaultDeny) return { addresses: AddressSet.ALL, names: [] };
+    if (!ep || !side?.defaultDeny) return { addresses: AddressSet.ALL, names: [] };
     const addresses: AddressSet[] = [];
     const names = new Set<string>();
     for (const rule of side.allows) {
