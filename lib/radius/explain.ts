@@ -1,0 +1,69 @@
+import { type AddressSet, type ConnectionSet, type Packet, protocolName, type ServiceSet } from "../net";
+import type { HopGraph } from "./graph";
+
+/**
+ * One hop of a chain (the `radius` JSON and the review's chains, a public contract): `from` → `to`,
+ * the allow path that opens it (null when no allow path explains the packet: a rule outside the
+ * policy, or a hop to or from an unmodelled party), a witness packet, and per target enforcing
+ * either end, the rule that let the packet through in that target's own terms.
+ */
+export interface HopJson {
+  from: string;
+  to: string;
+  path: string | null;
+  packet: { src: string; dst: string; protocol: string; port?: number };
+  decidedBy: Record<string, string>;
+}
+
+/** What a hop's packet must stay within: a forbid's part of a peer on the first hop, its end and services on the last. */
+export interface HopWithin {
+  src?: AddressSet;
+  dst?: AddressSet;
+  services?: ServiceSet;
+}
+
+export function packetJson(p: Packet): HopJson["packet"] {
+  const out: HopJson["packet"] = { src: p.src, dst: p.dst, protocol: protocolName(p.protocol, p.family) };
+  if (p.port !== undefined) out.port = p.port;
+  return out;
+}
+
+/**
+ * The hop x → y explained: a witness packet that every target enforcing either end lets through,
+ * taken among the packets an allow path intends when there are any (so that `path` names the
+ * policy's reason for the hop), else among the others (then `path` is null). Undefined when the
+ * graph has no such hop.
+ */
+export function explainHop(g: HopGraph, x: number, y: number, within: HopWithin = {}): HopJson | undefined {
+  const carried = g.hop(x, y, within);
+  if (carried.length === 0) return undefined;
+  const from = g.nodes[x]!;
+  const to = g.nodes[y]!;
+  const allows = from.planParty && to.planParty ? g.plan.allowsBetween(from.planParty, to.planParty) : [];
+  let chosen:
+    | { from: (typeof carried)[number]["from"]; to: (typeof carried)[number]["to"]; packet: Packet }
+    | undefined;
+  if (allows.length > 0) {
+    const intended: ConnectionSet = g.plan.intended(from.planParty!, to.planParty!);
+    for (const c of carried) {
+      const packet = c.set.intersect(intended).sample();
+      if (packet) {
+        chosen = { from: c.from, to: c.to, packet };
+        break;
+      }
+    }
+  }
+  chosen ??= { from: carried[0]!.from, to: carried[0]!.to, packet: carried[0]!.set.sample()! };
+  const { packet } = chosen;
+  const decidedBy: Record<string, string> = {};
+  for (const ev of g.evaluators)
+    if (ev.enforces(chosen.from) || ev.enforces(chosen.to))
+      decidedBy[ev.target] = ev.decide(chosen.from, chosen.to, packet).by;
+  return {
+    from: from.name,
+    to: to.name,
+    path: allows.find((a) => a.connections.has(packet))?.path.name ?? null,
+    packet: packetJson(packet),
+    decidedBy,
+  };
+}
