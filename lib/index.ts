@@ -16,6 +16,7 @@ export { type CompileOptions, compile } from "./plan/compile";
 export { type RuleBound, ruleBound } from "./plan/economy";
 export { identityScope, isPlacedOn, targetsOf } from "./plan/placement";
 export * from "./plan/types";
+export * from "./radius";
 export * from "./review/diff";
 export * from "./review/json";
 export { formatMarkdown, mermaidDiagram } from "./review/markdown";

@@ -65,6 +65,8 @@ export interface HopGraphStats {
   connectedPairs: number;
   allowedCalls: number;
   bicliques: number;
+  /** Wall time of each step (ms): classes, footprints, pairs (allowed questions and projection), adjacency. */
+  ms: { classes: number; footprints: number; pairs: number; adjacency: number };
 }
 
 interface PartyClass {
@@ -125,15 +127,33 @@ export class HopGraph {
       }
       this.nodes[i]!.parties.push(p);
     }
-    this.stats = { classes: 0, candidatePairs: 0, connectedPairs: 0, allowedCalls: 0, bicliques: 0 };
+    this.stats = {
+      classes: 0,
+      candidatePairs: 0,
+      connectedPairs: 0,
+      allowedCalls: 0,
+      bicliques: 0,
+      ms: { classes: 0, footprints: 0, pairs: 0, adjacency: 0 },
+    };
   }
 
   /** The hop graph of what `evaluators` let through between `options.parties` (default: the plan's). */
   static build(plan: Plan, evaluators: readonly TargetEvaluator[], options: HopGraphOptions = {}): HopGraph {
     const g = new HopGraph(plan, evaluators, options.parties ?? plan.parties);
+    let at = performance.now();
+    const lap = (step: keyof HopGraphStats["ms"]) => {
+      const now = performance.now();
+      g.stats.ms[step] += now - at;
+      at = now;
+    };
     g.classify();
-    g.connect();
+    lap("classes");
+    const fps = g.footprints();
+    lap("footprints");
+    g.connect(fps);
+    lap("pairs");
     g.index();
+    lap("adjacency");
     return g;
   }
 
@@ -295,9 +315,8 @@ export class HopGraph {
   }
 
   /** Every connected pair of classes, projected onto the members as bicliques. */
-  private connect() {
+  private connect(fps: ReturnType<HopGraph["footprints"]>) {
     const n = this.classes.length;
-    const fps = this.footprints();
     const everything = Bitset.full(n);
     for (let a = 0; a < n; a++) {
       const A = this.classes[a]!;

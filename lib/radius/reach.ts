@@ -2,11 +2,13 @@ import type { AddressSet } from "../net";
 import type { HopGraph } from "./graph";
 
 /** A breadth-first search of the hop graph: shortest chains from a set of start nodes. */
-export interface Reach {
+export interface ReachResult {
   /** Hops from the nearest start: 0 for a start, -1 for a node not reached. */
   dist: Int32Array;
   /** The node each reached node was first reached from (-1 for a start or a node not reached). */
   parent: Int32Array;
+  /** The start each reached node's chain begins at (-1 for a node not reached). */
+  origin: Int32Array;
 }
 
 export interface ReachOptions {
@@ -30,10 +32,11 @@ export interface ReachOptions {
  * An edge is walked once: the first source taking it is the nearest, so its targets are reached
  * at their least distance through it.
  */
-export function reach(g: HopGraph, starts: Iterable<number>, options: ReachOptions = {}): Reach {
+export function reach(g: HopGraph, starts: Iterable<number>, options: ReachOptions = {}): ReachResult {
   const n = g.nodes.length;
   const dist = new Int32Array(n).fill(-1);
   const parent = new Int32Array(n).fill(-1);
+  const origin = new Int32Array(n).fill(-1);
   const used = new Uint8Array(g.edges.length);
   const expands = options.expands ?? ((x: number) => g.nodes[x]!.pivots);
   const maxHops = options.maxHops ?? Number.POSITIVE_INFINITY;
@@ -41,6 +44,7 @@ export function reach(g: HopGraph, starts: Iterable<number>, options: ReachOptio
   for (const s of starts)
     if (dist[s] === -1) {
       dist[s] = 0;
+      origin[s] = s;
       queue.push(s);
     }
   for (let head = 0; head < queue.length; head++) {
@@ -59,15 +63,16 @@ export function reach(g: HopGraph, starts: Iterable<number>, options: ReachOptio
         if (restricted && !g.hops(x, t, { src: restricted })) continue;
         dist[t] = d + 1;
         parent[t] = x;
+        origin[t] = origin[x]!;
         queue.push(t);
       }
     }
   }
-  return { dist, parent };
+  return { dist, parent, origin };
 }
 
 /** The nodes of the shortest chain found to `node`, from its start to it. */
-export function chainTo(r: Reach, node: number): number[] {
+export function chainTo(r: ReachResult, node: number): number[] {
   const out = [node];
   for (let x = r.parent[node]!; x !== -1; x = r.parent[x]!) out.unshift(x);
   return out;
