@@ -194,7 +194,7 @@ describe("parties the policy does not name", () => {
       target: "aws",
       enforces: (p) => p.kind !== "peer",
       allowed: (f, t) => rules.intersect(ConnectionSet.of(f.addresses, t.addresses, ServiceSet.ALL)),
-      decide: (f, t, packet) =>
+      decide: (_f, _t, packet) =>
         rules.has(packet)
           ? { verdict: "allow", by: "rule-outside-the-library" }
           : { verdict: "deny", by: "default-deny" },
