@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { diffReviews, formatDiff, formatDiffMarkdown, type ReviewJson } from "../../lib";
+import { diffFailures, diffReviews, formatDiff, formatDiffMarkdown, type ReviewJson } from "../../lib";
 import { EXIT, type Io } from "../io";
 
 function readReview(file: string): ReviewJson | string {
@@ -16,11 +16,15 @@ function readReview(file: string): ReviewJson | string {
   return r as ReviewJson;
 }
 
-/** `blastradius diff <old.json> <new.json>`: the semantic diff of two reviews. Exit 0, or 2 on bad input. */
+/**
+ * `blastradius diff <old.json> <new.json>`: the semantic diff of two reviews. Exit 0, or 2 on bad
+ * input; with --exit-code, 1 when the change opens or widens an enforce forbid (direct or a chain)
+ * or grows a blast radius.
+ */
 export function diffCommand(
   oldFile: string,
   newFile: string,
-  options: { markdown?: string; json?: string },
+  options: { markdown?: string; json?: string; exitCode?: boolean },
   io: Io,
 ): number {
   const a = readReview(oldFile);
@@ -31,5 +35,12 @@ export function diffCommand(
   io.out(formatDiff(d));
   if (options.markdown) writeFileSync(options.markdown, formatDiffMarkdown(d));
   if (options.json) writeFileSync(options.json, `${JSON.stringify(d, null, 2)}\n`);
+  if (options.exitCode) {
+    const failures = diffFailures(d);
+    if (failures.length > 0) {
+      io.err(`blastradius diff --exit-code: ${failures.join("; ")}`);
+      return EXIT.PROOF_FAILED;
+    }
+  }
   return EXIT.OK;
 }

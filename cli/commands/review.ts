@@ -15,6 +15,7 @@ import {
   prove,
   type QuotaLimits,
   type ReviewJson,
+  radiusReview,
   reviewJson,
   type TargetName,
   type TargetUsage,
@@ -131,7 +132,8 @@ export async function runReview(
   );
   checkOverrides(limits, usage);
   const proof = prove(plan, evaluators);
-  return { review: reviewJson(plan, proof, counts, { usage }), resources };
+  const radius = radiusReview(plan, evaluators);
+  return { review: reviewJson(plan, proof, counts, { usage, radius }), resources };
 }
 
 /** A raised limit must name a limit a reviewed target reports: a typo must not keep the default. */

@@ -5,6 +5,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import {
+  describeHop,
   formatPacket,
   type Plan,
   proveRecords,
@@ -13,6 +14,7 @@ import {
   quotaFindings,
   quotaMessages,
   type ResourceRecord,
+  radiusReview,
   type TargetName,
   type TargetUsage,
 } from "../../lib";
@@ -66,19 +68,23 @@ export function recordsOf(resources: readonly PolicyResource[]): ResourceRecord[
   });
 }
 
-/** Runs the same proof as `blastradius review` over the stack's resources. */
+/**
+ * Runs the same proof as `blastradius review` over the stack's resources, `reach: any` forbids
+ * included (`chains`: over the combined hop graph of the same evaluators).
+ */
 export function proveStack(
   resources: readonly PolicyResource[],
   plan: Plan,
   modules: readonly TargetModule[],
 ) {
   const records = recordsOf(resources);
-  const { proof } = proveRecords(
+  const { proof, evaluators } = proveRecords(
     plan,
     records,
     modules.map((m) => m.adapter),
   );
-  return { proof, records };
+  const { chains } = radiusReview(plan, evaluators, { chainsOnly: true });
+  return { proof, records, chains };
 }
 
 const CONFIG_SCHEMA = {
@@ -153,11 +159,17 @@ export function noForbiddenPathPolicy(options: ProofPolicyOptions = {}): StackVa
     configSchema: CONFIG_SCHEMA,
     validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
       const plan = planFor(options, args);
-      const { proof } = proveStack(args.resources, plan, options.modules ?? TARGET_MODULES);
+      const { proof, chains } = proveStack(args.resources, plan, options.modules ?? TARGET_MODULES);
       for (const f of proof.forbidden) {
         if (f.mode !== "enforce" || f.status !== "open") continue;
         reportViolation(
           `forbidden path "${f.path}" is open on ${f.target}: ${f.open ?? "traffic"} gets through, let in by ${f.by}${witnessText(f.witness)}`,
+        );
+      }
+      for (const c of chains) {
+        if (c.mode !== "enforce" || c.status !== "open") continue;
+        reportViolation(
+          `forbidden path "${c.path}" (reach: any) is open through a chain of ${c.chain!.length} hop${c.chain!.length === 1 ? "" : "s"}: ${c.chain!.map(describeHop).join("; ")}${c.cut ? `; closing ${c.cut.map((h) => `${h.from} → ${h.to}`).join(", ")} disconnects it` : ""}`,
         );
       }
     },

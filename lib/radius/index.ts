@@ -13,6 +13,16 @@ import { HopGraph } from "./graph";
 export { type BlastRadius, blastRadii, type CrownJewel, crownJewels } from "./blast";
 export { explainHop, type HopJson, type HopWithin } from "./explain";
 export { type ChainResult, CUT_EDGE_LIMIT, proveChains } from "./forbids";
+export {
+  chainNames,
+  describeHop,
+  formatRadius,
+  formatRadiusMarkdown,
+  MERMAID_LIMIT,
+  mdCell,
+  mermaidLabel,
+  printable,
+} from "./format";
 export { type Biclique, HopGraph, type HopGraphOptions, type HopGraphStats, type RadiusNode } from "./graph";
 export { type RadiusJson, RadiusNameError, type RadiusRequest, radius, resolveName } from "./query";
 export { chainTo, type ReachOptions, type ReachResult, reach } from "./reach";

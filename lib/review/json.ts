@@ -1,6 +1,7 @@
 import { formatDiagnostic } from "../model/diagnostics";
 import type { TargetName } from "../model/types";
 import type { Plan } from "../plan/types";
+import type { RadiusReview } from "../radius";
 import type { AllowedResult, ForbiddenResult, Proof } from "../verify/prove";
 import type { TargetUsage } from "../verify/types";
 import { type QuotaFinding, quotaFindings, quotaMessages } from "./quotas";
@@ -32,6 +33,9 @@ export interface ReviewJson {
     expires?: string;
     ticket?: string;
     http?: Array<{ method?: string; path?: string }>;
+    /** Forbid paths with `reach: any` only. */
+    reach?: "any";
+    through?: string[];
   }>;
   /** Monitored forbids: the allow paths that keep them open and what enforcing would close. */
   monitored: Array<{
@@ -58,6 +62,18 @@ export interface ReviewJson {
    * `review` exits 1 when there is any.
    */
   errors: string[];
+  /**
+   * `reach: any` forbids proven over the combined hop graph (DESIGN.md rule 10): blocked, or open
+   * with the shortest chain and a minimum cut (the suggested fix). An enforce one open makes `ok`
+   * false. Absent in reviews written without multi-hop analysis.
+   */
+  chains?: RadiusReview["chains"];
+  /**
+   * Blast radius (DESIGN.md rule 10): per workload and peer, how many workloads a compromise reaches
+   * in any number of hops, which critical segments and which peers; per critical segment, who
+   * reaches it. Absent in reviews written without multi-hop analysis.
+   */
+  radius?: { parties: RadiusReview["parties"]; critical: RadiusReview["critical"] };
 }
 
 /** Targets that enforce L7 (HTTP) rules; every other target enforces the same path at L4. */
@@ -70,6 +86,8 @@ export interface ReviewOptions {
   expiryWarningDays?: number;
   /** Each target's rules and limit usage (`TargetAdapter.usage`). */
   usage?: Partial<Record<TargetName, TargetUsage>>;
+  /** Multi-hop movement over the same evaluators (`radiusReview`). */
+  radius?: RadiusReview;
 }
 
 const DAY = 86_400_000;
@@ -119,10 +137,16 @@ export function reviewJson(
         : `path "${n.path}": L7 rules are not enforced on any proven target; enforced at L4 only${n.l4Targets.length > 0 ? ` (${n.l4Targets.join(", ")})` : ""}`,
     ),
     ...quotaText.warnings,
+    ...(options.radius?.chains ?? [])
+      .filter((c) => c.cutSkipped)
+      .map((c) => `forbid "${c.path}" (reach: any): no cut suggested: ${c.cutSkipped}`),
   ];
+  const chainsOk = (options.radius?.chains ?? []).every(
+    (c) => c.mode === "monitor" || c.status === "blocked",
+  );
   return {
     policy: plan.policy.name,
-    ok: proof.ok,
+    ok: proof.ok && chainsOk,
     targets: proof.targets,
     unproven: proof.unproven,
     forbidden: proof.forbidden,
@@ -140,6 +164,8 @@ export function reviewJson(
       ...(p.expires ? { expires: p.expires } : {}),
       ...(p.ticket ? { ticket: p.ticket } : {}),
       ...(p.http ? { http: p.http } : {}),
+      ...(p.reach === "any" ? { reach: p.reach } : {}),
+      ...(p.through ? { through: [...p.through] } : {}),
     })),
     monitored: plan.monitored.map((m) => ({
       path: m.path.name,
@@ -161,5 +187,11 @@ export function reviewJson(
     ) as Partial<Record<TargetName, number>>,
     quotas,
     errors: quotaText.errors,
+    ...(options.radius
+      ? {
+          chains: options.radius.chains,
+          radius: { parties: options.radius.parties, critical: options.radius.critical },
+        }
+      : {}),
   };
 }
