@@ -141,6 +141,18 @@ describe("check: chains of allow paths against reach: any forbids (DESIGN.md rul
     expect(await run(["check", good], captureIo())).toBe(0);
   });
 
+  it("the backup-blast-radius template: its jump-host chain passes only through the accepted chokepoint", () => {
+    const file = join(__dirname, "..", "..", "stacks", "backup-blast-radius", "policy.yaml");
+    const text = readFileSync(file, "utf8");
+    expect(check(text).errors).toEqual([]);
+    expect(text).toContain("through: [admins]");
+    const r = check(text.replace(/\n {4}through: \[admins\][^\n]*/, ""));
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toContain(
+      'corp-workstations → jump-host by "workstations-reach-jump-host" (tcp/22), jump-host → backup-console by "admins-manage-backups"',
+    );
+  });
+
   it("the builder writes the same fields as the file", () => {
     const p = new PolicyBuilder("jump-chain");
     p.workload("jump-host", {
