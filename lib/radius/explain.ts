@@ -1,4 +1,5 @@
-import { type AddressSet, type ConnectionSet, type Packet, protocolName, type ServiceSet } from "../net";
+import { type AddressSet, type Packet, protocolName, type ServiceSet } from "../net";
+import type { Party } from "../plan/types";
 import type { HopGraph } from "./graph";
 
 /**
@@ -40,20 +41,17 @@ export function explainHop(g: HopGraph, x: number, y: number, within: HopWithin 
   const from = g.nodes[x]!;
   const to = g.nodes[y]!;
   const allows = from.planParty && to.planParty ? g.plan.allowsBetween(from.planParty, to.planParty) : [];
-  let chosen:
-    | { from: (typeof carried)[number]["from"]; to: (typeof carried)[number]["to"]; packet: Packet }
-    | undefined;
-  if (allows.length > 0) {
-    const intended: ConnectionSet = g.plan.intended(from.planParty!, to.planParty!);
+  let chosen: { from: Party; to: Party; packet: Packet; path: string | null } | undefined;
+  // The first allow path (policy order) whose connections the hop carries: a packet of it, its name.
+  for (const a of allows) {
     for (const c of carried) {
-      const packet = c.set.intersect(intended).sample();
-      if (packet) {
-        chosen = { from: c.from, to: c.to, packet };
-        break;
-      }
+      if (!c.set.overlaps(a.connections)) continue;
+      chosen = { from: c.from, to: c.to, packet: c.set.intersect(a.connections).sample()!, path: a.path.name };
+      break;
     }
+    if (chosen) break;
   }
-  chosen ??= { from: carried[0]!.from, to: carried[0]!.to, packet: carried[0]!.set.sample()! };
+  chosen ??= { from: carried[0]!.from, to: carried[0]!.to, packet: carried[0]!.set.sample()!, path: null };
   const { packet } = chosen;
   const decidedBy: Record<string, string> = {};
   for (const ev of g.evaluators)
@@ -62,7 +60,7 @@ export function explainHop(g: HopGraph, x: number, y: number, within: HopWithin 
   return {
     from: from.name,
     to: to.name,
-    path: allows.find((a) => a.connections.has(packet))?.path.name ?? null,
+    path: chosen.path,
     packet: packetJson(packet),
     decidedBy,
   };

@@ -73,6 +73,8 @@ interface PartyClass {
   members: Party[];
   /** Node of each member. */
   nodes: number[];
+  /** The distinct nodes of the members, ascending (computed on first use). */
+  allNodes?: number[];
   /** Stands for the class in `allowed` questions: a member carrying the class's addresses. */
   rep: Party;
   addresses: AddressSet;
@@ -417,10 +419,14 @@ export class HopGraph {
 
 /** The distinct nodes of a class's members whose addresses meet `addresses`, ascending. */
 function membersMeeting(c: PartyClass, addresses: AddressSet): number[] {
-  const all = c.addresses.isSubsetOf(addresses);
+  if (c.members.length === 1 || c.addresses.isSubsetOf(addresses)) {
+    if (c.members.length === 1 && !c.addresses.overlaps(addresses)) return [];
+    c.allNodes ??= [...new Set(c.nodes)].sort((x, y) => x - y);
+    return c.allNodes;
+  }
   const out = new Set<number>();
   c.members.forEach((m, i) => {
-    if (all || m.addresses.overlaps(addresses)) out.add(c.nodes[i]!);
+    if (m.addresses.overlaps(addresses)) out.add(c.nodes[i]!);
   });
   return [...out].sort((x, y) => x - y);
 }

@@ -74,6 +74,6 @@ export function reach(g: HopGraph, starts: Iterable<number>, options: ReachOptio
 /** The nodes of the shortest chain found to `node`, from its start to it. */
 export function chainTo(r: ReachResult, node: number): number[] {
   const out = [node];
-  for (let x = r.parent[node]!; x !== -1; x = r.parent[x]!) out.unshift(x);
-  return out;
+  for (let x = r.parent[node]!; x !== -1; x = r.parent[x]!) out.push(x);
+  return out.reverse();
 }
