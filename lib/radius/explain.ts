@@ -46,7 +46,12 @@ export function explainHop(g: HopGraph, x: number, y: number, within: HopWithin 
   for (const a of allows) {
     for (const c of carried) {
       if (!c.set.overlaps(a.connections)) continue;
-      chosen = { from: c.from, to: c.to, packet: c.set.intersect(a.connections).sample()!, path: a.path.name };
+      chosen = {
+        from: c.from,
+        to: c.to,
+        packet: c.set.intersect(a.connections).sample()!,
+        path: a.path.name,
+      };
       break;
     }
     if (chosen) break;
