@@ -4,11 +4,12 @@
  * chains with a witness and the deciding rules, `reach: any` forbids with minimum cuts, and every
  * party's blast radius for reviews.
  */
+import type { TargetName } from "../model/types";
 import type { Party, Plan } from "../plan/types";
 import type { TargetEvaluator } from "../verify/types";
 import { type BlastRadius, blastRadii, type CrownJewel, crownJewels } from "./blast";
 import { type ChainResult, proveChains } from "./forbids";
-import { HopGraph } from "./graph";
+import { HopGraph, type HopGraphOptions } from "./graph";
 
 export { type BlastRadius, blastRadii, type CrownJewel, crownJewels } from "./blast";
 export { explainHop, type HopJson, type HopWithin } from "./explain";
@@ -26,6 +27,20 @@ export {
 export { type Biclique, HopGraph, type HopGraphOptions, type HopGraphStats, type RadiusNode } from "./graph";
 export { type RadiusJson, RadiusNameError, type RadiusRequest, radius, resolveName } from "./query";
 export { chainTo, type ReachOptions, type ReachResult, reach } from "./reach";
+
+/**
+ * The hop graph of each target on its own: what that target lets through between the parties it
+ * enforces (a hop on one target's graph needs only its verdict). The combined graph
+ * (`HopGraph.build` with every evaluator) has a hop only where each of these graphs that enforces
+ * either end has it.
+ */
+export function perTargetGraphs(
+  plan: Plan,
+  evaluators: readonly TargetEvaluator[],
+  options: HopGraphOptions = {},
+): Map<TargetName, HopGraph> {
+  return new Map(evaluators.map((ev) => [ev.target, HopGraph.build(plan, [ev], options)]));
+}
 
 /** What a review shows of multi-hop movement (review JSON `chains` and `radius`). */
 export interface RadiusReview {

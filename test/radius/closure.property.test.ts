@@ -9,6 +9,7 @@ import {
   Protocol,
   type TargetEvaluator,
 } from "../../lib";
+import { perTargetGraphs } from "../../lib/radius";
 import { explainHop } from "../../lib/radius/explain";
 import { HopGraph } from "../../lib/radius/graph";
 import { reach } from "../../lib/radius/reach";
@@ -171,6 +172,40 @@ describe("multi-hop reachability equals a brute-force closure over concrete pack
       expect(compared).toBeGreaterThan(propertyRuns(60) / 2);
       // The random policies do chain hops (not only direct ones).
       expect(multiHop).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "the combined graph has a hop only where every per-target graph enforcing either end has it",
+    () => {
+      fc.assert(
+        fc.property(policyArb, (doc) => {
+          const plan = planOf(doc);
+          fc.pre(plan !== undefined);
+          const evaluators = evaluatorsFor(plan!);
+          const combined = graphHops(HopGraph.build(plan!, evaluators));
+          const per = [...perTargetGraphs(plan!, evaluators)].map(([t, g]) => ({
+            ev: evaluators.find((e) => e.target === t)!,
+            hops: graphHops(g),
+          }));
+          plan!.parties.forEach((a, x) =>
+            plan!.parties.forEach((b, y) => {
+              if (x === y) return;
+              const enforcing = per.filter((p) => p.ev.enforces(a) || p.ev.enforces(b));
+              // Each target alone: its own verdict, by brute force over its decide.
+              for (const p of enforcing)
+                expect(p.hops[x]![y], `${p.ev.target} ${a.name} -> ${b.name}`).toBe(
+                  packets(a, b).some((k) => p.ev.decide(a, b, k).verdict === "allow"),
+                );
+              // Combined needs every one of them (and one packet they all pass, which each alone does not imply).
+              if (combined[x]![y]) for (const p of enforcing) expect(p.hops[x]![y]).toBe(true);
+              if (enforcing.length === 0) expect(combined[x]![y]).toBe(false);
+            }),
+          );
+        }),
+        { numRuns: propertyRuns(40) },
+      );
     },
     TIMEOUT,
   );
