@@ -1,7 +1,6 @@
 import type { Workload } from "../../model/types";
 import { AddressSet, ConnectionSet, IntervalSet, MAX_PORT, type Packet, ServiceSet } from "../../net";
 import type { Party, Plan } from "../../plan/types";
-import { addressFootprint } from "../../verify/footprint";
 import type { Decision, Footprint, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { COMPONENT_TYPE, FIREWALL_TYPE } from "./types";
 import { gcpUsage } from "./usage";
@@ -485,10 +484,12 @@ export function gcpEvaluator(
   };
 
   /*
-   * Footprints (lib/radius): egress rules match destinations by range only, so the egress side
-   * towards any address is exact. Ingress rules also match sources of the same network by service
-   * account or tag: those named by an allow rule are the names; a source named only by deny rules
-   * gets no more than its addresses get (a deny can only narrow first match).
+   * Footprints (lib/radius), by first match over the far end's ranges alone: an allow rule adds the
+   * far addresses it names (less what deny rules for every service and every address of the party
+   * decided before it), and identities (ingress: service accounts and tags of the same network);
+   * the implied allow-egress adds what no such deny decided. Deny rules naming some services, part
+   * of the party's addresses or identities are left out: they only narrow, and a footprint may be
+   * larger than what passes. Egress rules name no destination identity.
    */
   const identityNames = (p: Party): string[] => {
     const g = gcpOf(p);
@@ -498,16 +499,34 @@ export function gcpEvaluator(
     return out;
   };
   const footprint = (p: Party, direction: "egress" | "ingress"): Footprint => {
-    const fp = addressFootprint(allowed, p, direction);
-    if (direction === "egress") return fp;
+    const ingress = direction === "ingress";
     const network = gcpOf(p)!.network;
     const names = new Set<string>();
-    for (const rule of rulesAt(p, "INGRESS")) {
-      if (rule.action !== "allow") continue;
-      for (const sa of rule.sourceServiceAccounts) names.add(`gcp-sa:${network}:${sa}`);
-      for (const t of rule.sourceTags) names.add(`gcp-tag:${network}:${t}`);
+    const reached: AddressSet[] = [];
+    let denied = AddressSet.EMPTY;
+    for (const rule of rulesAt(p, ingress ? "INGRESS" : "EGRESS")) {
+      const identities = ingress
+        ? [
+            ...rule.sourceServiceAccounts.map((sa) => `gcp-sa:${network}:${sa}`),
+            ...rule.sourceTags.map((t) => `gcp-tag:${network}:${t}`),
+          ]
+        : [];
+      const ranges = ingress ? rule.sourceRanges : rule.destinationRanges;
+      // A rule naming neither ranges nor identities matches every far address.
+      const far = ranges ?? (identities.length === 0 ? AddressSet.ALL : AddressSet.EMPTY);
+      if (rule.action === "allow") {
+        reached.push(denied.isEmpty() ? far : far.subtract(denied));
+        for (const n of identities) names.add(n);
+        continue;
+      }
+      const own = ingress ? rule.destinationRanges : rule.sourceRanges;
+      if (own !== undefined || !rule.v4.equals(ServiceSet.ALL) || !rule.v6.equals(ServiceSet.ALL)) continue;
+      denied = denied.union(far);
+      if (AddressSet.ALL.isSubsetOf(denied))
+        return { addresses: AddressSet.unionAll(reached), names: [...names] };
     }
-    return { addresses: fp.addresses, names: [...names] };
+    if (!ingress) reached.push(AddressSet.ALL.subtract(denied));
+    return { addresses: AddressSet.unionAll(reached), names: [...names] };
   };
 
   return {
