@@ -8,6 +8,7 @@ import {
   describeHop,
   formatPacket,
   type Plan,
+  printable,
   proveRecords,
   type QuotaFinding,
   type QuotaLimits,
@@ -169,7 +170,9 @@ export function noForbiddenPathPolicy(options: ProofPolicyOptions = {}): StackVa
       for (const c of chains) {
         if (c.mode !== "enforce" || c.status !== "open") continue;
         reportViolation(
-          `forbidden path "${c.path}" (reach: any) is open through a chain of ${c.chain!.length} hop${c.chain!.length === 1 ? "" : "s"}: ${c.chain!.map(describeHop).join("; ")}${c.cut ? `; closing ${c.cut.map((h) => `${h.from} → ${h.to}`).join(", ")} disconnects it` : ""}`,
+          printable(
+            `forbidden path "${c.path}" (reach: any) is open through a chain of ${c.chain!.length} hop${c.chain!.length === 1 ? "" : "s"}: ${c.chain!.map(describeHop).join("; ")}${c.cut ? `; closing ${c.cut.map((h) => `${h.from} → ${h.to}`).join(", ")} disconnects it` : ""}`,
+          ),
         );
       }
     },
