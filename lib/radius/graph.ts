@@ -372,16 +372,20 @@ export class HopGraph {
   private project(a: number, b: number, answer: ConnectionSet) {
     const A = this.classes[a]!;
     const B = this.classes[b]!;
-    const seen = new Set<string>();
-    for (const cube of answer.cubes()) {
+    const cubes = answer.cubes();
+    // Products often share their member sets (one per family, per service range): one edge each.
+    const seen = cubes.length > 1 ? new Set<string>() : undefined;
+    for (const cube of cubes) {
       const sources = membersMeeting(A, cube.src);
       const targets = membersMeeting(B, cube.dst);
       if (sources.length === 0 || targets.length === 0) continue;
       // Only a node hopping to another node is a hop.
       if (sources.length === 1 && targets.length === 1 && sources[0] === targets[0]) continue;
-      const key = `${sources.join(",")}>${targets.join(",")}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+      if (seen) {
+        const key = `${sources.join(",")}>${targets.join(",")}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
       this.edges.push({
         sources: Int32Array.from(sources),
         targets: Int32Array.from(targets),
