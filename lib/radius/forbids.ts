@@ -67,16 +67,16 @@ function endsOf(g: HopGraph, f: CompiledPath): ForbidEnds {
  * party its `to` names over a service it forbids. A chain back to the party it started from does
  * not count.
  */
-export function proveChains(g: HopGraph): ChainResult[] {
+export function proveChains(g: HopGraph, options: { cutLimit?: number } = {}): ChainResult[] {
   const out: ChainResult[] = [];
   const forbids = [...g.plan.guardrails, ...g.plan.monitored]
     .filter((f) => f.path.reach === "any")
     .sort((a, b) => g.plan.policy.paths.indexOf(a.path) - g.plan.policy.paths.indexOf(b.path));
-  for (const f of forbids) out.push(proveChain(g, f));
+  for (const f of forbids) out.push(proveChain(g, f, options.cutLimit ?? CUT_EDGE_LIMIT));
   return out;
 }
 
-function proveChain(g: HopGraph, f: CompiledPath): ChainResult {
+function proveChain(g: HopGraph, f: CompiledPath, cutLimit: number): ChainResult {
   const e = endsOf(g, f);
   const expands = (x: number) => g.nodes[x]!.pivots && !e.chokepoints.has(x);
   const r = reach(g, e.starts, { expands, startAddresses: e.startAddresses });
@@ -89,7 +89,7 @@ function proveChain(g: HopGraph, f: CompiledPath): ChainResult {
     return explainHop(g, x, y, withinOf(e, x, y, i === 0, i === nodes.length - 2))!;
   });
   const result: ChainResult = { ...base, status: "open", chain };
-  const cut = minimumCut(g, e, r, expands);
+  const cut = minimumCut(g, e, r, expands, cutLimit);
   if (Array.isArray(cut)) result.cut = cut;
   else result.cutSkipped = cut.skipped;
   return result;
@@ -139,8 +139,20 @@ function minimumCut(
   e: ForbidEnds,
   r: ReachResult,
   expands: (x: number) => boolean,
+  limit: number,
 ): HopJson[] | { skipped: string } {
   const n = g.nodes.length;
+  // The hops to weigh, counted before any is checked: a graph too large for a cut says so at once.
+  let weigh = 0;
+  for (let x = 0; x < n; x++) {
+    const d = r.dist[x]!;
+    if (d < 0 || (d > 0 && !expands(x))) continue;
+    for (const edge of g.outOf(x)) weigh += g.edges[edge]!.targets.length;
+  }
+  if (weigh > CUT_EDGE_LIMIT)
+    return {
+      skipped: `${weigh} hops to weigh, more than ${CUT_EDGE_LIMIT}; narrow the chain shown and review again`,
+    };
   // Vertices: 0 source, 1 sink, 2 + x a node, 2 + n + y an end's copy (reaching it over the forbid's services).
   const net = new FlowNetwork(2 + 2 * n);
   const hops: Array<{ x: number; y: number; final: boolean }> = [];
@@ -164,10 +176,6 @@ function minimumCut(
           net.add(2 + x, 2 + n + y, hops.length);
           hops.push({ x, y, final: true });
         }
-        if (net.edges > CUT_EDGE_LIMIT)
-          return {
-            skipped: `more than ${CUT_EDGE_LIMIT} hops to weigh; narrow the chain shown and review again`,
-          };
       }
   }
   const labels = net.minCut(0, 1) ?? [];

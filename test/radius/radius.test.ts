@@ -54,6 +54,14 @@ describe("reach: any forbids over what is rendered", () => {
     ]);
   });
 
+  it("a cut too large to weigh is left out and says why", () => {
+    const { graph } = rendered(["reach: any", "mode: monitor"], twoJumpHosts);
+    const [result] = proveChains(graph, { cutLimit: 1 });
+    expect(result!.status).toBe("open");
+    expect(result!.cut).toBeUndefined();
+    expect(result!.cutSkipped).toMatch(/^\d+ hops to weigh, more than 1; narrow the chain shown/);
+  });
+
   it("the cut is a minimum: two jump hosts take two hops to cut, and both are named", () => {
     const { graph } = rendered(["reach: any", "mode: monitor"], twoJumpHosts);
     const [result] = proveChains(graph);
