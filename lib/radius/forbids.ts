@@ -149,10 +149,8 @@ function minimumCut(
     if (d < 0 || (d > 0 && !expands(x))) continue;
     for (const edge of g.outOf(x)) weigh += g.edges[edge]!.targets.length;
   }
-  if (weigh > CUT_EDGE_LIMIT)
-    return {
-      skipped: `${weigh} hops to weigh, more than ${CUT_EDGE_LIMIT}; narrow the chain shown and review again`,
-    };
+  if (weigh > limit)
+    return { skipped: `${weigh} hops to weigh, more than ${limit}; narrow the chain shown and review again` };
   // Vertices: 0 source, 1 sink, 2 + x a node, 2 + n + y an end's copy (reaching it over the forbid's services).
   const net = new FlowNetwork(2 + 2 * n);
   const hops: Array<{ x: number; y: number; final: boolean }> = [];
