@@ -1,4 +1,4 @@
-import { type AddressSet, type Packet, protocolName, type ServiceSet } from "../net";
+import { type AddressSet, ConnectionSet, type Packet, protocolName, ServiceSet } from "../net";
 import type { Party } from "../plan/types";
 import type { HopGraph } from "./graph";
 
@@ -36,27 +36,39 @@ export function packetJson(p: Packet): HopJson["packet"] {
  * graph has no such hop.
  */
 export function explainHop(g: HopGraph, x: number, y: number, within: HopWithin = {}): HopJson | undefined {
-  const carried = g.hop(x, y, within);
-  if (carried.length === 0) return undefined;
   const from = g.nodes[x]!;
   const to = g.nodes[y]!;
   const allows = from.planParty && to.planParty ? g.plan.allowsBetween(from.planParty, to.planParty) : [];
-  let chosen: { from: Party; to: Party; packet: Packet; path: string | null } | undefined;
+  const restricted = within.src !== undefined || within.dst !== undefined || within.services !== undefined;
   // The first allow path (policy order) whose connections the hop carries: a packet of it, its name.
-  for (const a of allows) {
-    for (const c of carried) {
-      if (!c.set.overlaps(a.connections)) continue;
-      chosen = {
-        from: c.from,
-        to: c.to,
-        packet: c.set.intersect(a.connections).sample()!,
-        path: a.path.name,
-      };
-      break;
-    }
-    if (chosen) break;
+  // Its connections lie within the plan parties' addresses; a facet or a forbid's part narrows more.
+  const intended = (): { from: Party; to: Party; packet: Packet; path: string | null } | undefined => {
+    for (const a of allows)
+      for (const fx of from.parties)
+        for (const fy of to.parties) {
+          const answer = g.answerOf(fx, fy);
+          if (!answer || !answer.overlaps(a.connections)) continue;
+          let w = answer.intersect(a.connections);
+          if (restricted || fx !== from.planParty || fy !== to.planParty)
+            w = w.intersect(
+              ConnectionSet.of(
+                within.src ? fx.addresses.intersect(within.src) : fx.addresses,
+                within.dst ? fy.addresses.intersect(within.dst) : fy.addresses,
+                within.services ?? ServiceSet.ALL,
+              ),
+            );
+          const packet = w.sample();
+          if (packet) return { from: fx, to: fy, packet, path: a.path.name };
+        }
+    return undefined;
+  };
+  let chosen = intended();
+  if (!chosen) {
+    // No allow path explains the hop: any packet it carries.
+    const carried = g.hop(x, y, within);
+    if (carried.length === 0) return undefined;
+    chosen = { from: carried[0]!.from, to: carried[0]!.to, packet: carried[0]!.set.sample()!, path: null };
   }
-  chosen ??= { from: carried[0]!.from, to: carried[0]!.to, packet: carried[0]!.set.sample()!, path: null };
   const { packet } = chosen;
   const decidedBy: Record<string, string> = {};
   for (const ev of g.evaluators)

@@ -175,6 +175,13 @@ export class HopGraph {
     return this.inEdges.subarray(this.inStart[n]!, this.inStart[n + 1]!);
   }
 
+  /** The combined answer for the classes of two parties (over the classes' addresses), if they connect. */
+  answerOf(from: Party, to: Party): ConnectionSet | undefined {
+    const a = this.classOf.get(from);
+    const b = this.classOf.get(to);
+    return a === undefined || b === undefined ? undefined : this.answers.get(a * this.classes.length + b);
+  }
+
   /**
    * What node `x` may send node `y` in one hop, as the facet pairs that carry it: for each pair of
    * their parties, the combined answer of their classes restricted to their addresses (and to
