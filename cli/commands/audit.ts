@@ -7,6 +7,7 @@ import {
   formatReview,
   type Plan,
   prove,
+  radiusReview,
   reviewJson,
   type TargetEvaluator,
   type TargetName,
@@ -168,7 +169,7 @@ export function auditCommand(policyFile: string, options: AuditOptions, io: Io):
   }
   const proof = prove(plan, built.evaluators);
   // Targets without an export were not audited: say so rather than count them as proven.
-  const review = reviewJson(plan, proof, built.rules);
+  const review = reviewJson(plan, proof, built.rules, { radius: radiusReview(plan, built.evaluators) });
   const unexplained = unexplainedOpenings(plan, built.evaluators);
   io.out(
     formatReview(review)
