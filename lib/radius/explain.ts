@@ -47,7 +47,19 @@ export function explainHop(g: HopGraph, x: number, y: number, within: HopWithin 
       for (const fx of from.parties)
         for (const fy of to.parties) {
           const answer = g.answerOf(fx, fy);
-          if (!answer || !answer.overlaps(a.connections)) continue;
+          if (!answer) continue;
+          // Usually the allow path's own first packet passes: then no set is built for the hop.
+          const first = a.connections.sample();
+          // (It lies within the plan parties' addresses; a facet's own are checked.)
+          if (
+            first &&
+            !restricted &&
+            answer.has(first) &&
+            (fx === from.planParty || fx.addresses.has(first.src)) &&
+            (fy === to.planParty || fy.addresses.has(first.dst))
+          )
+            return { from: fx, to: fy, packet: first, path: a.path.name };
+          if (!answer.overlaps(a.connections)) continue;
           let w = answer.intersect(a.connections);
           if (restricted || fx !== from.planParty || fy !== to.planParty)
             w = w.intersect(
