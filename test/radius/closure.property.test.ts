@@ -191,9 +191,9 @@ describe("multi-hop reachability equals a brute-force closure over concrete pack
             ev: evaluators.find((e) => e.target === t)!,
             hops: graphHops(g),
           }));
-          plan!.parties.forEach((a, x) =>
-            plan!.parties.forEach((b, y) => {
-              if (x === y) return;
+          for (const [x, a] of plan!.parties.entries())
+            for (const [y, b] of plan!.parties.entries()) {
+              if (x === y) continue;
               const enforcing = per.filter((p) => p.ev.enforces(a) || p.ev.enforces(b));
               // Each target alone: its own verdict, by brute force over its decide.
               for (const p of enforcing)
@@ -203,8 +203,7 @@ describe("multi-hop reachability equals a brute-force closure over concrete pack
               // Combined needs every one of them (and one packet they all pass, which each alone does not imply).
               if (combined[x]![y]) for (const p of enforcing) expect(p.hops[x]![y]).toBe(true);
               if (enforcing.length === 0) expect(combined[x]![y]).toBe(false);
-            }),
-          );
+            }
         }),
         { numRuns: propertyRuns(40) },
       );
