@@ -13,6 +13,7 @@ import {
   type Plan,
   parseQuotaOverrides,
   prove,
+  proveDeployment,
   type QuotaLimits,
   type ReviewJson,
   reviewJson,
@@ -131,7 +132,11 @@ export async function runReview(
   );
   checkOverrides(limits, usage);
   const proof = prove(plan, evaluators);
-  return { review: reviewJson(plan, proof, counts, { usage }), resources };
+  const deployment = proveDeployment(plan, evaluators);
+  const binding = Object.fromEntries(
+    evaluators.filter((e) => e.binding !== undefined).map((e) => [e.target, e.binding!]),
+  );
+  return { review: reviewJson(plan, proof, counts, { usage, deployment, binding }), resources };
 }
 
 /** A raised limit must name a limit a reviewed target reports: a typo must not keep the default. */

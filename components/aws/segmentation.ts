@@ -3,12 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { compile, type Plan, type Policy } from "../../lib";
 import {
   AWS_TYPES,
+  BASELINE_KEY,
   type AwsQuota,
   type AwsRendering,
   type AwsResourceType,
   awsResources,
   renderAws,
 } from "../../lib/targets/aws";
+import { WORKLOAD_TAG } from "../../lib/verify/binding";
 
 /** NACL guardrails: deny entries for enforce forbids, at top precedence, on the given subnets. */
 export interface AwsNaclGuardrailArgs {
@@ -130,14 +132,54 @@ function validate(name: string, args: AwsSegmentationArgs): Plan {
  * groups set no inline `egress`/`ingress`, which would make the provider fight the rule resources).
  */
 export class AwsSegmentation extends pulumi.ComponentResource {
-  /** Security group id per segment name: attach these to the segment's workloads. */
+  /** Security group id per segment name (the groups `securityGroupIdsFor` attaches). */
   readonly securityGroupIds: pulumi.Output<Record<string, string>>;
+  /**
+   * The VPC's baseline group: no rules, carried by every workload of the VPC so that a workload in no
+   * segment is closed (an interface with no group runs with the VPC's default group, which is open).
+   */
+  readonly baselineSecurityGroupId: pulumi.Output<string>;
   /** Managed prefix list id per key (`internet-ipv4`, `internet-ipv6`), when a path names the internet. */
   readonly prefixListIds: pulumi.Output<Record<string, string>>;
   /** The guardrail network ACL, when `guardrails.nacl` is set. */
   readonly networkAclId?: pulumi.Output<string>;
   /** The plain rendering the resources were created from. */
   readonly rendering: AwsRendering;
+  private readonly plan: Plan;
+  private readonly vpc: string;
+  private readonly created: Map<string, Created>;
+  private readonly componentName: string;
+
+  /** The workload placed in this VPC, or an error naming the ones that are (a typo must not type-check into nothing). */
+  private workloadHere(workload: string) {
+    const here = this.plan.policy.workloads.filter((w) => w.placements.aws?.vpc === this.vpc);
+    const w = here.find((x) => x.name === workload);
+    if (!w)
+      throw new AwsSegmentationArgsError(
+        this.componentName,
+        "workload",
+        `"${workload}" is not a workload placed in VPC "${this.vpc}" (placed there: ${here.map((x) => x.name).join(", ") || "none"})`,
+      );
+    return w;
+  }
+
+  /**
+   * Every security group a workload's interfaces must carry: the VPC's baseline group and the group
+   * of each of its segments here. Pass it as `vpcSecurityGroupIds` (instances, launch templates) or
+   * `securityGroups` (network interfaces), with `tagsFor(workload)` in their tags.
+   */
+  securityGroupIdsFor(workload: string): pulumi.Output<string[]> {
+    const w = this.workloadHere(workload);
+    const keys = [BASELINE_KEY];
+    for (const [segment, members] of this.plan.members)
+      if (members.includes(w.name) && this.created.has(`${this.componentName}-${segment}`)) keys.push(segment);
+    return pulumi.all(keys.map((k) => this.created.get(`${this.componentName}-${k}`)!.id));
+  }
+
+  /** The binding tag for a workload's compute: `{ "blastradius:workload": workload }`. */
+  tagsFor(workload: string): WorkloadTags {
+    return { [WORKLOAD_TAG]: this.workloadHere(workload).name };
+  }
 
   constructor(name: string, args: AwsSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validate(name, args);
@@ -175,10 +217,16 @@ export class AwsSegmentation extends pulumi.ComponentResource {
       pulumi.output(Object.fromEntries(keys.map((k) => [k, created.get(`${name}-${k}`)!.id])));
     if (rendering.nacl) this.networkAclId = created.get(`${name}-nacl`)!.id;
 
-    this.securityGroupIds = idsOf(rendering.groups.map((g) => g.key));
+    this.securityGroupIds = idsOf(rendering.groups.filter((g) => !g.baseline).map((g) => g.key));
+    this.baselineSecurityGroupId = created.get(`${name}-${BASELINE_KEY}`)!.id;
     this.prefixListIds = idsOf(rendering.prefixLists.map((l) => l.key));
+    this.plan = plan;
+    this.vpc = args.vpc;
+    this.componentName = name;
+    this.created = created;
     this.registerOutputs({
       securityGroupIds: this.securityGroupIds,
+      baselineSecurityGroupId: this.baselineSecurityGroupId,
       prefixListIds: this.prefixListIds,
       ...(this.networkAclId ? { networkAclId: this.networkAclId } : {}),
     });
@@ -186,6 +234,9 @@ export class AwsSegmentation extends pulumi.ComponentResource {
 }
 
 type Created = pulumi.CustomResource & { id: pulumi.Output<string> };
+
+/** The binding tag of a workload's compute (the contract works without the helpers too). */
+export type WorkloadTags = { [WORKLOAD_TAG]: string };
 
 /** The provider resource for one spec (inputs already hold resolved ids). */
 function createResource(

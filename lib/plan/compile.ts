@@ -8,7 +8,7 @@ import {
   TARGETS,
   type Workload,
 } from "../model/types";
-import { AddressSet, ConnectionSet } from "../net";
+import { AddressSet, ConnectionSet, ServiceSet } from "../net";
 import { identityScope, targetsOf } from "./placement";
 import type { CompiledPath, Overlap, Party, Plan, Slice } from "./types";
 
@@ -129,8 +129,9 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   /** Allow paths covering the ordered pair, in policy order, with the slices of the pair. */
   const allowsCovering = (from: Party, to: Party) => {
     const out: Array<{ compiled: CompiledPath; from: Slice; to: Slice }> = [];
-    const fromEnds = endsOf.get(from.key);
-    const toEnds = endsOf.get(to.key);
+    // A facet (part of a workload placed on several targets) has its workload's paths.
+    const fromEnds = endsOf.get(from.base ?? from.key);
+    const toEnds = endsOf.get(to.base ?? to.key);
     if (!fromEnds || !toEnds) return out;
     for (const [fe, fromSlice] of fromEnds)
       for (const [te, toSlice] of toEnds)
@@ -151,6 +152,9 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
     let set = intendedCache.get(key);
     if (!set) {
       set = ConnectionSet.unionAll(allowsBetween(from, to).map((a) => a.connections));
+      // A facet's intended connectivity is its workload's, over the facet's addresses.
+      if (from.base !== undefined || to.base !== undefined)
+        set = set.intersect(ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL));
       intendedCache.set(key, set);
     }
     return set;

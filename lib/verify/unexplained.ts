@@ -17,6 +17,12 @@ export interface UnexplainedOpening {
   /** The rule that lets the witness through, in the target's own terms. */
   by: string;
   witness: { src: string; dst: string; protocol: string; port?: number };
+  /**
+   * Why it counts (review only): `unmodelled`, an endpoint the model does not name reaches a
+   * workload or is reached by one; `beyond-policy`, a rule blastradius did not render opens more
+   * than the policy intends. An audit's live rules have no reason.
+   */
+  reason?: "unmodelled" | "beyond-policy";
 }
 
 /** Every ordered pair of parties the evaluator enforces at least one end of, checked for excess. */

@@ -2,8 +2,9 @@
  * The aws target: `render` (plan → security groups, rules, prefix lists, NACL guardrails as plain
  * objects) and `evaluate` (recorded resources or `aws ec2 describe-*` exports → connectivity).
  */
-export { AWS_TAGS, AWS_TYPES } from "./contract";
-export { awsAdapter, awsEvaluator } from "./evaluate";
+export { type AwsCompute, awsComputes } from "./bind";
+export { AWS_BASELINE_TAG, AWS_COMPUTE_TYPES, AWS_TAGS, AWS_TYPES } from "./contract";
+export { type AwsEvaluatorOptions, awsAdapter, awsEvaluator } from "./evaluate";
 export {
   type AwsExportOptions,
   type DescribeNetworkAclsOutput,
@@ -24,6 +25,7 @@ export {
   type AwsRenderOptions,
   type AwsRulePeer,
   type AwsSgRule,
+  BASELINE_KEY,
   renderAws,
 } from "./render";
 export {

@@ -1,7 +1,7 @@
 import type { MovementPath } from "../../model/types";
 import { AddressSet, ConnectionSet, hasPorts, IntervalSet, MAX_PORT, Protocol, ServiceSet } from "../../net";
 import type { CompiledPath, Party, Plan, Slice } from "../../plan/types";
-import { AWS_TAGS } from "./contract";
+import { AWS_BASELINE_TAG, AWS_TAGS } from "./contract";
 
 /** AWS quotas the rendering must fit (defaults: the AWS defaults). */
 export interface AwsQuota {
@@ -34,11 +34,18 @@ export type AwsRulePeer =
   | { kind: "cidr"; family: 4 | 6; cidr: string }
   | { kind: "prefixList"; list: string };
 
-/** One security group per segment with members in the VPC. */
+/**
+ * One security group per segment with members in the VPC, and the VPC's baseline group: no rules,
+ * carried by every workload placed there, so that a workload in no segment still has a group (an
+ * interface with none runs with the VPC's default group, which lets everything out).
+ */
 export interface AwsGroup {
+  /** The segment; for the baseline group, `BASELINE_KEY`. */
   segment: string;
-  /** Logical-name suffix (the segment name). */
+  /** Logical-name suffix (the segment name, or `BASELINE_KEY`). */
   key: string;
+  /** True for the VPC's baseline group. */
+  baseline?: boolean;
   description: string;
   tags: Record<string, string>;
   /** The segment's workloads placed in this VPC: they must carry this group. */
@@ -124,6 +131,11 @@ export const AWS_DEFAULT_QUOTA: Required<AwsQuota> = {
 export const EPHEMERAL_PORTS: readonly [number, number] = [1024, 65535];
 
 const INTERNET = "internet";
+/**
+ * The baseline group's key: segment names never hold "_" (NAME_PATTERN), so it cannot collide with
+ * a segment's, and AWS accepts "_" in group names.
+ */
+export const BASELINE_KEY = "_baseline";
 /** NACL allow-all entries, after every deny (rule numbers 1-32766; `*` is 32767). */
 const NACL_ALLOW_ALL = { 4: 32700, 6: 32701 } as const;
 
@@ -357,11 +369,24 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
       members: [...members],
     });
   }
+  const inThisVpc = plan.policy.workloads.filter((w) => w.placements.aws?.vpc === vpc).map((w) => w.name);
+  if (inThisVpc.length > 0)
+    groups.unshift({
+      segment: BASELINE_KEY,
+      key: BASELINE_KEY,
+      baseline: true,
+      description: awsText(
+        `blastradius ${policy}: baseline of VPC ${vpc} (no rules; every workload carries it)`,
+      ),
+      tags: { Name: `${policy}-${vpc}-baseline`, ...baseTags, [AWS_BASELINE_TAG]: "true" },
+      members: inThisVpc,
+    });
   for (const [workload, segs] of segmentsOf) {
-    if (segs.length > quota.groupsPerInterface)
+    // The baseline group counts against the per-interface limit too.
+    if (segs.length + 1 > quota.groupsPerInterface)
       throw new AwsQuotaError(
         `workload "${workload}" in VPC "${vpc}" is a member of ${segs.length} segments (${segs.join(", ")}), ` +
-          `so its interface would need ${segs.length} security groups; the limit is ${quota.groupsPerInterface} ` +
+          `so its interface would need ${segs.length + 1} security groups (the baseline included); the limit is ${quota.groupsPerInterface} ` +
           `(quota.groupsPerInterface). Raise the account quota and the option, or reduce overlapping segments.`,
       );
   }

@@ -340,7 +340,7 @@ class PlanIndex {
       if (pod && pod.cluster === cluster) continue;
       // A workload known by identity only has no addresses another target could name: skip it
       // (an allow to it is a compile error; a forbid stays closed by default deny).
-      if (s.party.kind === "peer" || !s.party.workload.addresses.isEmpty()) outside.push(s.addresses);
+      if (s.party.kind !== "workload" || !s.party.workload.addresses.isEmpty()) outside.push(s.addresses);
     }
     rules = cidrRules(AddressSet.unionAll(outside));
     m.set(key, rules);
