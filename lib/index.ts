@@ -22,6 +22,7 @@ export * from "./review/diff";
 export * from "./review/json";
 export { formatMarkdown, mermaidDiagram } from "./review/markdown";
 export { formatPacket } from "./review/packet";
+export { reviewRecords } from "./review/records";
 export * from "./review/quotas";
 export { formatReview } from "./review/terminal";
 export * as targets from "./targets";

@@ -16,7 +16,7 @@ import {
   proveDeployment,
   type QuotaLimits,
   type ReviewJson,
-  reviewJson,
+  reviewRecords,
   type TargetName,
   type TargetUsage,
 } from "../../lib";
@@ -124,19 +124,17 @@ export async function runReview(
   } catch (e) {
     throw new InvalidInput((e as Error).message);
   }
-  const { evaluators, counts, usage } = evaluatorsOf(
+  const review = reviewRecords(
     plan,
     resources,
     modules.map((m) => m.adapter),
-    { limits, isCustom: (r) => (r as RecordedResource).custom },
+    {
+      limits,
+      isCustom: (r) => (r as RecordedResource).custom,
+      checkUsage: (usage) => checkOverrides(limits, usage),
+    },
   );
-  checkOverrides(limits, usage);
-  const proof = prove(plan, evaluators);
-  const deployment = proveDeployment(plan, evaluators);
-  const binding = Object.fromEntries(
-    evaluators.filter((e) => e.binding !== undefined).map((e) => [e.target, e.binding!]),
-  );
-  return { review: reviewJson(plan, proof, counts, { usage, deployment, binding }), resources };
+  return { review, resources };
 }
 
 /** A raised limit must name a limit a reviewed target reports: a typo must not keep the default. */

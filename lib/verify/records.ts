@@ -17,6 +17,8 @@ export interface RecordedTargetsOptions {
   limits?: QuotaLimits;
   /** Whether a record is a custom (provider) resource, for `counts`; default: every owned record. */
   isCustom?: (record: ResourceRecord) => boolean;
+  /** Called with the usage before anything is proven (to reject a bad `--quota` early). */
+  checkUsage?: (usage: Partial<Record<TargetName, TargetUsage>>) => void;
 }
 
 /**
