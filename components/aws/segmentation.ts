@@ -3,11 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { compile, type Plan, type Policy } from "../../lib";
 import {
   AWS_TYPES,
-  BASELINE_KEY,
   type AwsQuota,
   type AwsRendering,
   type AwsResourceType,
   awsResources,
+  BASELINE_KEY,
   renderAws,
 } from "../../lib/targets/aws";
 import { WORKLOAD_TAG } from "../../lib/verify/binding";
@@ -172,7 +172,8 @@ export class AwsSegmentation extends pulumi.ComponentResource {
     const w = this.workloadHere(workload);
     const keys = [BASELINE_KEY];
     for (const [segment, members] of this.plan.members)
-      if (members.includes(w.name) && this.created.has(`${this.componentName}-${segment}`)) keys.push(segment);
+      if (members.includes(w.name) && this.created.has(`${this.componentName}-${segment}`))
+        keys.push(segment);
     return pulumi.all(keys.map((k) => this.created.get(`${this.componentName}-${k}`)!.id));
   }
 
