@@ -85,9 +85,11 @@ export function proveDeployment(plan: Plan, evaluators: readonly TargetEvaluator
     const others = view.groupsOf(universeSlices);
     const workloads = view.groupsOf(workloadSlices);
     // Default deny between the unmodelled and every workload, both ways: nothing is intended there.
+    // It is the workload's default deny: the targets that enforce the workload must hold it (an
+    // unmodelled VM's own target need not stop it reaching a workload that another target guards).
     for (const u of others)
       for (const w of workloads) {
-        if (!view.enforces(u) && !view.enforces(w)) continue;
+        if (!view.enforces(w)) continue;
         for (const [f, t] of [
           [u, w],
           [w, u],
