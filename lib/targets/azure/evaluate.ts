@@ -547,12 +547,9 @@ export function azureEvaluator(
           message: `the network interfaces of workload "${placed.name}" carry different application security groups or NSGs (${n.name}: ${n.asgs.join(", ") || "none"}${n.nsg ? `, NSG ${n.nsg}` : ""}); NSGs decide by address and the proof cannot tell its NICs apart: give every NIC of a workload the same ASGs and NSG, or make them two workloads`,
         });
     } else {
-      // A NIC bound to no workload: an endpoint the model does not name.
-      addresses = !n.addresses.isEmpty()
-        ? n.addresses
-        : subnet?.addresses
-          ? subnet.addresses.intersect(unclaimed)
-          : unclaimed;
+      // A NIC bound to no workload: an endpoint the model does not name, somewhere in its subnet
+      // (Azure allocates it an address there, even one a workload's cidrs claim).
+      addresses = !n.addresses.isEmpty() ? n.addresses : (subnet?.addresses ?? unclaimed);
       const key = `other:azure:nic:${n.name}`;
       others.set(key, {
         vnet: n.vnet,
