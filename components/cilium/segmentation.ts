@@ -69,10 +69,29 @@ export class CiliumSegmentation extends pulumi.ComponentResource {
   readonly resources: Record<string, k8s.apiextensions.CustomResource>;
   /** sha256 of the rendered objects: changes exactly when the rules change. */
   readonly digest: string;
+  private readonly plan: Plan;
+  private readonly cluster: string;
+
+  /**
+   * Where a workload's pods run and the labels they must carry (the binding contract: a pod is the
+   * workload whose podLabels its labels include, in its namespace). Spread `labels` into the pod
+   * template's labels (extra labels are fine; every policy sees them) and use `namespace`.
+   */
+  podBindingFor(workload: string): { namespace: string; labels: Record<string, string> } {
+    const here = this.plan.policy.workloads.filter((w) => w.placements.kubernetes?.cluster === this.cluster);
+    const w = here.find((x) => x.name === workload);
+    if (!w)
+      throw new CiliumSegmentationArgsError(
+        `CiliumSegmentation: "${workload}" is not a workload placed in cluster "${this.cluster}" (placed there: ${here.map((x) => x.name).join(", ") || "none"})`,
+      );
+    return { namespace: w.placements.kubernetes!.namespace, labels: { ...w.placements.kubernetes!.podLabels } };
+  }
 
   constructor(name: string, args: CiliumSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
     const rendered = checkArgs(name, args);
     super("blastradius:cilium:CiliumSegmentation", name, { cluster: args.cluster }, opts);
+    this.plan = args.plan;
+    this.cluster = args.cluster;
     this.segmentPolicies = {};
     this.defaultDenyPolicies = {};
     this.guardrailPolicies = {};

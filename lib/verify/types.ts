@@ -14,6 +14,8 @@ export interface ResourceRecord {
   id?: string;
   parent?: string;
   urn?: string;
+  /** The provider reference (`<provider urn>::<id>`) when one was given (which cluster a Kubernetes object lands in). */
+  provider?: string;
 }
 
 /** The verdict of a target on one packet, and the rule that decided it. */
