@@ -181,3 +181,41 @@ describe("Cilium: unmodelled pods are parties; pods are bound by their labels", 
     expect(verdict(review, "clients-to-db", "cilium")?.status).toBe("open");
   });
 });
+
+describe("Cilium enforces Kubernetes NetworkPolicies too: the proof reads them", () => {
+  it("a NetworkPolicy in the stack opening the db to every pod of the cluster fails the review, naming it", async () => {
+    const { review } = await reviewProgram(shared, () => {
+      new CiliumSegmentation("c1", { cluster: "c1", plan: shared });
+      new k8s.networking.v1.NetworkPolicy("db-from-all-namespaces", {
+        metadata: { name: "db-from-all-namespaces", namespace: "data" },
+        spec: {
+          podSelector: { matchLabels: { app: "db" } },
+          policyTypes: ["Ingress"],
+          ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 5432 }] }],
+        },
+      });
+    });
+    expect(review.unexplained).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          to: "db",
+          services: "tcp/5432",
+          by: expect.stringContaining("db-from-all-namespaces (NetworkPolicy)"),
+        }),
+      ]),
+    );
+    expect(fails(review)).toBe(true);
+  });
+
+  it("a NetworkPolicy that only narrows (default deny for its pods, nothing allowed) opens nothing", async () => {
+    const { review } = await reviewProgram(shared, () => {
+      new CiliumSegmentation("c1", { cluster: "c1", plan: shared });
+      new k8s.networking.v1.NetworkPolicy("deny-all", {
+        metadata: { name: "deny-all", namespace: "data" },
+        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+      });
+    });
+    expect(review.unexplained).toEqual([]);
+    expect(verdict(review, "clients-to-db", "cilium")?.status).toBe("open");
+  });
+});

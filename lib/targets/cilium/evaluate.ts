@@ -97,6 +97,8 @@ function selectorsOf(p: ClusterPolicy): Selector[] {
  */
 
 export const CNP_TYPE = "kubernetes:cilium.io/v2:CiliumNetworkPolicy";
+/** Kubernetes NetworkPolicy: Cilium enforces it too, alongside its own policies. */
+export const NP_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 export const CCNP_TYPE = "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy";
 export const COMPONENT_TYPE = "blastradius:cilium:CiliumSegmentation";
 const CLUSTER_LABEL = "blastradius.io/cluster";
@@ -1638,6 +1640,84 @@ export class CiliumEvaluator implements TargetEvaluator {
 // Sources: recorded Pulumi resources and kubectl exports
 
 /**
+ * A Kubernetes NetworkPolicy as the CiliumNetworkPolicy Cilium enforces for it (Cilium translates
+ * them alike): `podSelector` selects pods of the policy's namespace; a policy type in `policyTypes`
+ * (default Ingress, plus Egress when it has egress rules) puts them in default deny for that
+ * direction; a rule allows its peers (`podSelector` in the policy's namespace, `namespaceSelector`
+ * with an optional `podSelector`, `ipBlock` with `except`; none: every peer) on its ports (`port`,
+ * `endPort`, `protocol` default TCP; none: every port).
+ */
+export function fromNetworkPolicy(object: Record<string, unknown>): Record<string, unknown> {
+  const meta = (object.metadata ?? {}) as Record<string, unknown>;
+  const spec = (object.spec ?? {}) as Record<string, unknown>;
+  const types = asList(spec.policyTypes).map(String);
+  const hasEgress = asList(spec.egress).length > 0;
+  const ingressType = types.length === 0 ? true : types.includes("Ingress");
+  const egressType = types.length === 0 ? hasEgress : types.includes("Egress");
+  const NS_LABEL_PREFIX = "k8s:io.cilium.k8s.namespace.labels.";
+  const peerOf = (x: Record<string, unknown>, dir: "from" | "to") => {
+    const endpoints = dir === "from" ? "fromEndpoints" : "toEndpoints";
+    const cidrSet = dir === "from" ? "fromCIDRSet" : "toCIDRSet";
+    if (x.ipBlock !== undefined) {
+      const b = x.ipBlock as { cidr?: string; except?: string[] };
+      return { [cidrSet]: [{ cidr: b.cidr, ...(b.except ? { except: b.except } : {}) }] };
+    }
+    const pod = (x.podSelector ?? {}) as {
+      matchLabels?: Record<string, string>;
+      matchExpressions?: unknown[];
+    };
+    const selector: { matchLabels: Record<string, string>; matchExpressions: unknown[] } = {
+      matchLabels: { ...(pod.matchLabels ?? {}) },
+      matchExpressions: [...(pod.matchExpressions ?? [])],
+    };
+    if (x.namespaceSelector !== undefined) {
+      const ns = x.namespaceSelector as {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: Array<Record<string, unknown>>;
+      };
+      // Namespace labels become Cilium's namespace-label identity labels; an empty selector is
+      // every namespace (a requirement no pod fails, so namespace defaulting does not apply).
+      for (const [k, v] of Object.entries(ns.matchLabels ?? {}))
+        selector.matchLabels[`${NS_LABEL_PREFIX}${k}`] = v;
+      for (const e of ns.matchExpressions ?? [])
+        selector.matchExpressions.push({ ...e, key: `${NS_LABEL_PREFIX}${String(e.key)}` });
+      selector.matchExpressions.push({ key: "k8s:io.kubernetes.pod.namespace", operator: "Exists" });
+    }
+    return { [endpoints]: [selector] };
+  };
+  const rules = (list: unknown[], dir: "from" | "to") =>
+    list.flatMap((raw) => {
+      const r = (raw ?? {}) as Record<string, unknown>;
+      const ports = asList(r.ports).map((p) => {
+        const x = (p ?? {}) as { port?: unknown; endPort?: number; protocol?: string };
+        return {
+          port: x.port === undefined ? "0" : String(x.port),
+          ...(x.endPort !== undefined ? { endPort: x.endPort } : {}),
+          protocol: x.protocol ?? "TCP",
+        };
+      });
+      const l4 = ports.length > 0 ? { toPorts: [{ ports }] } : {};
+      const peers = asList(r[dir]);
+      const entities = dir === "from" ? "fromEntities" : "toEntities";
+      if (peers.length === 0) return [{ [entities]: ["all"], ...l4 }];
+      return peers.map((peer) => ({ ...peerOf((peer ?? {}) as Record<string, unknown>, dir), ...l4 }));
+    });
+  return {
+    kind: "CiliumNetworkPolicy",
+    metadata: {
+      name: `${String(meta.name ?? "networkpolicy")} (NetworkPolicy)`,
+      namespace: meta.namespace ?? "default",
+    },
+    spec: {
+      endpointSelector: spec.podSelector ?? {},
+      enableDefaultDeny: { ingress: ingressType, egress: egressType },
+      ...(ingressType ? { ingress: rules(asList(spec.ingress), "from") } : {}),
+      ...(egressType ? { egress: rules(asList(spec.egress), "to") } : {}),
+    },
+  };
+}
+
+/**
  * Policies from recorded resources. A policy's cluster is its `blastradius.io/cluster` label, else
  * the `cluster` input of the CiliumSegmentation component it belongs to, else the plan's only
  * cluster; anything else is an error naming the resource.
@@ -1656,7 +1736,7 @@ export function policiesFromRecords(records: readonly ResourceRecord[], plan: Pl
   ];
   const out: ClusterPolicy[] = [];
   for (const r of records) {
-    if (r.type !== CNP_TYPE && r.type !== CCNP_TYPE) continue;
+    if (r.type !== CNP_TYPE && r.type !== CCNP_TYPE && r.type !== NP_TYPE) continue;
     const meta = (r.inputs.metadata ?? {}) as { labels?: Record<string, string> };
     const cluster =
       meta.labels?.[CLUSTER_LABEL] ??
@@ -1666,7 +1746,11 @@ export function policiesFromRecords(records: readonly ResourceRecord[], plan: Pl
       throw new CiliumEvaluateError(
         `${r.type} "${r.name}": cannot tell which cluster it applies to; label it ${CLUSTER_LABEL} or create it inside a CiliumSegmentation`,
       );
-    out.push({ cluster, object: r.inputs, source: r.name });
+    out.push({
+      cluster,
+      object: r.type === NP_TYPE ? fromNetworkPolicy(r.inputs) : r.inputs,
+      source: r.name,
+    });
   }
   return out;
 }
@@ -1678,7 +1762,12 @@ export function policiesFromRecords(records: readonly ResourceRecord[], plan: Pl
 export function policiesFromKubectl(json: unknown, cluster: string): ClusterPolicy[] {
   const doc = (typeof json === "string" ? JSON.parse(json) : json) as Record<string, unknown>;
   const items = Array.isArray(doc.items) ? doc.items : [doc];
-  return items.map((o) => ({ cluster, object: o as Record<string, unknown>, source: "kubectl" }));
+  return items.map((o) => {
+    const object = o as Record<string, unknown>;
+    // `kubectl get networkpolicies -A -o json` lists Kubernetes NetworkPolicies: Cilium enforces them too.
+    const np = object.kind === "NetworkPolicy";
+    return { cluster, object: np ? fromNetworkPolicy(object) : object, source: "kubectl" };
+  });
 }
 
 export function ciliumEvaluator(
@@ -1707,7 +1796,7 @@ function providerClusters(
 /** How the proof finds Cilium policies among recorded resources. */
 export const ciliumAdapter: TargetAdapter = {
   target: "cilium",
-  owns: (r) => r.type === CNP_TYPE || r.type === CCNP_TYPE || r.type === COMPONENT_TYPE,
+  owns: (r) => r.type === CNP_TYPE || r.type === CCNP_TYPE || r.type === NP_TYPE || r.type === COMPONENT_TYPE,
   reads: (r) => POD_TYPES.has(r.type),
   evaluator: (records, plan) => {
     const policies = policiesFromRecords(records, plan);
