@@ -166,3 +166,14 @@ export function facetSlices(slice: Slice): Slice[] {
   }
   return out;
 }
+
+/**
+ * The addresses of a party that `target` does not govern: its facets on other targets only (a
+ * workload on AWS and GCP at different addresses is seen by AWS at its GCP addresses by address).
+ * Empty for a party every placement governs. Renderers name these by address beside the identity
+ * they give the governed part.
+ */
+export function addressesOutside(party: Party, target: TargetName): AddressSet {
+  const parts = facetParties(party).filter((f) => f.targets !== undefined && !f.targets.includes(target));
+  return parts.length === 0 ? AddressSet.EMPTY : AddressSet.unionAll(parts.map((f) => f.addresses));
+}

@@ -1,5 +1,6 @@
 import type { MovementPath } from "../../model/types";
 import { AddressSet, ConnectionSet, hasPorts, IntervalSet, MAX_PORT, Protocol, ServiceSet } from "../../net";
+import { addressesOutside } from "../../plan/facets";
 import type { CompiledPath, Party, Plan, Slice } from "../../plan/types";
 import { AWS_BASELINE_TAG, AWS_TAGS } from "./contract";
 
@@ -452,7 +453,13 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
     if (hit) return hit;
     const out: AddressSet[] = [];
     for (const s of slices) {
-      if (ref !== undefined && inVpc(s.party, vpc)) continue;
+      if (ref !== undefined && inVpc(s.party, vpc)) {
+        // The group reference covers its AWS interfaces; its compute elsewhere (another target, at
+        // other addresses) is named by address.
+        const elsewhere = addressesOutside(s.party, "aws").intersect(s.addresses);
+        if (!elsewhere.isEmpty()) out.push(elsewhere);
+        continue;
+      }
       if (s.party.kind === "workload" && s.party.workload.addresses.isEmpty())
         throw new AwsRenderError(
           `path "${path.name}": workload "${s.party.name}" has no addresses, but AWS VPC "${vpc}" can only see it by address; add cidrs to its placement`,

@@ -1,5 +1,6 @@
 import type { HttpRule, MovementPath } from "../../model/types";
 import { AddressSet, IntervalSet, Protocol, ServiceSet } from "../../net";
+import { addressesOutside } from "../../plan/facets";
 import type { CompiledPath, Plan, Slice } from "../../plan/types";
 import { jsonBytes } from "./json-size";
 import { type Pod, PodSelectors, podsOf } from "./selectors";
@@ -337,7 +338,12 @@ class PlanIndex {
     const outside: AddressSet[] = [];
     for (const s of slices) {
       const pod = this.podOf(s);
-      if (pod && pod.cluster === cluster) continue;
+      if (pod && pod.cluster === cluster) {
+        // The selector names its pods; its compute on other targets (other addresses) is named by CIDR.
+        const elsewhere = addressesOutside(s.party, "cilium").intersect(s.addresses);
+        if (!elsewhere.isEmpty()) outside.push(elsewhere);
+        continue;
+      }
       // A workload known by identity only has no addresses another target could name: skip it
       // (an allow to it is a compile error; a forbid stays closed by default deny).
       if (s.party.kind !== "workload" || !s.party.workload.addresses.isEmpty()) outside.push(s.addresses);

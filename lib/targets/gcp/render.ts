@@ -1,5 +1,6 @@
 import type { Workload } from "../../model/types";
 import { AddressSet, IntervalSet, MAX_PORT, ServiceSet } from "../../net";
+import { addressesOutside } from "../../plan/facets";
 import type { CompiledPath, Plan, Slice } from "../../plan/types";
 import {
   DEFAULT_LIMITS,
@@ -461,8 +462,13 @@ function groupRules(ctx: Ctx, g: Group): GcpFirewallRule[] {
     for (const s of slices) {
       const w = ingress ? localWorkload(ctx, s) : undefined;
       const account = w ? serviceAccountOf(w) : undefined;
-      if (account !== undefined) end.accounts.push(account);
-      else if (unknownAddresses(s)) {
+      if (account !== undefined) {
+        end.accounts.push(account);
+        // The account names its GCP VMs; its compute on other targets (at other addresses) is
+        // named by range.
+        const elsewhere = addressesOutside(s.party, "gcp").intersect(s.addresses);
+        if (!elsewhere.isEmpty()) end.addresses.push(elsewhere);
+      } else if (unknownAddresses(s)) {
         // Guardrails leave parties that cannot be named to the targets that place them: denying
         // "every address" here would break legitimate allows.
         if (g.kind === "allow") throw unnamedError(ctx, g, c, s.party.name);
