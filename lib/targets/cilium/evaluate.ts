@@ -851,14 +851,21 @@ export class CiliumEvaluator implements TargetEvaluator {
           Object.entries(k.podLabels).every(([key, v]) => c.labels.get(key) === v)
         );
       });
-      if (carriers.length > 1)
+      // A pod carrying several workloads' podLabels is the most specific of them (the renderer's
+      // selectors exclude it from the others with NotIn); without one, it is ambiguous.
+      const podLabelsOf = (x: Workload) => Object.entries(x.placements.kubernetes!.podLabels);
+      const w = carriers.find((x) =>
+        carriers.every((y) =>
+          podLabelsOf(y).every(([key, v]) => x.placements.kubernetes!.podLabels[key] === v),
+        ),
+      );
+      if (carriers.length > 1 && !w)
         finding({
           kind: "unbound-compute",
           severity: "error",
           resource: c.resource,
-          message: `${c.resource}: its pods carry the podLabels of ${carriers.map((w) => `"${w.name}"`).join(" and ")}; a pod is one workload: make their podLabels tell them apart`,
+          message: `${c.resource}: its pods carry the podLabels of ${carriers.map((x) => `"${x.name}"`).join(" and ")}, none more specific than the others; a pod is one workload: make their podLabels tell them apart`,
         });
-      const w = carriers[0];
       if (w) {
         const list = boundLabels.get(w.name) ?? [];
         const key = [...c.labels].sort().join("\u0000");

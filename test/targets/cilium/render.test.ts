@@ -66,15 +66,15 @@ describe("rendering decisions", () => {
   });
 
   it("errors: identical pod labels, protocols Cilium cannot match, port 0 ranges", () => {
-    const same = planOf({
-      name: "same",
-      workloads: [pod("a", "ns", { app: "x" }), pod("b", "ns", { app: "x" })],
-      segments: seg("a"),
-      paths: [{ name: "a-self", from: "a", to: "a", services: ["tcp/1"], ...meta }],
-    });
-    expect(() => renderCilium(same, { cluster: "k" })).toThrow(
-      /workloads "a" and "b" have the same podLabels in cluster "k", namespace "ns"/,
-    );
+    // Identical pod labels are refused by `check` already (DESIGN.md rule 9), before any render.
+    expect(() =>
+      planOf({
+        name: "same",
+        workloads: [pod("a", "ns", { app: "x" }), pod("b", "ns", { app: "x" })],
+        segments: seg("a"),
+        paths: [{ name: "a-self", from: "a", to: "a", services: ["tcp/1"], ...meta }],
+      }),
+    ).toThrow(/workload "b" has the same podLabels \(app=x\) as workload "a" in cluster k, namespace ns/);
     const gre = planOf({
       name: "gre",
       workloads: [pod("a", "ns", { app: "a" })],
