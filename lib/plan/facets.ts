@@ -31,6 +31,7 @@ export interface Facet {
 }
 
 const facetCache = new WeakMap<Workload, readonly Facet[]>();
+const TARGET_ORDER = [...new Set(PLACEMENT_KEYS.map((k) => TARGET_OF_PLACEMENT[k]))];
 
 /**
  * The facets of a workload: the atoms of its placements' declared address sets, each governed by
@@ -41,9 +42,19 @@ const facetCache = new WeakMap<Workload, readonly Facet[]>();
 export function facetsOf(w: Workload): readonly Facet[] {
   let facets = facetCache.get(w);
   if (facets) return facets;
+  const declaredLists = declaredAddresses(w.placements);
+  // The common case: every placement declares the same list (or there is one placement): one facet,
+  // governed by all of them, without parsing anything again.
+  const texts = declaredLists.map((d) => d.entries.join(","));
+  if (texts.length > 0 && texts[0] !== "" && texts.every((t) => t === texts[0])) {
+    const all = declaredLists.map((d) => TARGET_OF_PLACEMENT[d.key]);
+    facets = [{ addresses: w.addresses, targets: TARGET_ORDER.filter((t) => all.includes(t)) }];
+    facetCache.set(w, facets);
+    return facets;
+  }
   const declared: Array<{ key: PlacementKey; addresses: AddressSet }> = [];
   const identityOnly: PlacementKey[] = [];
-  for (const d of declaredAddresses(w.placements)) {
+  for (const d of declaredLists) {
     const entries = d.entries.filter((e) => typeof e === "string");
     let addresses = AddressSet.EMPTY;
     try {

@@ -49,8 +49,10 @@ export class ClassView {
     }
     const out: Group[] = [];
     for (const [key, list] of byKey) {
-      const addresses =
-        list.length === 1 ? list[0]!.addresses : AddressSet.unionAll(list.map((s) => s.addresses));
+      // Members often share one address set object (every unmodelled party stands at the unclaimed
+      // addresses): unite each distinct set once.
+      const distinct = list.length === 1 ? [list[0]!.addresses] : [...new Set(list.map((s) => s.addresses))];
+      const addresses = distinct.length === 1 ? distinct[0]! : AddressSet.unionAll(distinct);
       const first = list[0]!.party;
       out.push({
         key,

@@ -1,4 +1,4 @@
-import { ConnectionSet, type Packet, protocolName, ServiceSet } from "../net";
+import { AddressSet, ConnectionSet, type Packet, protocolName, ServiceSet } from "../net";
 import type { Party, Plan, Slice } from "../plan/types";
 import { everythingElse } from "../plan/universe";
 import { ClassView, type Group, membersOf } from "./classes";
@@ -49,6 +49,22 @@ function opening(
   };
 }
 
+const ALL_ADDRESSES = AddressSet.ALL;
+
+/**
+ * `allowed(from, to)` where the unmodelled side is a class the target sees by address only (the
+ * unclaimed addresses, thousands of ranges at scale): asked with that side widened to every address,
+ * which the target decides address by address alike (the `partyKey` contract), then cut to the
+ * class's addresses, so the rules meet a one-range set instead of the unclaimed space.
+ */
+function byAddress(ev: TargetEvaluator, from: Group, to: Group, unmodelledIsSource: boolean): ConnectionSet {
+  const f = unmodelledIsSource ? { ...from.representative, addresses: ALL_ADDRESSES } : from.representative;
+  const t = unmodelledIsSource ? to.representative : { ...to.representative, addresses: ALL_ADDRESSES };
+  const wide = ev.allowed(f, t);
+  if (!wide.overlapsProduct(from.addresses, to.addresses, ALL_SERVICES)) return ConnectionSet.EMPTY;
+  return wide.intersect(ConnectionSet.of(from.addresses, to.addresses, ALL_SERVICES));
+}
+
 /** What the policy intends between two classes: the union over their members' pairs. */
 function intendedBetween(plan: Plan, from: Group, to: Group, within: ConnectionSet): ConnectionSet {
   const parts: ConnectionSet[] = [];
@@ -90,11 +106,12 @@ export function proveDeployment(plan: Plan, evaluators: readonly TargetEvaluator
     for (const u of others)
       for (const w of workloads) {
         if (!view.enforces(w)) continue;
+        if (ev.relevant && !ev.relevant(u.representative, w.representative)) continue;
         for (const [f, t] of [
           [u, w],
           [w, u],
         ] as const) {
-          const set = view.allowed(f, t);
+          const set = view.enforces(u) ? view.allowed(f, t) : byAddress(ev, f, t, u === f);
           if (!set.isEmpty()) unexplained.push(opening(ev, set, f, t, "unmodelled"));
         }
       }

@@ -87,6 +87,13 @@ export interface TargetEvaluator {
    * them and every workload, both ways.
    */
   universe?(): readonly Party[];
+  /**
+   * Optional, for scale: whether default deny between the unmodelled party `u` (from `universe`) and
+   * the workload `w` needs its own check on this target. False when the target sees `u` from `w`'s
+   * rules by address only and `u`'s addresses are unclaimed: the party for every unclaimed address
+   * (which no target governs, so it passes any side of its own) covers it. Absent: always checked.
+   */
+  relevant?(u: Party, w: Party): boolean;
   /** Optional: what reading the stack's attachment found (see `BindingFinding`). */
   findings?(): readonly BindingFinding[];
   /**

@@ -161,14 +161,13 @@ describe("Azure: the proof reads the NICs (ASGs, NSG, subnet) and maps the Azure
     );
     // The enforce forbid's Deny guardrail sits above it...
     expect(verdict(review, "no-corp-to-reports", "azure")?.status).toBe("blocked");
-    // ...but every unclaimed address, every other NIC of the VNet and every peer (one class: Azure
-    // sees peers by address; the witness comes from the internet) now reach both workloads over
-    // RDP. The portal itself does not: its subnet's outbound rules still hold.
+    // ...but every unclaimed address (other NICs of the VNet among them: NSGs see them by address)
+    // and every peer (one class: Azure sees peers by address; the witness comes from the internet)
+    // now reach both workloads over RDP. The portal itself does not: its subnet's outbound rules
+    // still hold.
     expect(review.unexplained.map((u) => `${u.from} -> ${u.to} ${u.services}`).sort()).toEqual([
       "internet -> portal tcp/3389",
       "internet -> reports tcp/3389",
-      "other NICs of VNet hub -> portal tcp/3389",
-      "other NICs of VNet hub -> reports tcp/3389",
       "unmodelled addresses -> portal tcp/3389",
       "unmodelled addresses -> reports tcp/3389",
     ]);

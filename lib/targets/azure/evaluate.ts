@@ -996,6 +996,10 @@ export function azureEvaluator(
     target: "azure",
     binding: bound ? "bound" : "assumed",
     universe: () => [...others.values()].map((o) => o.party),
+    // NSGs decide by address: the other NICs of a VNet (at unclaimed addresses) are what the
+    // unmodelled-address party already is to a workload. An unbound NIC may sit at a workload's
+    // addresses, and carries ASGs: checked.
+    relevant: (u) => !u.key.startsWith("other:azure:vnet:"),
     findings: () => findings,
     foreign,
     model,

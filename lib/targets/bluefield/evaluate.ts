@@ -378,6 +378,10 @@ export function evaluatorFromTables(
     enforces: isBf,
     partyKey,
     universe: () => [...others.values()].map((o) => o.party),
+    // A DPU decides a workload's side by the workload's port (egress) or the uplink (ingress) and
+    // by addresses, never by the far host's port: to a workload, another port's host is an
+    // unclaimed address, which the unmodelled-address party covers.
+    relevant: (u) => !others.has(u.key),
     allowed,
     allowedWithin,
     decide,

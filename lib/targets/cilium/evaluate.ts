@@ -1248,6 +1248,14 @@ export class CiliumEvaluator implements TargetEvaluator {
     return [...this.others.values()].map((o) => o.party);
   }
 
+  /** Pods are matched by labels only inside their cluster; elsewhere they are addresses. */
+  relevant(u: Party, w: Party): boolean {
+    const o = this.others.get(u.key)?.ep;
+    if (!o) return true;
+    const eps = this.split(w)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(w)];
+    return eps.some((ep) => ep?.cluster === o.cluster);
+  }
+
   findings(): BindingFinding[] {
     return this.found;
   }

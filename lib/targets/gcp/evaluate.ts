@@ -722,6 +722,15 @@ export function gcpEvaluator(
       }));
     },
     universe: () => [...others.values()].map((o) => o.party),
+    // A workload's rules see another VM by its account or tags only in their network; an untagged
+    // VM running as an account no rule names is an address to them (the unmodelled-address party).
+    relevant(u, w) {
+      const o = others.get(u.key);
+      if (!o) return true;
+      if (!u.key.startsWith("other:gcp:network:")) return true;
+      const wid = identitiesOf(w);
+      return o.identity.tags.length > 0 && wid.some((i) => i.network === o.identity.network);
+    },
     findings: () => findings,
     foreign,
     allowed(from, to) {
