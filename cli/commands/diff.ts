@@ -1,6 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { diffReviews, formatDiff, formatDiffMarkdown, type ReviewJson } from "../../lib";
-import { EXIT, type Io } from "../io";
+import { EXIT, InvalidInput, type Io } from "../io";
+import { type OutputFile, writeFilesAtomically } from "../write";
 
 function readReview(file: string): ReviewJson | string {
   let data: unknown;
@@ -29,7 +30,17 @@ export function diffCommand(
   if (typeof a === "string" || typeof b === "string") return EXIT.INVALID;
   const d = diffReviews(a, b);
   io.out(formatDiff(d));
-  if (options.markdown) writeFileSync(options.markdown, formatDiffMarkdown(d));
-  if (options.json) writeFileSync(options.json, `${JSON.stringify(d, null, 2)}\n`);
+  const files: OutputFile[] = [];
+  if (options.markdown) files.push({ path: options.markdown, content: formatDiffMarkdown(d) });
+  if (options.json) files.push({ path: options.json, content: `${JSON.stringify(d, null, 2)}\n` });
+  try {
+    writeFilesAtomically(files);
+  } catch (e) {
+    if (e instanceof InvalidInput) {
+      io.err(e.message);
+      return EXIT.INVALID;
+    }
+    throw e;
+  }
   return EXIT.OK;
 }

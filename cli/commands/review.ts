@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { checkPolicyFile } from "../../components/policy-file";
 import { type RecordedResource, runProgram, runStackDir } from "../../components/runner";
@@ -20,6 +20,7 @@ import {
   type TargetUsage,
 } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
+import { type OutputFile, writeFilesAtomically } from "../write";
 
 export interface ReviewOptions {
   stack?: string;
@@ -158,12 +159,14 @@ export async function reviewCommand(input: string, options: ReviewOptions, io: I
   }
   const { review, resources } = result;
   io.out(formatReview(review));
-  if (options.json) writeFileSync(options.json, `${JSON.stringify(review, null, 2)}\n`);
-  if (options.markdown) writeFileSync(options.markdown, formatMarkdown(review));
+  // The JSON, the Markdown and the emitted resources are one set: all written, or none.
+  const files: OutputFile[] = [];
+  if (options.json) files.push({ path: options.json, content: `${JSON.stringify(review, null, 2)}\n` });
+  if (options.markdown) files.push({ path: options.markdown, content: formatMarkdown(review) });
   if (options.emit)
-    writeFileSync(
-      options.emit,
-      `${JSON.stringify(
+    files.push({
+      path: options.emit,
+      content: `${JSON.stringify(
         resources.map((r) => ({
           type: r.type,
           name: r.name,
@@ -173,6 +176,15 @@ export async function reviewCommand(input: string, options: ReviewOptions, io: I
         null,
         2,
       )}\n`,
-    );
+    });
+  try {
+    writeFilesAtomically(files);
+  } catch (e) {
+    if (e instanceof InvalidInput) {
+      io.err(e.message);
+      return EXIT.INVALID;
+    }
+    throw e;
+  }
   return review.ok && review.errors.length === 0 ? EXIT.OK : EXIT.PROOF_FAILED;
 }
