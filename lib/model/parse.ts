@@ -129,7 +129,12 @@ export function parsePolicyText(text: string, file?: string, options: ValidateOp
     if (!yamlDoc) {
       const lines = new LineCounter();
       yamlDoc = {
-        doc: parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false }),
+        doc: parseDocument(text, {
+          lineCounter: lines,
+          uniqueKeys: true,
+          prettyErrors: false,
+          logLevel: "error",
+        }),
         lines,
       };
     }

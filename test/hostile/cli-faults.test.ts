@@ -179,6 +179,30 @@ describe("command-line values", () => {
   });
 });
 
+describe("what the fuzz test found", () => {
+  it("a flow log timestamp beyond the Date range is shown as unknown (recommend crashed: Invalid time value)", async () => {
+    const log = join(tmp(), "t.log");
+    writeFileSync(
+      log,
+      "2 123456789010 eni-1 10.10.1.6 10.20.0.8 40002 8443 6 4 300 1718000300 17180018000360 ACCEPT OK\n",
+    );
+    const r = await cli("recommend", "--policy", join(FLOWS, "policy.yaml"), "--flows", log);
+    expect(r.code, r.text).toBe(0);
+  });
+
+  it("a review JSON whose path entry lacks its fields is invalid input (diff crashed reading services)", async () => {
+    const dir = tmp();
+    const review = join(dir, "r.json");
+    expect((await cli("review", FLAGSHIP, "--json", review)).code).toBe(0);
+    const data = JSON.parse(readFileSync(review, "utf8"));
+    data.paths[1] = { name: data.paths[1].name };
+    writeFileSync(join(dir, "bad.json"), JSON.stringify(data));
+    const r = await cli("diff", join(dir, "bad.json"), review);
+    expect(r.code).toBe(2);
+    expect(r.text).toContain('not a blastradius review JSON (no "paths[1].from")');
+  });
+});
+
 describe("the CLI's top level", () => {
   it("an exception no command anticipated is exit 2 and one line, not a stack trace", async () => {
     const policyFile = await import("../../components/policy-file");
