@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import {
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
