@@ -33,7 +33,21 @@ export interface ReviewOptions {
   emit?: string;
   /** `--quota <id>=<n>`: raised provider limits (default: each target's documented defaults). */
   quota?: string[];
+  /**
+   * For a policy file: build each target's resources offline (`TargetModule.records`) instead of
+   * registering them through the Pulumi engine under mocks. Default: offline above
+   * OFFLINE_REVIEW_WORKLOADS workloads, where the engine would need gigabytes.
+   */
+  offline?: boolean;
 }
+
+/**
+ * Above this many workloads a policy file is reviewed from offline records: registering every
+ * resource through the Pulumi SDK under mocks costs memory per resource (20,000 workloads ran out of
+ * heap after 117 s at 4.3 GB), while the records are built directly, and
+ * `test/targets/offline-records.test.ts` holds them equal to what the engine registers.
+ */
+export const OFFLINE_REVIEW_WORKLOADS = 1000;
 
 /** The output name a stack program may export its policy document under (e.g. from PolicyBuilder). */
 export const POLICY_OUTPUT = "blastradiusPolicy";
@@ -64,7 +78,7 @@ export interface ReviewInput {
  */
 export async function loadReviewInput(
   input: string,
-  options: Pick<ReviewOptions, "stack" | "policy" | "modules">,
+  options: Pick<ReviewOptions, "stack" | "policy" | "modules" | "offline">,
   io: Io,
 ): Promise<ReviewInput> {
   if (!existsSync(input)) throw new InvalidInput(`${input}: no such file or directory`);
@@ -97,6 +111,19 @@ export async function loadReviewInput(
   }
   const plan = requirePlan(checkPolicyFile(input), input, io);
   const rendering = modules.filter((m) => plan.targets.includes(m.target));
+  if (options.offline ?? plan.policy.workloads.length > OFFLINE_REVIEW_WORKLOADS) {
+    try {
+      // As the engine records them: our components (type blastradius:…) are not custom resources.
+      const resources = rendering.flatMap((m) =>
+        m
+          .records(plan)
+          .map((r) => ({ urn: "", ...r, custom: !r.type.startsWith("blastradius:") }) as RecordedResource),
+      );
+      return { plan, resources };
+    } catch (e) {
+      throw new InvalidInput(`${input}: rendering failed: ${(e as Error).message}`);
+    }
+  }
   try {
     const { resources } = await runProgram(
       () => {

@@ -140,7 +140,8 @@ suite("agent: copy, verify the copy, load the copy (a file swapped during apply)
     const good = renderBlueField(plan).find((r) => r.host === "gpu-01")!;
     // Same flow count, one verdict changed: the count check after loading cannot tell them apart.
     const lines = good.flows.split("\n");
-    const last = lines.findLastIndex((l) => l.startsWith("add ") && l.endsWith("actions=drop"));
+    let last = lines.length - 1;
+    while (last > 0 && !(lines[last]!.startsWith("add ") && lines[last]!.endsWith("actions=drop"))) last--;
     lines[last] = `${lines[last]!.slice(0, -"actions=drop".length)}actions=NORMAL`;
     const evil = lines.join("\n");
     const dir = writeBundle(join(s.dir, "race"), sign(good, 1));
