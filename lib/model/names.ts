@@ -65,7 +65,7 @@ export class Suggester {
   constructor(
     private readonly candidates: readonly string[],
     private readonly what: string,
-    private budget = 1000,
+    private budget = 100,
   ) {}
 
   hint(name: string): string {
