@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../cli/program";
-import { confinedPath } from "../../cli/write";
 import { captureIo } from "../cli/capture";
 
 // Faults are injected into the real file system calls: ENOSPC after N writes, EACCES on open.
@@ -106,12 +105,6 @@ describe("render writes the whole set or nothing, and only inside --out", () => 
     expect(r.code).toBe(2);
     expect(r.text).toContain("leads outside");
     expect(readdirSync(elsewhere)).toEqual([]);
-  });
-
-  it("artefact paths are confined whatever the name", () => {
-    for (const bad of ["../x", "a/../../x", "/etc/passwd", "", "a//b", "./a", "a/./b", "x\0y"])
-      expect(() => confinedPath("/out", bad), bad).toThrow(/refusing to write/);
-    expect(confinedPath("/out", "aws/ml.json")).toBe("/out/aws/ml.json");
   });
 });
 
