@@ -123,7 +123,7 @@ describe("every other write is atomic and fails with exit 2", () => {
     expect(readdirSync(dir)).toEqual(["f"]);
   });
 
-  it("simulate --json, recommend --out, diff --json/--markdown: ENOSPC is exit 2 and leaves nothing", async () => {
+  it("simulate --json, recommend --out, diff --json/--markdown, audit --json: ENOSPC is exit 2 and leaves nothing", async () => {
     const dir = tmp();
     const flows = join(FLOWS, "aws-default.log");
     const policy = join(FLOWS, "policy.yaml");
@@ -133,6 +133,14 @@ describe("every other write is atomic and fails with exit 2", () => {
       ["simulate", policy, "--flows", flows, "--json", join(dir, "s.json")],
       ["recommend", "--policy", policy, "--flows", flows, "--out", join(dir, "r.yaml")],
       ["diff", review, review, "--json", join(dir, "d.json"), "--markdown", join(dir, "d.md")],
+      [
+        "audit",
+        FLAGSHIP,
+        "--aws",
+        join(ROOT, "test", "targets", "aws", "fixtures", "sg-ai-platform-live.json"),
+        "--json",
+        join(dir, "a.json"),
+      ],
     ];
     for (const args of runs) {
       fault.writesBeforeEnospc = 0;
