@@ -201,6 +201,28 @@ suite("agent: fail closed before the first bundle", () => {
     expect(s.trace("LOCAL", udp, "new").verdict).toBe("allow");
   });
 
+  it("Kubernetes mode (no configured ports): the ports come from the incoming bundle's signed manifest", () => {
+    const t = startOvs("br-sfc", ["pf0hpf", "p0"]);
+    try {
+      const agent = agentIn(t);
+      const plan = planOf(FLAGSHIP);
+      // Signed for another host: refused, but its signed manifest names the ports to isolate.
+      const other = renderBlueField(plan).find((r) => r.host === "gpu-02")!;
+      writeBundle(join(t.dir, "incoming"), signRuleSet(other, KEY.privatePem, "ai-platform", other.host, 1));
+      expect(agent.run(["sync"]).code).toBe(2);
+      expect(t.trace("pf0hpf", udp, "new").verdict).toBe("deny");
+      expect(t.dump().some((l) => l.includes("0xb1a5ce110ba5e11e"))).toBe(true);
+      // An unsigned manifest names no ports: nothing to isolate by, and the agent says so.
+      rmSync(join(t.dir, "incoming", "rules.manifest.sig"));
+      rmSync(join(t.dir, "state"), { recursive: true, force: true });
+      t.run("ovs-ofctl", ["del-flows", "br-sfc", "cookie=0x0ba5e11e/0xffffffff"]);
+      const r = agent.run(["sync"]);
+      expect(r.stderr).toContain("no host-facing ports known");
+    } finally {
+      t.stop();
+    }
+  });
+
   it("the first bundle replaces the baseline and its own flows decide", () => {
     const agent = agentIn(s, { BLASTRADIUS_PORTS: "pf0hpf" });
     const plan = planOf(FLAGSHIP);
