@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { type AuditOptions, auditCommand } from "./commands/audit";
 import { checkCommand } from "./commands/check";
 import { diffCommand } from "./commands/diff";
@@ -8,8 +8,43 @@ import { reviewCommand } from "./commands/review";
 import { simulateCommand } from "./commands/simulate";
 import { EXIT, type Io, processIo } from "./io";
 
-/** Runs the CLI on `args` (without node and script) and resolves to the exit code. */
+/** Parses a count given on the command line: digits only, at least 1 (not "abc", "-5", "1e3" or "2.5"). */
+function positiveInteger(value: string): number {
+  if (!/^[0-9]+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  return Number(value);
+}
+
+/**
+ * What the CLI says when a command failed in a way no command anticipated (a bug): one line, exit
+ * 2, never a stack trace (BLASTRADIUS_DEBUG=1 prints it for a bug report).
+ */
+export function internalError(e: unknown, io: Io): number {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const firstLine = message.split("\n")[0]!.slice(0, 500);
+  io.err(
+    code && /^E[A-Z]+$/.test(code)
+      ? `blastradius: ${firstLine} (${code}); nothing more was done`
+      : `blastradius: internal error: ${firstLine} (this is a bug; BLASTRADIUS_DEBUG=1 shows where)`,
+  );
+  if (process.env.BLASTRADIUS_DEBUG === "1" && e instanceof Error && e.stack) io.err(e.stack);
+  return EXIT.INVALID;
+}
+
+/**
+ * Runs the CLI on `args` (without node and script) and resolves to the exit code: 0, 1 or 2, for
+ * every input. An exception no command handles ends as exit 2 with one line (internalError).
+ */
 export async function run(args: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    return await runCommands(args, io);
+  } catch (e) {
+    return internalError(e, io);
+  }
+}
+
+async function runCommands(args: readonly string[], io: Io): Promise<number> {
   let code: number = EXIT.OK;
   const program = new Command("blastradius")
     .description("Micro-segmentation you can prove: check, render and review movement-path policies.")
@@ -84,7 +119,7 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
     .option("--json <file>", "write the report as JSON")
     .option("--format <format>", "force the format: aws, gcp, azure or hubble")
     .option("--aws-format <fields>", "AWS custom format for files without a header line")
-    .option("--limit <n>", "groups listed per section", (v) => Number.parseInt(v, 10))
+    .option("--limit <n>", "groups listed per section (a positive whole number)", positiveInteger)
     .action(
       async (
         policy: string,

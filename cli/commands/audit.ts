@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { checkPolicyFile } from "../../components/policy-file";
 import {
@@ -15,6 +15,7 @@ import {
   unexplainedOpenings,
 } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
+import { writeFileAtomically } from "../write";
 
 /** Live exports, one option per target (as the targets' CLIs print them). */
 export interface AuditOptions {
@@ -178,6 +179,16 @@ export function auditCommand(policyFile: string, options: AuditOptions, io: Io):
   );
   io.out("");
   io.out(formatUnexplained(unexplained));
-  if (options.json) writeFileSync(options.json, `${JSON.stringify({ ...review, unexplained }, null, 2)}\n`);
+  if (options.json) {
+    try {
+      writeFileAtomically(options.json, `${JSON.stringify({ ...review, unexplained }, null, 2)}\n`);
+    } catch (e) {
+      if (e instanceof InvalidInput) {
+        io.err(e.message);
+        return EXIT.INVALID;
+      }
+      throw e;
+    }
+  }
   return review.ok && unexplained.length === 0 ? EXIT.OK : EXIT.PROOF_FAILED;
 }

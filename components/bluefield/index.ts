@@ -12,6 +12,7 @@ import {
   bundleStream,
   COMPONENT_TYPE,
   CONFIGMAP_TYPE,
+  checkSerial,
   ed25519PrivateKey,
   FLOWS_KEY,
   kubernetesObjects,
@@ -76,6 +77,15 @@ export interface BlueFieldSegmentationArgs {
   agent: BlueFieldKubernetesAgent | BlueFieldSshAgent;
   /** Extra labels on the Kubernetes objects. */
   labels?: Record<string, string>;
+  /**
+   * The bundles' serial, signed into every manifest: a whole number that grows with each deployment
+   * of changed rules (a CI build number, or a release's Unix time). Agents refuse a bundle whose
+   * serial is below the one they applied, and a replayed bundle of the same serial, so an old signed
+   * bundle cannot roll a DPU back. Default 0: replays of bundles an agent already replaced are still
+   * refused, but a never-delivered old bundle is not; set it. Recovery to an older bundle is the
+   * agent's explicit, logged override (BLASTRADIUS_ALLOW_DOWNGRADE=1).
+   */
+  serial?: number;
 }
 
 interface Prepared {
@@ -112,6 +122,13 @@ function prepare(name: string, args: BlueFieldSegmentationArgs): Prepared {
   const agent = args.agent;
   if (!agent || (agent.mode !== "kubernetes" && agent.mode !== "ssh"))
     throw bad("agent.mode", 'must be "kubernetes" or "ssh"');
+  if (args.serial !== undefined) {
+    try {
+      checkSerial(args.serial, "args.serial");
+    } catch (e) {
+      throw bad("serial", (e as Error).message.replace(/^args\.serial /, ""));
+    }
+  }
   if (agent.interval !== undefined && (!Number.isInteger(agent.interval) || agent.interval < 1))
     throw bad("agent.interval", "must be a positive number of seconds");
   if (agent.mode === "kubernetes") {
@@ -143,6 +160,41 @@ function prepare(name: string, args: BlueFieldSegmentationArgs): Prepared {
   return { ruleSets, agentScript: readFileSync(AGENT_PATH, "utf8") };
 }
 
+/** Where SSH mode stages the agent: relative, so in the SSH user's home directory (scp resolves it there). */
+export function stagedAgentPath(agentDigest: string): string {
+  return `.blastradius-agent-${agentDigest.slice(0, 12)}`;
+}
+
+/**
+ * The SSH install command: copy the staged agent into a fresh private directory (mktemp -d, mode
+ * 0700), check that copy's sha256 against the digest of the agent this package ships, install that
+ * copy, then provision (which isolates the host ports before it reads the bundle). A staged file
+ * that was swapped or altered is never installed.
+ */
+export function sshInstallScript(o: {
+  staged: string;
+  agentDigest: string;
+  host: string;
+  interval: number;
+  ports: readonly string[];
+  installPath?: string;
+}): string {
+  const target = o.installPath ?? "/usr/local/sbin/blastradius-agent";
+  return [
+    "set -eu",
+    "umask 077",
+    'SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, run remotely.
+    'private=$(mktemp -d "${TMPDIR:-/tmp}/blastradius-install.XXXXXX")',
+    "trap 'rm -rf \"$private\"' EXIT",
+    `cp -- '${o.staged}' "$private/blastradius-agent"`,
+    `have=$(sha256sum "$private/blastradius-agent" | cut -c1-64)`,
+    `if [ "$have" != '${o.agentDigest}' ]; then echo "blastradius: the staged agent has sha256 $have, expected ${o.agentDigest}: not installed" >&2; exit 1; fi`,
+    `$SUDO install -D -m 0755 "$private/blastradius-agent" '${target}'`,
+    `$SUDO '${target}' provision --host '${o.host}' --interval ${o.interval} --ports '${o.ports.join(",")}'`,
+  ].join("\n");
+}
+
 /**
  * Segments the hosts behind BlueField DPUs: renders one Open vSwitch rule set per DPU (conntrack,
  * anti-spoofing, enforce-forbid guardrails above the allows, default drop), signs it with the given
@@ -166,8 +218,9 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
     this.digests = Object.fromEntries(ruleSets.map((r) => [r.host, r.digest]));
     this.flowCounts = Object.fromEntries(ruleSets.map((r) => [r.host, r.flowCount]));
     const agentDigest = createHash("sha256").update(agentScript).digest("hex");
+    const serial = args.serial ?? 0;
     const signed = (r: BlueFieldRuleSet, agentHost: string) =>
-      pulumi.unsecret(key.apply((k) => signRuleSet(r, k, policy, agentHost)));
+      pulumi.unsecret(key.apply((k) => signRuleSet(r, k, policy, agentHost, serial)));
 
     if (args.agent.mode === "kubernetes") {
       const a = args.agent;
@@ -200,7 +253,9 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
       const a = args.agent;
       for (const r of ruleSets) {
         const connection = a.connections[r.host]!;
-        const staged = `/tmp/blastradius-agent-${agentDigest.slice(0, 12)}`;
+        // Staged in the SSH user's home (not a world-writable /tmp), then copied into a private
+        // mktemp directory, its sha256 checked, and installed from that copy only.
+        const staged = stagedAgentPath(agentDigest);
         const copy = new command.remote.CopyFile(
           `${name}-${r.host}-agent`,
           { connection, localPath: AGENT_PATH!, remotePath: staged, triggers: [agentDigest] },
@@ -219,12 +274,13 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
           `${name}-${r.host}-install`,
           {
             connection,
-            create: [
-              "set -eu",
-              sudo,
-              `$SUDO install -D -m 0755 ${staged} /usr/local/sbin/blastradius-agent`,
-              `$SUDO /usr/local/sbin/blastradius-agent provision --host '${r.host}' --interval ${a.interval ?? 30}`,
-            ].join("\n"),
+            create: sshInstallScript({
+              staged,
+              agentDigest,
+              host: r.host,
+              interval: a.interval ?? 30,
+              ports: Object.keys(r.ports).sort(),
+            }),
             // Our flows stay on the bridge (fail closed); remove them with `ovs-ofctl del-flows <bridge> cookie=…`.
             delete: [sudo, "$SUDO systemctl disable --now blastradius-agent.service || true"].join("\n"),
             stdin,
