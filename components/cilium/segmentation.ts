@@ -84,7 +84,10 @@ export class CiliumSegmentation extends pulumi.ComponentResource {
       throw new CiliumSegmentationArgsError(
         `CiliumSegmentation: "${workload}" is not a workload placed in cluster "${this.cluster}" (placed there: ${here.map((x) => x.name).join(", ") || "none"})`,
       );
-    return { namespace: w.placements.kubernetes!.namespace, labels: { ...w.placements.kubernetes!.podLabels } };
+    return {
+      namespace: w.placements.kubernetes!.namespace,
+      labels: { ...w.placements.kubernetes!.podLabels },
+    };
   }
 
   constructor(name: string, args: CiliumSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
