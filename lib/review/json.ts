@@ -6,7 +6,7 @@ import type { TargetUsage } from "../verify/types";
 import { type QuotaFinding, quotaFindings, quotaMessages } from "./quotas";
 
 /**
- * The review JSON (`blastradius review --json`): a public contract (DESIGN.md). Fields may be
+ * The review JSON (`blastradius review --json`): a public contract (docs/design.md). Fields may be
  * added; none may change meaning.
  */
 export interface ReviewJson {
