@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { offlineTarget } from "../../components/offline";
 import { checkPolicyFile } from "../../components/policy-file";
-import { targetModule } from "../../components/targets";
 import { formatDiagnostic } from "../../lib";
 import { EXIT, type Io } from "../io";
 
@@ -21,7 +21,7 @@ export function renderCommand(file: string, outDir: string, io: Io): number {
   const missing: string[] = [];
   const files: Array<{ path: string; content: string }> = [];
   for (const target of plan.targets) {
-    const m = targetModule(target);
+    const m = offlineTarget(target);
     if (!m) {
       missing.push(target);
       continue;

@@ -9,6 +9,7 @@ import {
   awsResources,
   renderAws,
 } from "../../lib/targets/aws";
+import { awsVpcs } from "./offline";
 
 /** NACL guardrails: deny entries for enforce forbids, at top precedence, on the given subnets. */
 export interface AwsNaclGuardrailArgs {
@@ -46,12 +47,7 @@ export class AwsSegmentationArgsError extends Error {
   }
 }
 
-/** VPC names the plan places workloads in, sorted. */
-export function awsVpcs(plan: Plan): string[] {
-  const names = new Set<string>();
-  for (const w of plan.policy.workloads) if (w.placements.aws) names.add(w.placements.aws.vpc);
-  return [...names].sort();
-}
+export { awsVpcs } from "./offline";
 
 function planOf(name: string, args: AwsSegmentationArgs): Plan {
   if (args.plan && args.policy)

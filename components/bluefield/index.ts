@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,14 +18,11 @@ import {
   renderBlueField,
   signRuleSet,
 } from "../../lib/targets/bluefield";
+import { AGENT_PATH } from "./agent";
 
 export const BLUEFIELD_SEGMENTATION_TYPE = COMPONENT_TYPE;
 
-/** The agent script shipped with the package (agent/blastradius-agent), from source or from dist/. */
-export const AGENT_PATH: string | undefined = [
-  join(__dirname, "..", "..", "agent", "blastradius-agent"),
-  join(__dirname, "..", "..", "..", "agent", "blastradius-agent"),
-].find((p) => existsSync(p));
+export { AGENT_PATH } from "./agent";
 
 /**
  * Provision the agent as a Kubernetes DaemonSet on the DPU nodes (the pattern of NVIDIA's DOCA
@@ -237,3 +233,6 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
     this.registerOutputs({ digests: this.digests, flowCounts: this.flowCounts, publicKey: this.publicKey });
   }
 }
+
+// Reading the policy file, so that a program needs only this target's entry point.
+export { checkPolicyFile, loadPolicy } from "../policy-file";

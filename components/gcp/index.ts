@@ -107,3 +107,6 @@ export class GcpSegmentation extends pulumi.ComponentResource {
     });
   }
 }
+
+// Reading the policy file, so that a program needs only this target's entry point.
+export { checkPolicyFile, loadPolicy } from "../policy-file";
