@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { packageVersion } from "../components/runner/self";
 import { type AuditOptions, auditCommand } from "./commands/audit";
 import { checkCommand } from "./commands/check";
 import { diffCommand } from "./commands/diff";
@@ -13,6 +14,7 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
   let code: number = EXIT.OK;
   const program = new Command("blastradius")
     .description("Micro-segmentation you can prove: check, render and review movement-path policies.")
+    .version(packageVersion(), "-v, --version", "print the installed version")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -46,6 +48,10 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
       "--quota <id=n...>",
       "a raised provider limit, e.g. aws.rulesPerSecurityGroup=200 (default: documented defaults)",
     )
+    .option(
+      "--timeout <seconds>",
+      "stop a stack's program that has not finished after this long (default 600)",
+    )
     .action(
       async (
         input: string,
@@ -56,6 +62,7 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
           markdown?: string;
           emit?: string;
           quota?: string[];
+          timeout?: string;
         },
       ) => {
         code = await reviewCommand(input, opts, io);

@@ -1,8 +1,16 @@
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { TARGET_ADAPTERS } from "../../components/offline";
 import { checkPolicyFile } from "../../components/policy-file";
-import { type RecordedResource, runProgram, runStackDir } from "../../components/runner";
-import { TARGET_MODULES, type TargetModule } from "../../components/targets";
+import {
+  type RecordedResource,
+  RunTimeoutError,
+  runProgram,
+  runStackDir,
+  StackDirError,
+} from "../../components/runner";
+import { loadTargetModules, MissingProviderError } from "../../components/target-loader";
+import type { TargetModule } from "../../components/targets";
 import {
   type CheckResult,
   checkPolicyDocument,
@@ -32,6 +40,18 @@ export interface ReviewOptions {
   emit?: string;
   /** `--quota <id>=<n>`: raised provider limits (default: each target's documented defaults). */
   quota?: string[];
+  /** `--timeout <seconds>`: how long a stack's program may run before it is stopped (default 600). */
+  timeout?: string;
+}
+
+/** `--timeout` in ms, or InvalidInput. */
+export function timeoutOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new InvalidInput(
+      `--timeout ${text}: expected a positive whole number of seconds, e.g. --timeout 900`,
+    );
+  return Number(text) * 1000;
 }
 
 /** The output name a stack program may export its policy document under (e.g. from PolicyBuilder). */
@@ -63,20 +83,22 @@ export interface ReviewInput {
  */
 export async function loadReviewInput(
   input: string,
-  options: Pick<ReviewOptions, "stack" | "policy" | "modules">,
+  options: Pick<ReviewOptions, "stack" | "policy" | "modules" | "timeout">,
   io: Io,
 ): Promise<ReviewInput> {
   if (!existsSync(input)) throw new InvalidInput(`${input}: no such file or directory`);
-  const modules = options.modules ?? TARGET_MODULES;
   if (statSync(input).isDirectory()) {
     if (!existsSync(join(input, "Pulumi.yaml")))
       throw new InvalidInput(
         `${input}: not a Pulumi project (no Pulumi.yaml); pass a stack directory or a policy file`,
       );
+    const timeoutMs = timeoutOf(options.timeout);
     let run: Awaited<ReturnType<typeof runStackDir>>;
     try {
-      run = await runStackDir(input, { stack: options.stack });
+      run = await runStackDir(input, { stack: options.stack, ...(timeoutMs ? { timeoutMs } : {}) });
     } catch (e) {
+      if (e instanceof StackDirError) throw new InvalidInput(`${input}: ${e.message}`);
+      if (e instanceof RunTimeoutError) throw new InvalidInput(e.message);
       throw new InvalidInput(`${input}: the Pulumi program failed under mocks: ${(e as Error).message}`);
     }
     const policyFile = options.policy ?? POLICY_FILES.map((f) => join(input, f)).find((f) => existsSync(f));
@@ -95,7 +117,16 @@ export async function loadReviewInput(
     return { plan, resources: run.resources };
   }
   const plan = requirePlan(checkPolicyFile(input), input, io);
-  const rendering = modules.filter((m) => plan.targets.includes(m.target));
+  let rendering: TargetModule[];
+  try {
+    // Only the placed targets' provider packages are loaded (and required).
+    rendering = options.modules
+      ? options.modules.filter((m) => plan.targets.includes(m.target))
+      : await loadTargetModules(plan.targets);
+  } catch (e) {
+    if (e instanceof MissingProviderError) throw new InvalidInput(`${input}: ${e.message}`);
+    throw e;
+  }
   try {
     const { resources } = await runProgram(
       () => {
@@ -115,7 +146,7 @@ export async function runReview(
   options: ReviewOptions,
   io: Io,
 ): Promise<{ review: ReviewJson; resources: RecordedResource[] }> {
-  const modules = options.modules ?? TARGET_MODULES;
+  const adapters = options.modules?.map((m) => m.adapter) ?? TARGET_ADAPTERS;
   const { plan, resources } = await loadReviewInput(input, options, io);
   let limits: QuotaLimits;
   try {
@@ -123,12 +154,10 @@ export async function runReview(
   } catch (e) {
     throw new InvalidInput((e as Error).message);
   }
-  const { evaluators, counts, usage } = evaluatorsOf(
-    plan,
-    resources,
-    modules.map((m) => m.adapter),
-    { limits, isCustom: (r) => (r as RecordedResource).custom },
-  );
+  const { evaluators, counts, usage } = evaluatorsOf(plan, resources, adapters, {
+    limits,
+    isCustom: (r) => (r as RecordedResource).custom,
+  });
   checkOverrides(limits, usage);
   const proof = prove(plan, evaluators);
   return { review: reviewJson(plan, proof, counts, { usage }), resources };
