@@ -17,6 +17,7 @@ import { gate, projectsIn, ROOT } from "./support/gate";
 const stacks = projectsIn("stacks");
 /** What `pulumi new` replaces with the project name. */
 const PROJECT = `$\{PROJECT}`;
+const DESCRIPTION = `$\{DESCRIPTION}`;
 const examples = projectsIn("examples");
 
 describe("the gate: no forbidden path open in any stack or example", () => {
@@ -48,7 +49,7 @@ describe("the gate: no forbidden path open in any stack or example", () => {
       const project = parse(read("Pulumi.yaml"));
       // `pulumi new` replaces ${PROJECT} and ${DESCRIPTION} in every file it copies.
       expect(project.name).toBe(PROJECT);
-      expect(project.description).toBe(`$\{DESCRIPTION}`);
+      expect(project.description).toBe(DESCRIPTION);
       expect(project.runtime).toBe("nodejs");
       expect(project.template?.description).toEqual(expect.any(String));
       for (const [key, spec] of Object.entries(project.template?.config ?? {})) {
@@ -57,6 +58,15 @@ describe("the gate: no forbidden path open in any stack or example", () => {
         // A default id would deploy against a resource that does not exist: ids are asked for.
         if (/Id$|ResourceGroup$|Project$|VnetName$/.test(key)) expect(s.default, key).toBeUndefined();
       }
+      // `pulumi new` pastes the description (default: the template's) over ${DESCRIPTION} as plain
+      // text: the result must still be the same YAML, and a project description is at most 256 characters.
+      const description = project.template.description as string;
+      expect(description.length).toBeLessThanOrEqual(256);
+      const created = parse(
+        read("Pulumi.yaml").split(DESCRIPTION).join(description).split(PROJECT).join("p"),
+      );
+      expect(created.description).toBe(description);
+      expect(created.name).toBe("p");
       const sample = parse(read("Pulumi.dev.yaml")).config as Record<string, unknown>;
       expect(Object.keys(sample).length).toBeGreaterThan(0);
       for (const key of Object.keys(sample))

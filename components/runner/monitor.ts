@@ -28,6 +28,19 @@ const structproto: Any = require(
 
 export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 
+/** What the recording monitor implements (not output values, invoke transforms or state migrations). */
+const SUPPORTED_FEATURES = [
+  "SECRETS",
+  "RESOURCE_REFERENCES",
+  "ALIAS_SPECS",
+  "DELETED_WITH",
+  "REPLACE_WITH",
+  "TRANSFORMS",
+  "PARAMETERIZATION",
+  "RESOURCE_HOOKS",
+  "ERROR_HOOKS",
+];
+
 /** Monitor error carrying a gRPC-like `details` (used by the SDK for call errors). */
 function rpcError(err: unknown): Error {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -318,6 +331,25 @@ export class RecordingMonitor {
     const id: string = req.getId();
     const supported = id !== "outputValues" && id !== "invokeTransforms";
     callback(null, { getHassupport: () => supported });
+  }
+
+  /**
+   * The features this monitor supports, for SDKs that ask once (newer @pulumi/pulumi) rather than
+   * feature by feature (`supportsFeature`): the same set.
+   */
+  getDeploymentInfo(_req: Any, callback: Callback): void {
+    const features = resproto.ResourceMonitorFeature as Record<string, number> | undefined;
+    if (!resproto.DeploymentInfo || !features) {
+      callback(Object.assign(new Error("GetDeploymentInfo is not implemented"), { code: 12 }));
+      return;
+    }
+    const resp = new resproto.DeploymentInfo();
+    resp.setSupportedfeaturesList(
+      SUPPORTED_FEATURES.map((f) => features[`RESOURCE_MONITOR_FEATURE_${f}`]).filter(
+        (v): v is number => v !== undefined,
+      ),
+    );
+    callback(null, resp);
   }
 
   registerPackage(_req: Any, callback: Callback): void {

@@ -30,14 +30,37 @@ export async function recordResources(program: () => unknown): Promise<ResourceR
   return recordsOf(await recordRegistrations(program));
 }
 
-/** Runs `program` under the installed Pulumi mocks and proves what it registered. */
-export async function proveProgram(program: () => unknown, options: ProofOptions): Promise<StackProof> {
-  const records = await recordResources(program);
+/** The name under which a program may export its policy document (as `blastradius review` reads it). */
+const POLICY_OUTPUT = "blastradiusPolicy";
+
+/**
+ * Runs `program` under the installed Pulumi mocks and proves what it registered. Without
+ * `options.policy`, the policy is the document the program exports as `blastradiusPolicy` (what
+ * `program` resolves to, e.g. the module `import()` returns).
+ */
+export async function proveProgram(
+  program: () => unknown,
+  options: Partial<ProofOptions> = {},
+): Promise<StackProof> {
+  let exported: unknown;
+  const registrations = await recordRegistrations(async () => {
+    exported = await program();
+  });
+  const records = recordsOf(registrations);
   if (records.length === 0)
     throw new TestingSetupError(
       "blastradius/testing: the program registered no resources (was its module imported before? a module runs once per test file)",
     );
-  return proveRecords(records, options);
+  const policy = options.policy ?? exportedPolicy(exported);
+  return proveRecords(records, { ...options, policy });
+}
+
+function exportedPolicy(exported: unknown): object {
+  const doc = (exported as Record<string, unknown> | undefined)?.[POLICY_OUTPUT];
+  if (doc && typeof doc === "object" && !("apply" in doc)) return doc;
+  throw new TestingSetupError(
+    `blastradius/testing: no policy: pass { policy: "policy.yaml" } (a file, a plan or a document), or export the document from the program as "${POLICY_OUTPUT}" and return the module from program`,
+  );
 }
 
 /** The proof failed: `failures` says why, one sentence each. */
@@ -61,7 +84,7 @@ export class ForbiddenPathError extends Error {
  */
 export async function expectNoForbiddenPath(
   program: () => unknown,
-  options: ProofOptions,
+  options: Partial<ProofOptions> = {},
 ): Promise<StackProof> {
   const proof = await proveProgram(program, options);
   if (proof.failures.length > 0) throw new ForbiddenPathError(proof.failures, proof);

@@ -1,7 +1,8 @@
 import { AddressSet, INTERNET, NetParseError, ServiceSet } from "../net";
 import type { DiagnosticSink, DocPath } from "./diagnostics";
+import type { RawPath, RawPolicy, RawWorkload } from "./document";
 import { suggestion } from "./names";
-import { NAME_PATTERN, type RawPath, type RawPolicy, type RawWorkload } from "./schema";
+import { NAME_PATTERN } from "./schema";
 import {
   declaredAddresses,
   type HttpRule,

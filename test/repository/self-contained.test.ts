@@ -48,7 +48,9 @@ describe("the repository is self-contained", () => {
       files: string[];
     };
     expect(pkg.license).toBe("Apache-2.0");
-    expect(readFileSync(join(ROOT, "LICENSE"), "utf8")).toMatch(/^\s+Apache License\s+Version 2\.0, January 2004/);
+    expect(readFileSync(join(ROOT, "LICENSE"), "utf8")).toMatch(
+      /^\s+Apache License\s+Version 2\.0, January 2004/,
+    );
     expect(pkg.files).toContain("docs");
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     expect(readme).toContain("](docs/design.md)");

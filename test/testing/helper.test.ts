@@ -23,7 +23,7 @@ type Mocks = Parameters<typeof pulumi.runtime.setMocks>[0];
 const MOCK_STYLES: Array<[string, Mocks]> = [
   // Pulumi's documentation: most of these resources have no `name` input, so most ids are "undefined_id".
   [
-    "the documentation's inputs.name + \"_id\" (shared ids), state = inputs",
+    'the documentation\'s inputs.name + "_id" (shared ids), state = inputs',
     {
       newResource: (a) => ({ id: `${a.inputs.name}_id`, state: a.inputs }),
       call: (a) => a.inputs,
