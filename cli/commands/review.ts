@@ -3,12 +3,16 @@ import { join } from "node:path";
 import { TARGET_ADAPTERS } from "../../components/offline";
 import { checkPolicyFile } from "../../components/policy-file";
 import {
+  normalizeConfig,
   type RecordedResource,
   RunTimeoutError,
+  readProject,
   runProgram,
   runStackDir,
   StackDirError,
+  selectStack,
 } from "../../components/runner";
+import { readStackConfig } from "../../components/runner/stack-config";
 import { loadTargetModules, MissingProviderError } from "../../components/target-loader";
 import type { TargetModule } from "../../components/targets";
 import {
@@ -73,6 +77,41 @@ function requirePlan(r: CheckResult, what: string, io: Io): Plan {
 export interface ReviewInput {
   plan: Plan;
   resources: RecordedResource[];
+  /**
+   * The raised provider limits the program rendered with and the review checks against: the stack
+   * config `blastradius:quotas` with `--quota` over it (the program reads the same, merged, value).
+   */
+  limits: QuotaLimits;
+}
+
+/** The stack config key the components read raised limits from (quota id → limit). */
+export const QUOTAS_CONFIG = "blastradius:quotas";
+
+/** `--quota id=n…`, or InvalidInput. */
+function quotaOptions(texts: readonly string[] | undefined): QuotaLimits {
+  try {
+    return parseQuotaOverrides(texts ?? []);
+  } catch (e) {
+    throw new InvalidInput((e as Error).message);
+  }
+}
+
+/** A stack's `blastradius:quotas` (a mapping in the stack file, or its JSON text). */
+function stackConfigQuotas(dir: string, stack: string | undefined): QuotaLimits {
+  const project = readProject(dir);
+  const { file } = selectStack(dir, stack);
+  const config = normalizeConfig(readStackConfig(file, project.name), project.name).config;
+  const text = config[QUOTAS_CONFIG];
+  if (text === undefined) return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as QuotaLimits;
+  } catch {
+    // reported below
+  }
+  throw new InvalidInput(
+    `${file}: ${QUOTAS_CONFIG} must map quota ids to limits, e.g. {"aws.rulesPerSecurityGroup": 200}`,
+  );
 }
 
 /**
@@ -83,10 +122,11 @@ export interface ReviewInput {
  */
 export async function loadReviewInput(
   input: string,
-  options: Pick<ReviewOptions, "stack" | "policy" | "modules" | "timeout">,
+  options: Pick<ReviewOptions, "stack" | "policy" | "modules" | "timeout" | "quota">,
   io: Io,
 ): Promise<ReviewInput> {
   if (!existsSync(input)) throw new InvalidInput(`${input}: no such file or directory`);
+  const raised = quotaOptions(options.quota);
   if (statSync(input).isDirectory()) {
     if (!existsSync(join(input, "Pulumi.yaml")))
       throw new InvalidInput(
@@ -94,8 +134,15 @@ export async function loadReviewInput(
       );
     const timeoutMs = timeoutOf(options.timeout);
     let run: Awaited<ReturnType<typeof runStackDir>>;
+    let limits: QuotaLimits;
     try {
-      run = await runStackDir(input, { stack: options.stack, ...(timeoutMs ? { timeoutMs } : {}) });
+      limits = { ...stackConfigQuotas(input, options.stack), ...raised };
+      run = await runStackDir(input, {
+        stack: options.stack,
+        ...(timeoutMs ? { timeoutMs } : {}),
+        // The components render with the raised limits the review checks against.
+        ...(Object.keys(limits).length > 0 ? { config: { [QUOTAS_CONFIG]: limits } } : {}),
+      });
     } catch (e) {
       if (e instanceof StackDirError) throw new InvalidInput(`${input}: ${e.message}`);
       if (e instanceof RunTimeoutError) throw new InvalidInput(e.message);
@@ -114,7 +161,7 @@ export async function loadReviewInput(
       throw new InvalidInput(
         `${input}: no policy found: add ${POLICY_FILES.join(" or ")}, pass --policy, or export the document as "${POLICY_OUTPUT}"`,
       );
-    return { plan, resources: run.resources };
+    return { plan, resources: run.resources, limits };
   }
   const plan = requirePlan(checkPolicyFile(input), input, io);
   let rendering: TargetModule[];
@@ -132,9 +179,12 @@ export async function loadReviewInput(
       () => {
         for (const m of rendering) m.placeholderProgram(plan);
       },
-      { project: `blastradius-${plan.policy.name}` },
+      {
+        project: `blastradius-${plan.policy.name}`,
+        ...(Object.keys(raised).length > 0 ? { config: { [QUOTAS_CONFIG]: raised } } : {}),
+      },
     );
-    return { plan, resources };
+    return { plan, resources, limits: raised };
   } catch (e) {
     throw new InvalidInput(`${input}: rendering under mocks failed: ${(e as Error).message}`);
   }
@@ -147,18 +197,12 @@ export async function runReview(
   io: Io,
 ): Promise<{ review: ReviewJson; resources: RecordedResource[] }> {
   const adapters = options.modules?.map((m) => m.adapter) ?? TARGET_ADAPTERS;
-  const { plan, resources } = await loadReviewInput(input, options, io);
-  let limits: QuotaLimits;
-  try {
-    limits = parseQuotaOverrides(options.quota ?? []);
-  } catch (e) {
-    throw new InvalidInput((e as Error).message);
-  }
+  const { plan, resources, limits } = await loadReviewInput(input, options, io);
   const { evaluators, counts, usage } = evaluatorsOf(plan, resources, adapters, {
     limits,
     isCustom: (r) => (r as RecordedResource).custom,
   });
-  checkOverrides(limits, usage);
+  checkOverrides(quotaOptions(options.quota), usage);
   const proof = prove(plan, evaluators);
   return { review: reviewJson(plan, proof, counts, { usage }), resources };
 }

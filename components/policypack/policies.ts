@@ -169,7 +169,9 @@ const QUOTA_CONFIG_SCHEMA = {
 /** The quota findings of the stack's resources, as `blastradius review` computes them. */
 function stackQuotas(options: ProofPolicyOptions, args: StackPolicyArgs): QuotaFinding[] {
   const plan = planFor(options, args);
-  const limits = args.getConfig<{ quotas?: QuotaLimits }>().quotas ?? {};
+  // One vocabulary: the stack config's blastradius:quotas (what the components rendered with), the
+  // pack config's `quotas` over it.
+  const limits = { ...stackConfigQuotas(options), ...args.getConfig<{ quotas?: QuotaLimits }>().quotas };
   const records = recordsOf(args.resources);
   const usage: Partial<Record<TargetName, TargetUsage>> = {};
   for (const adapter of adaptersOf(options)) {
@@ -179,6 +181,17 @@ function stackQuotas(options: ProofPolicyOptions, args: StackPolicyArgs): QuotaF
     if (u) usage[adapter.target] = u;
   }
   return quotaFindings(usage);
+}
+
+function stackConfigQuotas(options: ProofPolicyOptions): QuotaLimits {
+  const text = options.stackConfig?.()["blastradius:quotas"];
+  if (text === undefined) return {};
+  const value = JSON.parse(text) as unknown;
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw new Error(
+      `blastradius policy pack: the stack config blastradius:quotas must map quota ids to limits (got ${text})`,
+    );
+  return value as QuotaLimits;
 }
 
 const adaptersOf = (options: ProofPolicyOptions): readonly TargetAdapter[] =>

@@ -114,10 +114,16 @@ test("no forbidden path is open", async () => {
 });
 `;
 
-describe("an AWS-only project (only @pulumi/aws installed)", () => {
+/**
+ * A newer @pulumi/pulumi than the repository's own (a peer dependency: the project's one copy is
+ * the one blastradius uses, so `instanceof pulumi.ComponentResource` holds and the runner drives it).
+ */
+const NEWER_PULUMI = "@pulumi/pulumi@3.276.0";
+
+describe("an AWS-only project (only @pulumi/aws installed, a newer @pulumi/pulumi)", () => {
   let dir: string;
   beforeAll(() => {
-    dir = project("aws-only", [...BASE, pinned("@pulumi/aws")]);
+    dir = project("aws-only", [NEWER_PULUMI, pinned("typescript"), "@types/node@^20", pinned("@pulumi/aws")]);
     writeFileSync(join(dir, "Pulumi.yaml"), "name: aws-only\nruntime: nodejs\n");
     writeFileSync(join(dir, "policy.ts"), POLICY_TS);
     writeFileSync(join(dir, "index.ts"), PROGRAM_TS);
@@ -129,6 +135,9 @@ describe("an AWS-only project (only @pulumi/aws installed)", () => {
     const installed = readdirSync(join(dir, "node_modules", "@pulumi")).sort();
     expect(installed).toEqual(["aws", "pulumi"]);
     expect(existsSync(join(dir, "node_modules", "blastradius", "node_modules", "@pulumi"))).toBe(false);
+    const version = (p: string) =>
+      (JSON.parse(readFileSync(join(p, "package.json"), "utf8")) as { version: string }).version;
+    expect(`@pulumi/pulumi@${version(join(dir, "node_modules", "@pulumi", "pulumi"))}`).toBe(NEWER_PULUMI);
   });
 
   it("type-checks with Pulumi's default tsconfig (moduleResolution node, no skipLibCheck)", () => {
