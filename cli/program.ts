@@ -76,9 +76,15 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
     .argument("<new>", "review JSON written by review --json")
     .option("--markdown <file>", "write the diff as Markdown")
     .option("--json <file>", "write the diff as JSON")
-    .action((oldFile: string, newFile: string, opts: { markdown?: string; json?: string }) => {
-      code = diffCommand(oldFile, newFile, opts, io);
-    });
+    .option(
+      "--fail-on <conditions...>",
+      "exit 1 when: opened (an enforce forbid opened or widened; the default), broken (an allow broke), never",
+    )
+    .action(
+      (oldFile: string, newFile: string, opts: { markdown?: string; json?: string; failOn?: string[] }) => {
+        code = diffCommand(oldFile, newFile, opts, io);
+      },
+    );
 
   program
     .command("simulate")
