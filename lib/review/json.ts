@@ -1,6 +1,7 @@
 import { formatDiagnostic } from "../model/diagnostics";
 import type { TargetName } from "../model/types";
 import type { Plan } from "../plan/types";
+import { kubeDnsWarnings } from "../targets/cilium/dns";
 import type { AllowedResult, ForbiddenResult, Proof } from "../verify/prove";
 import type { TargetUsage } from "../verify/types";
 import { type QuotaFinding, quotaFindings, quotaMessages } from "./quotas";
@@ -119,6 +120,7 @@ export function reviewJson(
         : `path "${n.path}": L7 rules are not enforced on any proven target; enforced at L4 only${n.l4Targets.length > 0 ? ` (${n.l4Targets.join(", ")})` : ""}`,
     ),
     ...quotaText.warnings,
+    ...(plan.targets.includes("cilium") ? kubeDnsWarnings(plan) : []),
   ];
   return {
     policy: plan.policy.name,
