@@ -253,10 +253,35 @@ describe("a project with every provider: the examples, one program per target", 
       const policy = existsSync(join(to, "policy.yaml")) ? "policy.yaml" : undefined;
       writeFileSync(join(to, "index.test.ts"), proofTest(e, config, policy));
     }
+    // blastradius/components (every target at once) and the policy pack's policies, as a user's
+    // own pack imports them: without @pulumi/policy's declarations in the compilation.
+    writeFileSync(
+      join(dir, "components.ts"),
+      [
+        'import { aws, loadPolicy, policypack } from "blastradius/components";',
+        "export const component: typeof aws.AwsSegmentation = aws.AwsSegmentation;",
+        "export const read: typeof loadPolicy = loadPolicy;",
+        'export const policies = policypack.blastradiusPolicies({ policyFile: "policy.yaml" });',
+        "",
+      ].join("\n"),
+    );
     writeJson(
       join(dir, "tsconfig.json"),
-      pulumiTsconfig(EXAMPLES.flatMap((e) => [`examples/${e}/index.ts`, `examples/${e}/index.test.ts`])),
+      pulumiTsconfig([
+        "components.ts",
+        ...EXAMPLES.flatMap((e) => [`examples/${e}/index.ts`, `examples/${e}/index.test.ts`]),
+      ]),
     );
+  });
+
+  it("ships @pulumi/policy's types only in the pack itself, which no entry point reaches", () => {
+    const dist = join(dir, "node_modules", "blastradius", "dist");
+    const declarations = sh("grep", ["-rl", "--include=*.d.ts", "@pulumi/policy", dist], dir)
+      .stdout.trim()
+      .split("\n");
+    expect(declarations.map((f) => relative(dist, f))).toEqual(["components/policypack/pack.d.ts"]);
+    const importers = sh("grep", ["-rl", "--include=*.d.ts", './pack"', dist], dir).stdout.trim();
+    expect(importers).toBe("");
   });
 
   it("has an example per target (and the quickstart)", () => {
@@ -272,7 +297,7 @@ describe("a project with every provider: the examples, one program per target", 
     );
   });
 
-  it("type-checks every example with Pulumi's default tsconfig", () => {
+  it("type-checks every example, and blastradius/components with the policies, with Pulumi's default tsconfig", () => {
     expectExit(npx(dir, ["tsc", "-p", "tsconfig.json", "--noEmit"]), 0, "tsc");
   });
 
