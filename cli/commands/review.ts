@@ -146,7 +146,12 @@ export async function loadReviewInput(
     } catch (e) {
       if (e instanceof StackDirError) throw new InvalidInput(`${input}: ${e.message}`);
       if (e instanceof RunTimeoutError) throw new InvalidInput(e.message);
-      throw new InvalidInput(`${input}: the Pulumi program failed under mocks: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      // A provider package the program imports but the project lacks: say which to install.
+      const missing = /Cannot find module '(@pulumi\/[^'/]+)/.exec(message)?.[1];
+      throw new InvalidInput(
+        `${input}: the Pulumi program failed under mocks: ${message}${missing ? `\n(install it in the project: npm install ${missing})` : ""}`,
+      );
     }
     const policyFile = options.policy ?? POLICY_FILES.map((f) => join(input, f)).find((f) => existsSync(f));
     let plan: Plan;

@@ -112,3 +112,14 @@ describe("a stack program run in a process of its own", () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe("a program whose provider package is not installed", () => {
+  it("fails the review with exit 2, naming the package to install", async () => {
+    const dir = project("no-provider", 'require("@pulumi/not-a-provider");\n', {
+      "policy.yaml": "name: p\nworkloads: []\nsegments: {}\npaths: []\n",
+    });
+    const io = captureIo();
+    expect(await run(["review", dir], io)).toBe(2);
+    expect(io.stderr.join("\n")).toContain("(install it in the project: npm install @pulumi/not-a-provider)");
+  });
+});
