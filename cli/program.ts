@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { packageVersion } from "../components/runner/self";
 import { type AuditOptions, auditCommand } from "./commands/audit";
 import { checkCommand } from "./commands/check";
 import { diffCommand } from "./commands/diff";
@@ -48,6 +49,7 @@ async function runCommands(args: readonly string[], io: Io): Promise<number> {
   let code: number = EXIT.OK;
   const program = new Command("blastradius")
     .description("Micro-segmentation you can prove: check, render and review movement-path policies.")
+    .version(packageVersion(), "-v, --version", "print the installed version")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -81,6 +83,10 @@ async function runCommands(args: readonly string[], io: Io): Promise<number> {
       "--quota <id=n...>",
       "a raised provider limit, e.g. aws.rulesPerSecurityGroup=200 (default: documented defaults)",
     )
+    .option(
+      "--timeout <seconds>",
+      "stop a stack's program that has not finished after this long (default 600)",
+    )
     .action(
       async (
         input: string,
@@ -91,6 +97,7 @@ async function runCommands(args: readonly string[], io: Io): Promise<number> {
           markdown?: string;
           emit?: string;
           quota?: string[];
+          timeout?: string;
         },
       ) => {
         code = await reviewCommand(input, opts, io);
@@ -104,9 +111,15 @@ async function runCommands(args: readonly string[], io: Io): Promise<number> {
     .argument("<new>", "review JSON written by review --json")
     .option("--markdown <file>", "write the diff as Markdown")
     .option("--json <file>", "write the diff as JSON")
-    .action((oldFile: string, newFile: string, opts: { markdown?: string; json?: string }) => {
-      code = diffCommand(oldFile, newFile, opts, io);
-    });
+    .option(
+      "--fail-on <conditions...>",
+      "exit 1 when: opened (an enforce forbid opened or widened; the default), broken (an allow broke), never",
+    )
+    .action(
+      (oldFile: string, newFile: string, opts: { markdown?: string; json?: string; failOn?: string[] }) => {
+        code = diffCommand(oldFile, newFile, opts, io);
+      },
+    );
 
   program
     .command("simulate")

@@ -6,8 +6,23 @@ export * from "./check";
 export * as flows from "./flows";
 export * from "./model/builder";
 export * from "./model/diagnostics";
+export type {
+  AwsPlacementDocument,
+  AzurePlacementDocument,
+  BlueFieldPlacementDocument,
+  GcpPlacementDocument,
+  HttpRuleDocument,
+  KubernetesPlacementDocument,
+  PathDocument,
+  PeerDocument,
+  PlacementsDocument,
+  PolicyDocument,
+  RawPolicy,
+  SegmentDocument,
+  SelectorRequirementDocument,
+  WorkloadDocument,
+} from "./model/document";
 export { type ParseResult, parsePolicyObject, parsePolicyText } from "./model/parse";
-export { policySchema, type RawPolicy } from "./model/schema";
 export { selectorMatches } from "./model/selector";
 export * from "./model/types";
 export { INTERNET_PEER, type ValidateOptions, validatePolicy } from "./model/validate";

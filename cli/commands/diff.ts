@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { diffReviews, formatDiff, formatDiffMarkdown, type ReviewJson } from "../../lib";
+import { diffReviews, formatDiff, formatDiffMarkdown, type ReviewDiff, type ReviewJson } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
 import { type OutputFile, writeFilesAtomically } from "../write";
 
@@ -47,13 +47,61 @@ function readReview(file: string): ReviewJson | string {
   return data as ReviewJson;
 }
 
-/** `blastradius diff <old.json> <new.json>`: the semantic diff of two reviews. Exit 0, or 2 on bad input. */
+/**
+ * What makes `diff` fail (exit 1), for CI:
+ * - `opened`: an enforce-mode forbidden path opened, or an open one widened, on any target (the default);
+ * - `broken`: an allow path that worked is broken;
+ * - `never`: report only (exit 0 whatever changed).
+ * A monitored forbid opening is reported, never failing: monitor mode is for that.
+ */
+export const FAIL_ON = ["opened", "broken", "never"] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/** `--fail-on a,b` (or repeated) → the conditions, or a message for invalid input. */
+export function parseFailOn(values: readonly string[] | undefined): FailOn[] | string {
+  const list = (values ?? ["opened"]).flatMap((v) => v.split(",")).map((v) => v.trim());
+  for (const v of list)
+    if (!FAIL_ON.includes(v as FailOn))
+      return `--fail-on ${v}: expected ${FAIL_ON.join(", ")} (comma-separated), e.g. --fail-on opened,broken`;
+  if (list.includes("never") && list.length > 1)
+    return "--fail-on never cannot be combined with other conditions";
+  return list as FailOn[];
+}
+
+/** Why the diff fails under `failOn`, one line per reason; empty when it passes. */
+export function diffFailures(d: ReviewDiff, failOn: readonly FailOn[]): string[] {
+  const out: string[] = [];
+  if (failOn.includes("opened")) {
+    for (const c of d.opened)
+      if (c.mode !== "monitor")
+        out.push(`forbidden path "${c.path}" opened on ${c.target} (${c.services ?? "?"})`);
+    for (const c of d.widened)
+      if (c.mode !== "monitor")
+        out.push(
+          `forbidden path "${c.path}" widened on ${c.target} (${c.oldServices ?? "?"} → ${c.services ?? "?"})`,
+        );
+  }
+  if (failOn.includes("broken"))
+    for (const c of d.broken) out.push(`allow path "${c.path}" broke on ${c.target} (${c.services ?? "?"})`);
+  return out;
+}
+
+/**
+ * `blastradius diff <old.json> <new.json>`: the semantic diff of two reviews. Exit 1 when a
+ * `--fail-on` condition holds (default: an enforce forbid opened or widened), 0 otherwise, 2 on bad
+ * input.
+ */
 export function diffCommand(
   oldFile: string,
   newFile: string,
-  options: { markdown?: string; json?: string },
+  options: { markdown?: string; json?: string; failOn?: string[] },
   io: Io,
 ): number {
+  const failOn = parseFailOn(options.failOn);
+  if (typeof failOn === "string") {
+    io.err(failOn);
+    return EXIT.INVALID;
+  }
   const a = readReview(oldFile);
   const b = readReview(newFile);
   for (const r of [a, b]) if (typeof r === "string") io.err(r);
@@ -72,5 +120,10 @@ export function diffCommand(
     }
     throw e;
   }
-  return EXIT.OK;
+  const failures = diffFailures(d, failOn);
+  if (failures.length === 0) return EXIT.OK;
+  io.err(
+    `blastradius diff: failing (--fail-on ${failOn.join(",")}):\n${failures.map((f) => `  ${f}`).join("\n")}`,
+  );
+  return EXIT.PROOF_FAILED;
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
+import { type Artefact, offlineTarget } from "../../components/offline";
 import { checkPolicyFile } from "../../components/policy-file";
-import { type Artefact, targetModule } from "../../components/targets";
 import { formatDiagnostic } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
 import { assertInside, confinedPath, type OutputFile, writeFailure, writeFilesAtomically } from "../write";
@@ -22,7 +22,7 @@ export function renderCommand(file: string, outDir: string, io: Io): number {
   const missing: string[] = [];
   const artefacts: Artefact[] = [];
   for (const target of plan.targets) {
-    const m = targetModule(target);
+    const m = offlineTarget(target);
     if (!m) {
       missing.push(target);
       continue;

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { compile, type Plan, type Policy } from "../../lib";
+import { compile, type Plan, type Policy, type QuotaLimits } from "../../lib";
 import {
   AWS_TYPES,
   type AwsQuota,
@@ -11,6 +11,9 @@ import {
   renderAws,
 } from "../../lib/targets/aws";
 import { WORKLOAD_TAG } from "../../lib/verify/binding";
+import { childOptions, stackQuotas } from "../child-options";
+import { awsRenderQuota, targetQuotas } from "../quotas";
+import { awsVpcs } from "./offline";
 
 /** NACL guardrails: deny entries for enforce forbids, at top precedence, on the given subnets. */
 export interface AwsNaclGuardrailArgs {
@@ -34,7 +37,14 @@ export interface AwsSegmentationArgs {
   plan?: Plan;
   /** A validated policy, compiled here. Give this or `plan`. */
   policy?: Policy;
-  /** The account's quotas (default: AWS defaults, 60 rules per group per direction per family, 5 groups per interface). */
+  /**
+   * Raised provider limits by quota id, as `blastradius review --quota` and the policy pack take them
+   * (`aws.rulesPerSecurityGroup`, `aws.securityGroupsPerInterface`, `aws.rulesPerNetworkAcl`);
+   * default: the stack config `blastradius:quotas`, else AWS's defaults (60 rules per group per
+   * direction per family, 5 groups per interface, 20 NACL rules).
+   */
+  quotas?: QuotaLimits;
+  /** @deprecated The same limits under the renderer's own names; use `quotas` (quota ids). */
   quota?: AwsQuota;
   /** Optional defence in depth in front of the security groups. */
   guardrails?: { nacl?: AwsNaclGuardrailArgs };
@@ -48,12 +58,7 @@ export class AwsSegmentationArgsError extends Error {
   }
 }
 
-/** VPC names the plan places workloads in, sorted. */
-export function awsVpcs(plan: Plan): string[] {
-  const names = new Set<string>();
-  for (const w of plan.policy.workloads) if (w.placements.aws) names.add(w.placements.aws.vpc);
-  return [...names].sort();
-}
+export { awsVpcs } from "./offline";
 
 function planOf(name: string, args: AwsSegmentationArgs): Plan {
   if (args.plan && args.policy)
@@ -70,6 +75,21 @@ function planOf(name: string, args: AwsSegmentationArgs): Plan {
       `does not compile: ${errors.map((d) => d.message).join("; ")}`,
     );
   return plan;
+}
+
+/** The renderer's quota: `quotas` (or the stack's) by id, or the older `quota`; never both for one limit. */
+function quotaOf(name: string, args: AwsSegmentationArgs): AwsQuota {
+  const byId = awsRenderQuota(
+    targetQuotas("aws", { ...stackQuotas(), ...args.quotas }, `AwsSegmentation "${name}"`),
+  );
+  for (const k of Object.keys(byId) as Array<keyof AwsQuota>)
+    if (args.quota?.[k] !== undefined)
+      throw new AwsSegmentationArgsError(
+        name,
+        `quota.${k}`,
+        "and a quota id in args.quotas (or the stack config blastradius:quotas) set the same limit; give it once, in args.quotas",
+      );
+  return { ...args.quota, ...byId };
 }
 
 function validate(name: string, args: AwsSegmentationArgs): Plan {
@@ -185,9 +205,10 @@ export class AwsSegmentation extends pulumi.ComponentResource {
   constructor(name: string, args: AwsSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validate(name, args);
     const naclArgs = args.guardrails?.nacl;
+    const quota = quotaOf(name, args);
     const rendering = renderAws(plan, {
       vpc: args.vpc,
-      ...(args.quota ? { quota: args.quota } : {}),
+      ...(Object.keys(quota).length > 0 ? { quota } : {}),
       ...(naclArgs
         ? {
             nacl: {
@@ -199,7 +220,7 @@ export class AwsSegmentation extends pulumi.ComponentResource {
     });
     super("blastradius:aws:AwsSegmentation", name, {}, opts);
     this.rendering = rendering;
-    const parent = { parent: this };
+    const parent = childOptions(this, opts);
 
     // One list of plain resource specs (shared with `awsModule.records`), created in order: each
     // reference points to a resource created before it.
@@ -212,7 +233,9 @@ export class AwsSegmentation extends pulumi.ComponentResource {
     for (const s of specs) {
       const inputs: Record<string, unknown> = { ...s.inputs };
       for (const k in s.refs) inputs[k] = created.get(s.refs[k]!)!.id;
-      created.set(s.name, createResource(s.type, s.name, inputs, parent));
+      // A NACL entry is identified by its rule number: replacing one must free the number first.
+      const o = s.type === AWS_TYPES.networkAclRule ? { ...parent, deleteBeforeReplace: true } : parent;
+      created.set(s.name, createResource(s.type, s.name, inputs, o));
     }
     const idsOf = (keys: string[]) =>
       pulumi.output(Object.fromEntries(keys.map((k) => [k, created.get(`${name}-${k}`)!.id])));

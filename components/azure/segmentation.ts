@@ -13,6 +13,7 @@ import {
   ruleModeProblem,
   withRefs,
 } from "../../lib/targets/azure";
+import { childOptions } from "../child-options";
 
 /**
  * A subnet the component creates with the network security group associated. azure-native has no
@@ -155,7 +156,10 @@ export class AzureSegmentation extends pulumi.ComponentResource {
     this.plan = args.plan;
     this.vnet = args.vnet;
     this.rendering = rendering;
-    const parent = { parent: this };
+    const parent = childOptions(this, opts);
+    // Security rules are named within their NSG and subnets within their VNet: a replacement must
+    // delete the old one first. The NSG and ASGs are named by Pulumi and need not.
+    const named = childOptions(this, opts, { deleteBeforeReplace: true });
     const specs = azureResources(rendering, {
       name,
       resourceGroupName: args.resourceGroupName,
@@ -199,13 +203,13 @@ export class AzureSegmentation extends pulumi.ComponentResource {
           break;
         }
         case AZURE_TYPES.rule:
-          new network.SecurityRule(spec.name, inputs as unknown as network.SecurityRuleArgs, parent);
+          new network.SecurityRule(spec.name, inputs as unknown as network.SecurityRuleArgs, named);
           break;
         case AZURE_TYPES.subnet:
           subnets[inputs.subnetName as string] = new network.Subnet(
             spec.name,
             inputs as unknown as network.SubnetArgs,
-            parent,
+            named,
           ).id;
           break;
       }

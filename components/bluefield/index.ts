@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Plan } from "../../lib";
+import type { Plan, QuotaLimits } from "../../lib";
 import {
   type BlueFieldOptions,
   type BlueFieldRuleSet,
@@ -20,14 +19,13 @@ import {
   renderBlueField,
   signRuleSet,
 } from "../../lib/targets/bluefield";
+import { childOptions, stackQuotas } from "../child-options";
+import { bluefieldRenderOptions, targetQuotas } from "../quotas";
+import { AGENT_PATH } from "./agent";
 
 export const BLUEFIELD_SEGMENTATION_TYPE = COMPONENT_TYPE;
 
-/** The agent script shipped with the package (agent/blastradius-agent), from source or from dist/. */
-export const AGENT_PATH: string | undefined = [
-  join(__dirname, "..", "..", "agent", "blastradius-agent"),
-  join(__dirname, "..", "..", "..", "agent", "blastradius-agent"),
-].find((p) => existsSync(p));
+export { AGENT_PATH } from "./agent";
 
 /**
  * Provision the agent as a Kubernetes DaemonSet on the DPU nodes (the pattern of NVIDIA's DOCA
@@ -86,6 +84,11 @@ export interface BlueFieldSegmentationArgs {
    * agent's explicit, logged override (BLASTRADIUS_ALLOW_DOWNGRADE=1).
    */
   serial?: number;
+  /**
+   * Raised provider limits by quota id (`bluefield.flowsPerDpu`), as `blastradius review --quota`
+   * takes them; default: the stack config `blastradius:quotas`.
+   */
+  quotas?: QuotaLimits;
 }
 
 interface Prepared {
@@ -151,9 +154,19 @@ function prepare(name: string, args: BlueFieldSegmentationArgs): Prepared {
     throw new Error(
       "BlueFieldSegmentation: the agent script agent/blastradius-agent is missing from the package",
     );
+  const limits = bluefieldRenderOptions(
+    targetQuotas("bluefield", { ...stackQuotas(), ...args.quotas }, `BlueFieldSegmentation "${name}"`),
+  );
+  if (limits.maxFlowsPerHost !== undefined && args.options?.maxFlowsPerHost !== undefined)
+    throw bad(
+      "options.maxFlowsPerHost",
+      'and the quota "bluefield.flowsPerDpu" set the same limit; give it once, in args.quotas',
+    );
   let ruleSets: BlueFieldRuleSet[];
   try {
-    ruleSets = renderBlueField(args.plan, args.options).filter((r) => hosts.includes(r.host));
+    ruleSets = renderBlueField(args.plan, { ...args.options, ...limits }).filter((r) =>
+      hosts.includes(r.host),
+    );
   } catch (e) {
     throw bad("options", (e as Error).message);
   }
@@ -224,7 +237,8 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
 
     if (args.agent.mode === "kubernetes") {
       const a = args.agent;
-      const child = { parent: this, provider: a.provider };
+      // The objects' names are fixed (the component's name): a replacement deletes the old one first.
+      const child = childOptions(this, opts, { provider: a.provider, deleteBeforeReplace: true });
       const objects = kubernetesObjects<pulumi.Output<string>>({
         name,
         policy,
@@ -244,10 +258,15 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
           );
         // The DaemonSet names the ConfigMaps it mounts: it waits for them.
         else
-          new k8s.apps.v1.DaemonSet(o.name, o.inputs as unknown as k8s.apps.v1.DaemonSetArgs, {
-            ...child,
-            dependsOn: configMaps,
-          });
+          new k8s.apps.v1.DaemonSet(
+            o.name,
+            o.inputs as unknown as k8s.apps.v1.DaemonSetArgs,
+            childOptions(this, opts, {
+              provider: a.provider,
+              deleteBeforeReplace: true,
+              dependsOn: configMaps,
+            }),
+          );
       }
     } else {
       const a = args.agent;
@@ -259,7 +278,7 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
         const copy = new command.remote.CopyFile(
           `${name}-${r.host}-agent`,
           { connection, localPath: AGENT_PATH!, remotePath: staged, triggers: [agentDigest] },
-          { parent: this },
+          childOptions(this, opts),
         );
         const stdin = pulumi.all([this.publicKey, signed(r, r.host)]).apply(([pub, b]) =>
           bundleStream([
@@ -286,10 +305,13 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
             stdin,
             triggers: [r.digest, agentDigest],
           },
-          { parent: this, dependsOn: [copy], deleteBeforeReplace: true },
+          childOptions(this, opts, { dependsOn: [copy], deleteBeforeReplace: true }),
         );
       }
     }
     this.registerOutputs({ digests: this.digests, flowCounts: this.flowCounts, publicKey: this.publicKey });
   }
 }
+
+// Reading the policy file, so that a program needs only this target's entry point.
+export { checkPolicyFile, loadPolicy } from "../policy-file";

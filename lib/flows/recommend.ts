@@ -95,7 +95,7 @@ function uniqueName(base: string, taken: Set<string>): string {
 const PLACEHOLDER = "draft";
 
 /**
- * Drafts the narrowest allow paths covering the observed flows the policy would block (DESIGN.md:
+ * Drafts the narrowest allow paths covering the observed flows the policy would block (docs/design.md:
  * observed is not allowed — these are drafts for a human):
  *
  * - one path per (source end, destination end), with exactly the observed services (ports merged

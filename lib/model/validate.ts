@@ -1,8 +1,9 @@
 import { AddressSet, INTERNET, ipv4MappedProblem, NetParseError, ServiceSet } from "../net";
 import type { DiagnosticSink, DocPath } from "./diagnostics";
+import type { RawPath, RawPolicy, RawWorkload } from "./document";
 import { Suggester } from "./names";
 import { re2Findings } from "./re2";
-import { NAME_PATTERN, type RawPath, type RawPolicy, type RawWorkload } from "./schema";
+import { NAME_PATTERN } from "./schema";
 import { shown } from "./shown";
 import { type NameRule, TARGET_NAME_RULES, targetNameProblem } from "./target-names";
 import {

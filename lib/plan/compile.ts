@@ -25,7 +25,7 @@ const pairKey = (a: Party, b: Party) => `${a.key}\u0000${b.key}`;
 
 /**
  * Compiles a validated policy into the plan every renderer and the proof read: segment membership,
- * which parties each path covers, intended connectivity, and the conflicts of DESIGN.md rule 4.
+ * which parties each path covers, intended connectivity, and the conflicts of docs/design.md rule 4.
  */
 export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   const sink = new DiagnosticSink(options.file);

@@ -91,7 +91,7 @@ export interface Plan {
   /** For each monitored forbid (by path name), what enforcing it would close. */
   wouldClose: ReadonlyMap<string, Overlap[]>;
   /**
-   * Intended connectivity from party `from` to party `to` (DESIGN.md semantics 3): the union of the
+   * Intended connectivity from party `from` to party `to` (docs/design.md semantics 3): the union of the
    * services of the allow paths whose `from` covers `from` and whose `to` covers `to`, over the
    * covered addresses.
    */

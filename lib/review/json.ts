@@ -1,6 +1,7 @@
 import { formatDiagnostic } from "../model/diagnostics";
 import type { TargetName } from "../model/types";
 import type { Plan } from "../plan/types";
+import { kubeDnsWarnings } from "../targets/cilium/dns";
 import type { DeploymentProof } from "../verify/deployment";
 import type { AllowedResult, ForbiddenResult, Proof } from "../verify/prove";
 import type { BindingFinding, TargetUsage } from "../verify/types";
@@ -9,7 +10,7 @@ import { formatPacket } from "./packet";
 import { type QuotaFinding, quotaFindings, quotaMessages } from "./quotas";
 
 /**
- * The review JSON (`blastradius review --json`): a public contract (DESIGN.md). Fields may be
+ * The review JSON (`blastradius review --json`): a public contract (docs/design.md). Fields may be
  * added; none may change meaning.
  */
 export interface ReviewJson {
@@ -152,6 +153,7 @@ export function reviewJson(
     ...(options.deployment?.findings ?? [])
       .filter((f) => f.severity === "warning")
       .map((f) => `${f.target}: ${f.message}`),
+    ...(plan.targets.includes("cilium") ? kubeDnsWarnings(plan) : []),
   ];
   const deployment = options.deployment;
   return {

@@ -163,7 +163,7 @@ function proveAllow(c: CompiledPath, view: ClassView): AllowedResult | undefined
 }
 
 /**
- * The proof (DESIGN.md): on every target, from what was rendered, each enforce forbid is blocked and
+ * The proof (docs/design.md): on every target, from what was rendered, each enforce forbid is blocked and
  * each allow path is open. Monitored forbids are reported and never fail the proof.
  */
 export function prove(plan: Plan, evaluators: readonly TargetEvaluator[]): Proof {

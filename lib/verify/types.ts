@@ -28,7 +28,7 @@ export interface Decision {
 /**
  * An independent interpreter of one target's rule language, over what was rendered (or exported
  * from a live system). Stateful targets are modelled by their initiating direction only:
- * allowing a → b lets the replies through and nothing more (DESIGN.md semantics 1).
+ * allowing a → b lets the replies through and nothing more (docs/design.md semantics 1).
  */
 export interface TargetEvaluator {
   readonly target: TargetName;

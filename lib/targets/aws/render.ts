@@ -388,7 +388,8 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
       throw new AwsQuotaError(
         `workload "${workload}" in VPC "${vpc}" is a member of ${segs.length} segments (${segs.join(", ")}), ` +
           `so its interface would need ${segs.length + 1} security groups (the baseline included); the limit is ${quota.groupsPerInterface} ` +
-          `(quota.groupsPerInterface). Raise the account quota and the option, or reduce overlapping segments.`,
+          `(quota aws.securityGroupsPerInterface). Raise the account quota and say so (the component's quotas, ` +
+          `the stack config blastradius:quotas, or review --quota aws.securityGroupsPerInterface=N), or reduce overlapping segments.`,
       );
   }
 
@@ -602,9 +603,10 @@ function checkGroupQuota(
       .join(", ");
     throw new AwsQuotaError(
       `security group for segment "${segment}" in VPC "${vpc}" needs ${c.n} IPv${family} ${direction} rules ` +
-        `after merging adjacent ports and CIDRs, over the limit of ${limit} (quota.rulesPerGroup; AWS counts a ` +
+        `after merging adjacent ports and CIDRs, over the limit of ${limit} (quota aws.rulesPerSecurityGroup; AWS counts a ` +
         `prefix-list reference as its max entries). Paths: ${paths}. Raise the account's "rules per security group" ` +
-        `quota and quota.rulesPerGroup, or narrow these paths. Nothing was rendered.`,
+        `quota and say so (the component's quotas, the stack config blastradius:quotas, or review --quota ` +
+        `aws.rulesPerSecurityGroup=N), or narrow these paths. Nothing was rendered.`,
     );
   }
 }
@@ -717,7 +719,7 @@ function renderNacl(
         throw new AwsQuotaError(
           `network ACL guardrails for VPC "${vpc}" need ${n} IPv${family} ${egress ? "outbound" : "inbound"} entries ` +
             `(deny entries for enforce forbids, allow-all, and the default deny AWS counts), over the limit of ${limit} ` +
-            `(quota.naclRulesPerDirection). Raise the account quota and the option, choose the forbids to guard ` +
+            `(quota aws.rulesPerNetworkAcl). Raise the account quota and say so (quotas, blastradius:quotas or --quota), choose the forbids to guard ` +
             `(nacl.forbids; a forbid naming the internet needs hundreds of entries), or turn the NACL guardrails off.`,
         );
     }

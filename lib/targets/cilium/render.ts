@@ -29,6 +29,12 @@ export interface CiliumRenderOptions {
   cluster: string;
   /** Default "namespaced". */
   guardrails?: GuardrailMode;
+  /**
+   * The start of every object's name (default: the policy's name). Names are unique per namespace
+   * (cluster for clusterwide guardrails): two stacks rendering one policy into one cluster give each
+   * its own. Keys (and so Pulumi's logical names) do not change with it.
+   */
+  namePrefix?: string;
 }
 
 /** One rendered policy object and what it stands for. */
@@ -499,6 +505,9 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
   const index = planIndex(plan);
   const selectors = index.selectors(cluster);
   const policy = plan.policy.name;
+  const stem = options.namePrefix ?? policy;
+  /** An object's name: the key's name with the prefix in place of the policy name. */
+  const named = (name: string) => `${stem}${name.slice(policy.length)}`;
   const out: RenderedPolicy[] = [];
   const sizes = new WeakMap<object, number>();
 
@@ -531,7 +540,11 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
             {
               apiVersion: CILIUM_API_VERSION,
               kind: "CiliumNetworkPolicy",
-              metadata: { name, namespace: ns, labels: labels(plan, cluster, "default-deny", {}) },
+              metadata: {
+                name: named(name),
+                namespace: ns,
+                labels: labels(plan, cluster, "default-deny", {}),
+              },
             },
             specs,
           ),
@@ -591,7 +604,7 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
                 apiVersion: CILIUM_API_VERSION,
                 kind: "CiliumNetworkPolicy",
                 metadata: {
-                  name,
+                  name: named(name),
                   namespace: ns,
                   labels: labels(plan, cluster, "segment", { [LABELS.segment]: segment }),
                 },
@@ -639,7 +652,7 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
                 apiVersion: CILIUM_API_VERSION,
                 kind: "CiliumClusterwideNetworkPolicy",
                 metadata: {
-                  name,
+                  name: named(name),
                   labels: labels(plan, cluster, "guardrail", { [LABELS.path]: c.path.name }),
                 },
               },

@@ -213,22 +213,22 @@ describe("Azure at scale: usage", () => {
     const q = (quota: string, scope: string) =>
       u.quotas.find((x) => x.quota === quota && x.scope.startsWith(scope));
     const spoke = renderAzureVnet(plan, "spoke");
-    expect(q("azure.rulesPerNsg", "NSG nsg-mixed-spoke")).toMatchObject({
+    expect(q("azure.rulesPerNsg", "NSG azure-spoke-nsg")).toMatchObject({
       used: spoke.rules.length,
       limit: 1000,
     });
-    expect(q("azure.prioritiesPerDirection", "NSG nsg-mixed-spoke inbound")).toMatchObject({
+    expect(q("azure.prioritiesPerDirection", "NSG azure-spoke-nsg inbound")).toMatchObject({
       used: spoke.rules.filter((r) => r.direction === "Inbound").length,
       limit: 3997,
     });
-    expect(q("azure.sourcePrefixesPerNsg", "NSG nsg-mixed-spoke")!.used).toBe(
+    expect(q("azure.sourcePrefixesPerNsg", "NSG azure-spoke-nsg")!.used).toBe(
       spoke.rules.reduce(
         (n, r) => n + (r.sourceAddressPrefixes?.length ?? (r.sourceAddressPrefix ? 1 : 0)),
         0,
       ),
     );
-    expect(q("azure.asgsPerNsg", "NSG nsg-mixed-spoke")).toMatchObject({ used: 1, limit: 100 });
-    expect(q("azure.asgsPerRuleSide", "NSG nsg-mixed-spoke")).toMatchObject({ used: 1, limit: 10 });
+    expect(q("azure.asgsPerNsg", "NSG azure-spoke-nsg")).toMatchObject({ used: 1, limit: 100 });
+    expect(q("azure.asgsPerRuleSide", "NSG azure-spoke-nsg")).toMatchObject({ used: 1, limit: 10 });
     expect(q("azure.asgsPerNic", "VNet hub")).toMatchObject({ used: 1, limit: 20 });
     expect(q("azure.ipConfigurationsPerAsg", "VNet spoke")).toMatchObject({ used: 1, limit: 4000 });
     expect(q("azure.nsgsPerSubscription", "subscription")).toMatchObject({ used: 2, limit: 5000 });
@@ -290,8 +290,8 @@ describe("Azure at scale: usage", () => {
     const u = azureUsage(azureModule.records(plan), plan, { "azure.rulesPerNsg": 3 });
     const over = u.quotas.filter((x) => x.used > x.limit);
     expect(over.map((x) => `${x.quota} ${x.scope}`).sort()).toEqual([
-      "azure.rulesPerNsg NSG nsg-mixed-hub",
-      "azure.rulesPerNsg NSG nsg-mixed-spoke",
+      "azure.rulesPerNsg NSG azure-hub-nsg",
+      "azure.rulesPerNsg NSG azure-spoke-nsg",
     ]);
     expect(over.every((x) => x.limit === 3)).toBe(true);
   });
