@@ -58,7 +58,14 @@ export function mermaidDiagram(r: ReviewJson): string {
 export function formatMarkdown(r: ReviewJson): string {
   const out: string[] = [];
   const errors = r.errors ?? [];
-  const verdict = !r.ok ? "❌ FAILED" : errors.length > 0 ? "❌ limits exceeded" : "✅ proven";
+  const limits = (r.quotas ?? []).filter((q) => q.status === "exceeded").length;
+  const verdict = !r.ok
+    ? "❌ FAILED"
+    : errors.length === 0
+      ? "✅ proven"
+      : limits === errors.length
+        ? "❌ limits exceeded"
+        : "❌ the stack as deployed fails";
   out.push(`## blastradius review: \`${r.policy}\` — ${verdict}`, "");
   out.push(
     `Proven on: ${r.targets.length > 0 ? r.targets.map((t) => `**${t}** (${r.resources[t] ?? 0} resources)`).join(", ") : "no target"}`,
@@ -108,6 +115,28 @@ export function formatMarkdown(r: ReviewJson): string {
       for (const c of mine)
         out.push(
           `- \`${m.path}\`: enforcing it would close ${c.services} from ${c.from} to ${c.to} (allowed by \`${c.allow}\`).`,
+        );
+    }
+  }
+  const unexplained = r.unexplained ?? [];
+  const binding = Object.entries(r.binding ?? {});
+  if (binding.length > 0 || unexplained.length > 0) {
+    out.push("", "### The stack as deployed", "");
+    for (const [t, mode] of binding)
+      out.push(
+        `- **${t}**: ${mode === "bound" ? "read from the stack's compute (what each instance, NIC or pod really carries)" : "no compute in this stack: the binding contract is assumed"}`,
+      );
+    if (unexplained.length === 0)
+      out.push("", "Default deny holds between every workload and every endpoint the policy does not name.");
+    else {
+      out.push(
+        "",
+        "| target | from → to | services | why | decided by | witness |",
+        "|---|---|---|---|---|---|",
+      );
+      for (const u of unexplained)
+        out.push(
+          `| ${u.target} | ${cell(u.from)} → ${cell(u.to)} | ${u.services} | ${u.reason === "beyond-policy" ? "beyond the policy" : "unmodelled endpoint"} | \`${cell(u.by)}\` | ${formatPacket(u.witness, "→")} |`,
         );
     }
   }
