@@ -177,6 +177,20 @@ async function runCommands(args: readonly string[], io: Io): Promise<number> {
     .option("--cilium <file>", "kubectl get cnp -A -o json")
     .option("--cilium-cluster <name>", "the cluster the Cilium export comes from")
     .option("--bluefield <host=file...>", "ovs-ofctl dump-flows output per DPU host")
+    .option(
+      "--aws-instances <file>",
+      "aws ec2 describe-instances JSON: what each instance's interfaces carry",
+    )
+    .option(
+      "--aws-interfaces <file>",
+      "aws ec2 describe-network-interfaces JSON: what each interface carries",
+    )
+    .option(
+      "--gcp-instances <file>",
+      "gcloud compute instances list --format=json: each VM's account and tags",
+    )
+    .option("--azure-nics <files...>", "az network nic list JSON: each NIC's ASGs, NSG, subnet and tags")
+    .option("--kubernetes-pods <file>", "kubectl get pods -A -o json: the labels each pod carries")
     .option("--json <file>", "write the audit as JSON (the review JSON plus `unexplained`)")
     .action((policy: string, opts: AuditOptions) => {
       code = auditCommand(policy, opts, io);

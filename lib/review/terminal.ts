@@ -103,8 +103,7 @@ export function formatReview(r: ReviewJson): string {
       ...(others > 0 ? [`${others} error${others === 1 ? "" : "s"} in the stack as deployed`] : []),
     ];
     out.push(`FAILED: ${what.join(", ")} (the paths' proof holds: ${counts})`);
-  }
-  else if (r.targets.length === 0)
+  } else if (r.targets.length === 0)
     out.push(`NOTHING PROVEN: no target's rules were rendered (${r.unproven.join(", ") || "no placements"})`);
   else out.push(`OK: ${counts}${r.unproven.length > 0 ? ` (not proven: ${r.unproven.join(", ")})` : ""}`);
   return out.join("\n");

@@ -275,3 +275,97 @@ export function placementVpcIds(records: readonly ResourceRecord[]): Map<string,
   }
   return out;
 }
+
+/* ------------------------------------------------------------------ from live exports */
+
+interface ExportTag {
+  Key?: string;
+  Value?: string;
+}
+interface ExportGroup {
+  GroupId?: string;
+}
+interface ExportInterface {
+  NetworkInterfaceId?: string;
+  VpcId?: string;
+  Groups?: ExportGroup[];
+  PrivateIpAddress?: string;
+  PrivateIpAddresses?: Array<{ PrivateIpAddress?: string }>;
+  Ipv6Addresses?: Array<{ Ipv6Address?: string }>;
+  TagSet?: ExportTag[];
+  Attachment?: { InstanceId?: string };
+}
+
+/** `aws ec2 describe-instances` output (the parts the binding reads). */
+export interface DescribeInstancesOutput {
+  Reservations?: Array<{
+    Instances?: Array<{
+      InstanceId?: string;
+      VpcId?: string;
+      Tags?: ExportTag[];
+      NetworkInterfaces?: ExportInterface[];
+      SecurityGroups?: ExportGroup[];
+      PrivateIpAddress?: string;
+    }>;
+  }>;
+}
+
+/** `aws ec2 describe-network-interfaces` output (the parts the binding reads). */
+export interface DescribeNetworkInterfacesOutput {
+  NetworkInterfaces?: ExportInterface[];
+}
+
+const exportTag = (tags: ExportTag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
+
+/**
+ * The compute of a live account: every network interface (from `describe-network-interfaces`, and
+ * those `describe-instances` lists), with the groups it carries, its addresses, and the workload its
+ * tag (or its instance's tag) binds it to. An interface listed by both is read once.
+ */
+export function awsComputesFromExport(
+  instances?: DescribeInstancesOutput,
+  interfaces?: DescribeNetworkInterfacesOutput,
+): AwsCompute[] {
+  const instanceTag = new Map<string, string>();
+  const seen = new Set<string>();
+  const out: AwsCompute[] = [];
+  const push = (eni: ExportInterface, fallback: string, workload: string | undefined, vpc?: string) => {
+    const id = eni.NetworkInterfaceId ?? fallback;
+    if (seen.has(id)) return;
+    seen.add(id);
+    const compute: AwsCompute = {
+      resource: id,
+      kind: "network interface",
+      groups: [...new Set((eni.Groups ?? []).map((g) => g.GroupId).filter((g): g is string => !!g))].sort(),
+      unknown: [],
+    };
+    const w = exportTag(eni.TagSet, BINDING_TAG) ?? workload;
+    if (w !== undefined) compute.workload = w;
+    const vpcId = eni.VpcId ?? vpc;
+    if (vpcId) compute.vpcId = vpcId;
+    const addresses = addressesOf([
+      eni.PrivateIpAddress,
+      ...(eni.PrivateIpAddresses ?? []).map((a) => a.PrivateIpAddress),
+      ...(eni.Ipv6Addresses ?? []).map((a) => a.Ipv6Address),
+    ]);
+    if (addresses) compute.addresses = addresses;
+    out.push(compute);
+  };
+  for (const r of instances?.Reservations ?? [])
+    for (const i of r.Instances ?? []) {
+      const w = exportTag(i.Tags, BINDING_TAG);
+      if (i.InstanceId && w !== undefined) instanceTag.set(i.InstanceId, w);
+      const enis = i.NetworkInterfaces ?? [];
+      if (enis.length === 0)
+        push(
+          { Groups: i.SecurityGroups ?? [], PrivateIpAddress: i.PrivateIpAddress },
+          i.InstanceId ?? "instance",
+          w,
+          i.VpcId,
+        );
+      for (const e of enis) push(e, `${i.InstanceId}-eni`, w, i.VpcId);
+    }
+  for (const e of interfaces?.NetworkInterfaces ?? [])
+    push(e, "interface", e.Attachment?.InstanceId ? instanceTag.get(e.Attachment.InstanceId) : undefined);
+  return out;
+}

@@ -82,3 +82,14 @@ export function computeOf(name: string, kind: GcpCompute["kind"], i: Record<stri
   if (addresses.length > 0) c.addresses = AddressSet.unionAll(addresses);
   return c;
 }
+
+/** The VMs of `gcloud compute instances list --format=json` (an array of instances). */
+export function gcpComputesFromExport(json: unknown): GcpCompute[] {
+  const list = typeof json === "string" ? (JSON.parse(json) as unknown) : json;
+  if (!Array.isArray(list))
+    throw new Error("a gcloud instances export is a JSON array of instances (--format=json)");
+  return list.map((item, i) => {
+    const o = (item ?? {}) as Record<string, unknown>;
+    return computeOf(typeof o.name === "string" ? o.name : `instance[${i}]`, "instance", o);
+  });
+}
