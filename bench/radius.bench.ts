@@ -28,6 +28,7 @@ import {
   type HopGraphStats,
   prove,
   radius,
+  radiusParties,
   type TargetEvaluator,
 } from "../lib";
 import { generatePolicy } from "./generate";
@@ -74,7 +75,12 @@ function run(workloads: number): RunReport {
       out.push(m.adapter.evaluator(m.records(plan), plan));
     return out;
   });
-  const graph = timed("hop graph (cold evaluators)", () => HopGraph.build(plan, evaluators));
+  // The parties review and radius use: workloads by facet, peers, each target's unmodelled endpoints.
+  let parties: ReturnType<typeof radiusParties> = [];
+  const graph = timed("hop graph (cold evaluators)", () => {
+    parties = radiusParties(plan, evaluators);
+    return HopGraph.build(plan, evaluators, { parties });
+  });
   const radii = timed("blast radius of every workload and peer", () => blastRadii(graph));
   const from = plan.policy.workloads[0]!.name;
   let result: ReturnType<typeof radius> | undefined = timed(`radius --from ${from} (chains explained)`, () =>

@@ -1,4 +1,5 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { packageVersion } from "../components/runner/self";
 import { type AuditOptions, auditCommand } from "./commands/audit";
 import { checkCommand } from "./commands/check";
 import { diffCommand } from "./commands/diff";
@@ -9,11 +10,47 @@ import { reviewCommand } from "./commands/review";
 import { simulateCommand } from "./commands/simulate";
 import { EXIT, type Io, processIo } from "./io";
 
-/** Runs the CLI on `args` (without node and script) and resolves to the exit code. */
+/** Parses a count given on the command line: digits only, at least 1 (not "abc", "-5", "1e3" or "2.5"). */
+function positiveInteger(value: string): number {
+  if (!/^[0-9]+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  return Number(value);
+}
+
+/**
+ * What the CLI says when a command failed in a way no command anticipated (a bug): one line, exit
+ * 2, never a stack trace (BLASTRADIUS_DEBUG=1 prints it for a bug report).
+ */
+export function internalError(e: unknown, io: Io): number {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const firstLine = message.split("\n")[0]!.slice(0, 500);
+  io.err(
+    code && /^E[A-Z]+$/.test(code)
+      ? `blastradius: ${firstLine} (${code}); nothing more was done`
+      : `blastradius: internal error: ${firstLine} (this is a bug; BLASTRADIUS_DEBUG=1 shows where)`,
+  );
+  if (process.env.BLASTRADIUS_DEBUG === "1" && e instanceof Error && e.stack) io.err(e.stack);
+  return EXIT.INVALID;
+}
+
+/**
+ * Runs the CLI on `args` (without node and script) and resolves to the exit code: 0, 1 or 2, for
+ * every input. An exception no command handles ends as exit 2 with one line (internalError).
+ */
 export async function run(args: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    return await runCommands(args, io);
+  } catch (e) {
+    return internalError(e, io);
+  }
+}
+
+async function runCommands(args: readonly string[], io: Io): Promise<number> {
   let code: number = EXIT.OK;
   const program = new Command("blastradius")
     .description("Micro-segmentation you can prove: check, render and review movement-path policies.")
+    .version(packageVersion(), "-v, --version", "print the installed version")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -47,6 +84,10 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
       "--quota <id=n...>",
       "a raised provider limit, e.g. aws.rulesPerSecurityGroup=200 (default: documented defaults)",
     )
+    .option(
+      "--timeout <seconds>",
+      "stop a stack's program that has not finished after this long (default 600)",
+    )
     .action(
       async (
         input: string,
@@ -57,6 +98,7 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
           markdown?: string;
           emit?: string;
           quota?: string[];
+          timeout?: string;
         },
       ) => {
         code = await reviewCommand(input, opts, io);
@@ -91,11 +133,11 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
     .option("--markdown <file>", "write the diff as Markdown")
     .option("--json <file>", "write the diff as JSON")
     .option(
-      "--exit-code",
-      "exit 1 when the change opens or widens an enforce forbid (direct or a chain) or grows a blast radius",
+      "--fail-on <conditions...>",
+      "exit 1 when: opened (an enforce forbid opened or widened, or a reach: any chain opened; the default), broken (an allow broke), grown (a blast radius grew), never",
     )
     .action(
-      (oldFile: string, newFile: string, opts: { markdown?: string; json?: string; exitCode?: boolean }) => {
+      (oldFile: string, newFile: string, opts: { markdown?: string; json?: string; failOn?: string[] }) => {
         code = diffCommand(oldFile, newFile, opts, io);
       },
     );
@@ -111,7 +153,7 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
     .option("--json <file>", "write the report as JSON")
     .option("--format <format>", "force the format: aws, gcp, azure or hubble")
     .option("--aws-format <fields>", "AWS custom format for files without a header line")
-    .option("--limit <n>", "groups listed per section", (v) => Number.parseInt(v, 10))
+    .option("--limit <n>", "groups listed per section (a positive whole number)", positiveInteger)
     .action(
       async (
         policy: string,
@@ -156,6 +198,20 @@ export async function run(args: readonly string[], io: Io = processIo): Promise<
     .option("--cilium <file>", "kubectl get cnp -A -o json")
     .option("--cilium-cluster <name>", "the cluster the Cilium export comes from")
     .option("--bluefield <host=file...>", "ovs-ofctl dump-flows output per DPU host")
+    .option(
+      "--aws-instances <file>",
+      "aws ec2 describe-instances JSON: what each instance's interfaces carry",
+    )
+    .option(
+      "--aws-interfaces <file>",
+      "aws ec2 describe-network-interfaces JSON: what each interface carries",
+    )
+    .option(
+      "--gcp-instances <file>",
+      "gcloud compute instances list --format=json: each VM's account and tags",
+    )
+    .option("--azure-nics <files...>", "az network nic list JSON: each NIC's ASGs, NSG, subnet and tags")
+    .option("--kubernetes-pods <file>", "kubectl get pods -A -o json: the labels each pod carries")
     .option("--json <file>", "write the audit as JSON (the review JSON plus `unexplained`)")
     .action((policy: string, opts: AuditOptions) => {
       code = auditCommand(policy, opts, io);

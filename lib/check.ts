@@ -4,6 +4,7 @@ import { type ParseResult, parsePolicyObject, parsePolicyText, withPositions } f
 import type { Policy } from "./model/types";
 import type { ValidateOptions } from "./model/validate";
 import { compile } from "./plan/compile";
+import { expressibilityDiagnostics } from "./plan/expressible";
 import type { Plan } from "./plan/types";
 
 export interface CheckResult {
@@ -22,6 +23,12 @@ function finish(parsed: ParseResult, file: string | undefined): CheckResult {
     // Compile even a partly invalid policy, so that its conflicts are reported in the same run.
     const compiled = compile(parsed.partial, { file, pathLocation: parsed.pathLocation });
     diagnostics.push(...withPositions(compiled.diagnostics, parsed.locate));
+    // What a target cannot render exactly is found here, not when `render` or `review` runs.
+    const unrenderable = expressibilityDiagnostics(compiled, (name) => ({
+      file,
+      path: parsed.pathLocation(name),
+    }));
+    diagnostics.push(...withPositions(unrenderable, parsed.locate));
     plan = compiled;
   }
   const ok = !diagnostics.some((d) => d.severity === "error");

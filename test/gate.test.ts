@@ -15,6 +15,9 @@ import { gate, projectsIn, ROOT } from "./support/gate";
  * Pulumi.yaml is discovered, so adding a stack adds it here with no test edits.
  */
 const stacks = projectsIn("stacks");
+/** What `pulumi new` replaces with the project name. */
+const PROJECT = `$\{PROJECT}`;
+const DESCRIPTION = `$\{DESCRIPTION}`;
 const examples = projectsIn("examples");
 
 describe("the gate: no forbidden path open in any stack or example", () => {
@@ -40,14 +43,45 @@ describe("the gate: no forbidden path open in any stack or example", () => {
   );
 
   it.each(stacks)(
-    "%s is a publishable template (template config with descriptions, sample stack config)",
+    "%s is a publishable template (placeholders, template config with descriptions, sample stack config, tsconfig, dependencies)",
     (dir) => {
-      const project = parse(readFileSync(join(ROOT, dir, "Pulumi.yaml"), "utf8"));
+      const read = (f: string) => readFileSync(join(ROOT, dir, f), "utf8");
+      const project = parse(read("Pulumi.yaml"));
+      // `pulumi new` replaces ${PROJECT} and ${DESCRIPTION} in every file it copies.
+      expect(project.name).toBe(PROJECT);
+      expect(project.description).toBe(DESCRIPTION);
       expect(project.runtime).toBe("nodejs");
       expect(project.template?.description).toEqual(expect.any(String));
-      for (const [key, spec] of Object.entries(project.template?.config ?? {}))
-        expect((spec as { description?: string }).description, key).toEqual(expect.any(String));
-      expect(parse(readFileSync(join(ROOT, dir, "Pulumi.dev.yaml"), "utf8")).config).toBeTypeOf("object");
+      for (const [key, spec] of Object.entries(project.template?.config ?? {})) {
+        const s = spec as { description?: string; default?: unknown };
+        expect(s.description, key).toEqual(expect.any(String));
+        // A default id would deploy against a resource that does not exist: ids are asked for.
+        if (/Id$|ResourceGroup$|Project$|VnetName$/.test(key)) expect(s.default, key).toBeUndefined();
+      }
+      // `pulumi new` pastes the description (default: the template's) over ${DESCRIPTION} as plain
+      // text: the result must still be the same YAML, and a project description is at most 256 characters.
+      const description = project.template.description as string;
+      expect(description.length).toBeLessThanOrEqual(256);
+      const created = parse(
+        read("Pulumi.yaml").split(DESCRIPTION).join(description).split(PROJECT).join("p"),
+      );
+      expect(created.description).toBe(description);
+      expect(created.name).toBe("p");
+      const sample = parse(read("Pulumi.dev.yaml")).config as Record<string, unknown>;
+      expect(Object.keys(sample).length).toBeGreaterThan(0);
+      for (const key of Object.keys(sample))
+        expect(key, "sample stack config key").toMatch(/^\$\{PROJECT\}:/);
+      const pkg = JSON.parse(read("package.json"));
+      expect(pkg.name).toBe(PROJECT);
+      expect(pkg.devDependencies.typescript).toEqual(expect.any(String));
+      expect(pkg.dependencies.blastradius).toEqual(expect.any(String));
+      expect(pkg.dependencies["@pulumi/pulumi"]).toEqual(expect.any(String));
+      const tsconfig = JSON.parse(read("tsconfig.json"));
+      expect(tsconfig.compilerOptions.moduleResolution).toBe("node");
+      expect(read("policy.yaml")).toMatch(
+        /^# yaml-language-server: \$schema=node_modules\/blastradius\/schema\/policy\.schema\.json$/m,
+      );
+      expect(read("index.ts")).not.toMatch(/blastradius\/components/);
     },
   );
 });

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { checkPolicyFile } from "../../components/policy-file";
 import {
@@ -7,6 +7,7 @@ import {
   formatReview,
   type Plan,
   prove,
+  proveDeployment,
   radiusReview,
   reviewJson,
   type TargetEvaluator,
@@ -16,6 +17,7 @@ import {
   unexplainedOpenings,
 } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
+import { writeFileAtomically } from "../write";
 
 /** Live exports, one option per target (as the targets' CLIs print them). */
 export interface AuditOptions {
@@ -33,6 +35,16 @@ export interface AuditOptions {
   ciliumCluster?: string;
   /** `ovs-ofctl dump-flows <bridge>` output per DPU host, as HOST=FILE (default host: the file's name without extension). */
   bluefield?: string[];
+  /** `aws ec2 describe-instances` JSON: which groups each instance's interfaces carry (the binding). */
+  awsInstances?: string;
+  /** `aws ec2 describe-network-interfaces` JSON: which groups each interface carries (the binding). */
+  awsInterfaces?: string;
+  /** `gcloud compute instances list --format=json`: the account and tags each VM runs with. */
+  gcpInstances?: string;
+  /** `az network nic list` / `az network nic show` JSON: each NIC's ASGs, NSG, subnet, tags. */
+  azureNics?: string[];
+  /** `kubectl get pods -A -o json`: the labels each pod really carries. */
+  kubernetesPods?: string;
   json?: string;
 }
 
@@ -70,9 +82,20 @@ function evaluatorsFor(
   if (o.aws) {
     const groups = readJson(o.aws, "aws") as Parameters<typeof targets.aws.evaluateAwsExport>[0];
     const networkAcls = o.awsNacls ? (readJson(o.awsNacls, "aws NACL") as never) : undefined;
+    const instances = o.awsInstances ? (readJson(o.awsInstances, "aws instances") as never) : undefined;
+    const interfaces = o.awsInterfaces ? (readJson(o.awsInterfaces, "aws interfaces") as never) : undefined;
+    const computes =
+      instances || interfaces
+        ? attempt(o.awsInstances ?? o.awsInterfaces!, "aws instances or interfaces", () =>
+            targets.aws.awsComputesFromExport(instances, interfaces),
+          )
+        : undefined;
     evaluators.push(
       attempt(o.aws, "aws", () =>
-        targets.aws.evaluateAwsExport(groups, plan, networkAcls ? { networkAcls } : {}),
+        targets.aws.evaluateAwsExport(groups, plan, {
+          ...(networkAcls ? { networkAcls } : {}),
+          ...(computes ? { computes } : {}),
+        }),
       ),
     );
     rules.aws = (
@@ -85,13 +108,20 @@ function evaluatorsFor(
   if (o.gcp) {
     const gcpFile = o.gcp;
     const list = attempt(gcpFile, "gcp", () => targets.gcp.rulesFromGcloudExport(readJson(gcpFile, "gcp")));
-    evaluators.push(targets.gcp.gcpEvaluator(list, plan));
+    const vms = o.gcpInstances;
+    const computes = vms
+      ? attempt(vms, "gcp instances", () => targets.gcp.gcpComputesFromExport(readJson(vms, "gcp instances")))
+      : undefined;
+    evaluators.push(targets.gcp.gcpEvaluator(list, plan, computes ? { computes } : {}));
     rules.gcp = list.length;
   }
   if (o.azure && o.azure.length > 0) {
-    const records = o.azure.flatMap((f) =>
-      attempt(f, "azure", () => targets.azure.readNsgExport(readJson(f, "azure"))),
-    );
+    const records = [
+      ...o.azure.flatMap((f) => attempt(f, "azure", () => targets.azure.readNsgExport(readJson(f, "azure")))),
+      ...(o.azureNics ?? []).flatMap((f) =>
+        attempt(f, "azure NIC", () => targets.azure.readNicExport(readJson(f, "azure NIC"))),
+      ),
+    ];
     evaluators.push(targets.azure.azureEvaluator(records, plan));
     rules.azure = records.filter(
       (r) => r.type.includes("SecurityRule") || r.type.includes("networkSecurityGroup"),
@@ -108,7 +138,11 @@ function evaluatorsFor(
     const policies = attempt(ciliumFile, "cilium", () =>
       targets.cilium.policiesFromKubectl(readJson(ciliumFile, "cilium"), cluster),
     );
-    evaluators.push(targets.cilium.ciliumEvaluator(policies, plan));
+    const podsFile = o.kubernetesPods;
+    const pods = podsFile
+      ? attempt(podsFile, "kubernetes pods", () => targets.cilium.podsFromKubectl(readJson(podsFile, "pods")))
+      : undefined;
+    evaluators.push(targets.cilium.ciliumEvaluator(policies, plan, pods ? { pods } : {}));
     rules.cilium = policies.length;
   }
   if (o.bluefield && o.bluefield.length > 0) {
@@ -168,9 +202,19 @@ export function auditCommand(policyFile: string, options: AuditOptions, io: Io):
     return EXIT.INVALID;
   }
   const proof = prove(plan, built.evaluators);
+  const deployment = proveDeployment(plan, built.evaluators);
+  const binding = Object.fromEntries(
+    built.evaluators.filter((e) => e.binding !== undefined).map((e) => [e.target, e.binding!] as const),
+  );
   // Targets without an export were not audited: say so rather than count them as proven.
-  const review = reviewJson(plan, proof, built.rules, { radius: radiusReview(plan, built.evaluators) });
-  const unexplained = unexplainedOpenings(plan, built.evaluators);
+  const review = reviewJson(plan, proof, built.rules, {
+    deployment,
+    binding,
+    radius: radiusReview(plan, built.evaluators),
+  });
+  // Live rules are all "outside the library": every opening any pair of parties has beyond the
+  // policy, plus what the unmodelled endpoints reach.
+  const unexplained = [...deployment.unexplained, ...unexplainedOpenings(plan, built.evaluators)];
   io.out(
     formatReview(review)
       .replace("blastradius review:", "blastradius audit:")
@@ -179,6 +223,16 @@ export function auditCommand(policyFile: string, options: AuditOptions, io: Io):
   );
   io.out("");
   io.out(formatUnexplained(unexplained));
-  if (options.json) writeFileSync(options.json, `${JSON.stringify({ ...review, unexplained }, null, 2)}\n`);
-  return review.ok && unexplained.length === 0 ? EXIT.OK : EXIT.PROOF_FAILED;
+  if (options.json) {
+    try {
+      writeFileAtomically(options.json, `${JSON.stringify({ ...review, unexplained }, null, 2)}\n`);
+    } catch (e) {
+      if (e instanceof InvalidInput) {
+        io.err(e.message);
+        return EXIT.INVALID;
+      }
+      throw e;
+    }
+  }
+  return review.ok && unexplained.length === 0 && review.errors.length === 0 ? EXIT.OK : EXIT.PROOF_FAILED;
 }

@@ -1,6 +1,6 @@
-import { writeFileSync } from "node:fs";
+import { TARGET_ADAPTERS } from "../../components/offline";
 import type { RecordedResource } from "../../components/runner";
-import { TARGET_MODULES, type TargetModule } from "../../components/targets";
+import type { TargetModule } from "../../components/targets";
 import {
   evaluatorsOf,
   formatRadius,
@@ -8,8 +8,10 @@ import {
   HopGraph,
   RadiusNameError,
   radius,
+  radiusParties,
 } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
+import { type OutputFile, writeFilesAtomically } from "../write";
 import { loadReviewInput } from "./review";
 
 export interface RadiusOptions {
@@ -36,21 +38,19 @@ function parseHops(text: string | undefined): number | undefined {
 
 /**
  * `blastradius radius <stack dir | policy file> --from X [--to Y] [--hops N]`: what a compromise of
- * X reaches in any number of hops (DESIGN.md rule 10), from the rendered rules as `review` reads
+ * X reaches in any number of hops (docs/design.md, rule 10), from the rendered rules as `review` reads
  * them. Exit 0; with --to, exit 1 when Y is reached; 2 on invalid input.
  */
 export async function radiusCommand(input: string, options: RadiusOptions, io: Io): Promise<number> {
   try {
     const hops = parseHops(options.hops);
-    const modules = options.modules ?? TARGET_MODULES;
+    // The targets' offline parts (evaluators): no provider package is loaded to read the records.
+    const adapters = options.modules?.map((m) => m.adapter) ?? TARGET_ADAPTERS;
     const { plan, resources } = await loadReviewInput(input, options, io);
-    const { evaluators } = evaluatorsOf(
-      plan,
-      resources,
-      modules.map((m) => m.adapter),
-      { isCustom: (r) => (r as RecordedResource).custom },
-    );
-    const graph = HopGraph.build(plan, evaluators);
+    const { evaluators } = evaluatorsOf(plan, resources, adapters, {
+      isCustom: (r) => (r as RecordedResource).custom,
+    });
+    const graph = HopGraph.build(plan, evaluators, { parties: radiusParties(plan, evaluators) });
     let result: ReturnType<typeof radius>;
     try {
       result = radius(graph, {
@@ -68,8 +68,11 @@ export async function radiusCommand(input: string, options: RadiusOptions, io: I
         ...(options.to !== undefined ? { to: options.to } : {}),
       }),
     );
-    if (options.json) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
-    if (options.markdown) writeFileSync(options.markdown, formatRadiusMarkdown(result));
+    // Written whole or not at all (a temporary file renamed into place).
+    const files: OutputFile[] = [];
+    if (options.json) files.push({ path: options.json, content: `${JSON.stringify(result, null, 2)}\n` });
+    if (options.markdown) files.push({ path: options.markdown, content: formatRadiusMarkdown(result) });
+    writeFilesAtomically(files);
     return options.to !== undefined && result.reached.length > 0 ? EXIT.PROOF_FAILED : EXIT.OK;
   } catch (e) {
     if (e instanceof InvalidInput) {

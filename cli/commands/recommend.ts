@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { recommend, recommendationYaml } from "../../lib/flows";
-import { EXIT, type Io } from "../io";
+import { EXIT, InvalidInput, type Io } from "../io";
+import { writeFileAtomically } from "../write";
 import { type FlowInputOptions, loadPlan, replayFlows } from "./simulate";
 
 export interface RecommendOptions extends FlowInputOptions {
@@ -64,7 +65,15 @@ export async function recommendCommand(opts: RecommendOptions, io: Io): Promise<
     "  the drafts have empty owner and justification: `blastradius check` fails until a human fills them in",
   );
   if (opts.out) {
-    writeFileSync(opts.out, yaml);
+    try {
+      writeFileAtomically(opts.out, yaml);
+    } catch (e) {
+      if (e instanceof InvalidInput) {
+        io.err(e.message);
+        return EXIT.INVALID;
+      }
+      throw e;
+    }
     io.out(`wrote ${opts.out}`);
   } else {
     for (const line of yaml.replace(/\n$/, "").split("\n")) io.out(line);

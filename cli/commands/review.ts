@@ -1,26 +1,36 @@
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { OFFLINE_TARGETS, TARGET_ADAPTERS } from "../../components/offline";
 import { checkPolicyFile } from "../../components/policy-file";
-import { type RecordedResource, runProgram, runStackDir } from "../../components/runner";
-import { TARGET_MODULES, type TargetModule } from "../../components/targets";
+import {
+  normalizeConfig,
+  type RecordedResource,
+  RunTimeoutError,
+  readProject,
+  runProgram,
+  runStackDir,
+  StackDirError,
+  selectStack,
+} from "../../components/runner";
+import { readStackConfig } from "../../components/runner/stack-config";
+import { loadTargetModules, MissingProviderError } from "../../components/target-loader";
+import type { TargetModule } from "../../components/targets";
 import {
   type CheckResult,
   checkPolicyDocument,
-  evaluatorsOf,
   formatDiagnostic,
   formatMarkdown,
   formatReview,
   type Plan,
   parseQuotaOverrides,
-  prove,
   type QuotaLimits,
   type ReviewJson,
-  radiusReview,
-  reviewJson,
+  reviewRecords,
   type TargetName,
   type TargetUsage,
 } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
+import { type OutputFile, writeFilesAtomically } from "../write";
 
 export interface ReviewOptions {
   stack?: string;
@@ -33,6 +43,32 @@ export interface ReviewOptions {
   emit?: string;
   /** `--quota <id>=<n>`: raised provider limits (default: each target's documented defaults). */
   quota?: string[];
+  /** `--timeout <seconds>`: how long a stack's program may run before it is stopped (default 600). */
+  timeout?: string;
+  /**
+   * For a policy file: build each target's resources offline (`OfflineTarget.records`) instead of
+   * registering them through the Pulumi engine under mocks. Default: offline above
+   * OFFLINE_REVIEW_WORKLOADS workloads, where the engine would need gigabytes.
+   */
+  offline?: boolean;
+}
+
+/**
+ * Above this many workloads a policy file is reviewed from offline records: registering every
+ * resource through the Pulumi SDK under mocks costs memory per resource (20,000 workloads ran out of
+ * heap after 117 s at 4.3 GB), while the records are built directly, and
+ * `test/targets/offline-records.test.ts` holds them equal to what the engine registers.
+ */
+export const OFFLINE_REVIEW_WORKLOADS = 1000;
+
+/** `--timeout` in ms, or InvalidInput. */
+export function timeoutOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new InvalidInput(
+      `--timeout ${text}: expected a positive whole number of seconds, e.g. --timeout 900`,
+    );
+  return Number(text) * 1000;
 }
 
 /** The output name a stack program may export its policy document under (e.g. from PolicyBuilder). */
@@ -54,6 +90,41 @@ function requirePlan(r: CheckResult, what: string, io: Io): Plan {
 export interface ReviewInput {
   plan: Plan;
   resources: RecordedResource[];
+  /**
+   * The raised provider limits the program rendered with and the review checks against: the stack
+   * config `blastradius:quotas` with `--quota` over it (the program reads the same, merged, value).
+   */
+  limits: QuotaLimits;
+}
+
+/** The stack config key the components read raised limits from (quota id → limit). */
+export const QUOTAS_CONFIG = "blastradius:quotas";
+
+/** `--quota id=n…`, or InvalidInput. */
+function quotaOptions(texts: readonly string[] | undefined): QuotaLimits {
+  try {
+    return parseQuotaOverrides(texts ?? []);
+  } catch (e) {
+    throw new InvalidInput((e as Error).message);
+  }
+}
+
+/** A stack's `blastradius:quotas` (a mapping in the stack file, or its JSON text). */
+function stackConfigQuotas(dir: string, stack: string | undefined): QuotaLimits {
+  const project = readProject(dir);
+  const { file } = selectStack(dir, stack);
+  const config = normalizeConfig(readStackConfig(file, project.name), project.name).config;
+  const text = config[QUOTAS_CONFIG];
+  if (text === undefined) return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as QuotaLimits;
+  } catch {
+    // reported below
+  }
+  throw new InvalidInput(
+    `${file}: ${QUOTAS_CONFIG} must map quota ids to limits, e.g. {"aws.rulesPerSecurityGroup": 200}`,
+  );
 }
 
 /**
@@ -64,21 +135,36 @@ export interface ReviewInput {
  */
 export async function loadReviewInput(
   input: string,
-  options: Pick<ReviewOptions, "stack" | "policy" | "modules">,
+  options: Pick<ReviewOptions, "stack" | "policy" | "modules" | "timeout" | "quota" | "offline">,
   io: Io,
 ): Promise<ReviewInput> {
   if (!existsSync(input)) throw new InvalidInput(`${input}: no such file or directory`);
-  const modules = options.modules ?? TARGET_MODULES;
+  const raised = quotaOptions(options.quota);
   if (statSync(input).isDirectory()) {
     if (!existsSync(join(input, "Pulumi.yaml")))
       throw new InvalidInput(
         `${input}: not a Pulumi project (no Pulumi.yaml); pass a stack directory or a policy file`,
       );
+    const timeoutMs = timeoutOf(options.timeout);
     let run: Awaited<ReturnType<typeof runStackDir>>;
+    let limits: QuotaLimits;
     try {
-      run = await runStackDir(input, { stack: options.stack });
+      limits = { ...stackConfigQuotas(input, options.stack), ...raised };
+      run = await runStackDir(input, {
+        stack: options.stack,
+        ...(timeoutMs ? { timeoutMs } : {}),
+        // The components render with the raised limits the review checks against.
+        ...(Object.keys(limits).length > 0 ? { config: { [QUOTAS_CONFIG]: limits } } : {}),
+      });
     } catch (e) {
-      throw new InvalidInput(`${input}: the Pulumi program failed under mocks: ${(e as Error).message}`);
+      if (e instanceof StackDirError) throw new InvalidInput(`${input}: ${e.message}`);
+      if (e instanceof RunTimeoutError) throw new InvalidInput(e.message);
+      const message = (e as Error).message;
+      // A provider package the program imports but the project lacks: say which to install.
+      const missing = /Cannot find module '(@pulumi\/[^'/]+)/.exec(message)?.[1];
+      throw new InvalidInput(
+        `${input}: the Pulumi program failed under mocks: ${message}${missing ? `\n(install it in the project: npm install ${missing})` : ""}`,
+      );
     }
     const policyFile = options.policy ?? POLICY_FILES.map((f) => join(input, f)).find((f) => existsSync(f));
     let plan: Plan;
@@ -93,18 +179,46 @@ export async function loadReviewInput(
       throw new InvalidInput(
         `${input}: no policy found: add ${POLICY_FILES.join(" or ")}, pass --policy, or export the document as "${POLICY_OUTPUT}"`,
       );
-    return { plan, resources: run.resources };
+    return { plan, resources: run.resources, limits };
   }
   const plan = requirePlan(checkPolicyFile(input), input, io);
-  const rendering = modules.filter((m) => plan.targets.includes(m.target));
+  if (options.offline ?? plan.policy.workloads.length > OFFLINE_REVIEW_WORKLOADS) {
+    try {
+      // As the engine records them: our components (type blastradius:…) are not custom resources.
+      const targets = options.modules ?? OFFLINE_TARGETS;
+      const resources = targets
+        .filter((m) => plan.targets.includes(m.target))
+        .flatMap((m) =>
+          m
+            .records(plan)
+            .map((r) => ({ urn: "", ...r, custom: !r.type.startsWith("blastradius:") }) as RecordedResource),
+        );
+      return { plan, resources, limits: raised };
+    } catch (e) {
+      throw new InvalidInput(`${input}: rendering failed: ${(e as Error).message}`);
+    }
+  }
+  let rendering: TargetModule[];
+  try {
+    // Only the placed targets' provider packages are loaded (and required).
+    rendering = options.modules
+      ? options.modules.filter((m) => plan.targets.includes(m.target))
+      : await loadTargetModules(plan.targets);
+  } catch (e) {
+    if (e instanceof MissingProviderError) throw new InvalidInput(`${input}: ${e.message}`);
+    throw e;
+  }
   try {
     const { resources } = await runProgram(
       () => {
         for (const m of rendering) m.placeholderProgram(plan);
       },
-      { project: `blastradius-${plan.policy.name}` },
+      {
+        project: `blastradius-${plan.policy.name}`,
+        ...(Object.keys(raised).length > 0 ? { config: { [QUOTAS_CONFIG]: raised } } : {}),
+      },
     );
-    return { plan, resources };
+    return { plan, resources, limits: raised };
   } catch (e) {
     throw new InvalidInput(`${input}: rendering under mocks failed: ${(e as Error).message}`);
   }
@@ -116,24 +230,14 @@ export async function runReview(
   options: ReviewOptions,
   io: Io,
 ): Promise<{ review: ReviewJson; resources: RecordedResource[] }> {
-  const modules = options.modules ?? TARGET_MODULES;
-  const { plan, resources } = await loadReviewInput(input, options, io);
-  let limits: QuotaLimits;
-  try {
-    limits = parseQuotaOverrides(options.quota ?? []);
-  } catch (e) {
-    throw new InvalidInput((e as Error).message);
-  }
-  const { evaluators, counts, usage } = evaluatorsOf(
-    plan,
-    resources,
-    modules.map((m) => m.adapter),
-    { limits, isCustom: (r) => (r as RecordedResource).custom },
-  );
-  checkOverrides(limits, usage);
-  const proof = prove(plan, evaluators);
-  const radius = radiusReview(plan, evaluators);
-  return { review: reviewJson(plan, proof, counts, { usage, radius }), resources };
+  const adapters = options.modules?.map((m) => m.adapter) ?? TARGET_ADAPTERS;
+  const { plan, resources, limits } = await loadReviewInput(input, options, io);
+  const review = reviewRecords(plan, resources, adapters, {
+    limits,
+    isCustom: (r) => (r as RecordedResource).custom,
+    checkUsage: (usage) => checkOverrides(quotaOptions(options.quota), usage),
+  });
+  return { review, resources };
 }
 
 /** A raised limit must name a limit a reviewed target reports: a typo must not keep the default. */
@@ -160,12 +264,14 @@ export async function reviewCommand(input: string, options: ReviewOptions, io: I
   }
   const { review, resources } = result;
   io.out(formatReview(review));
-  if (options.json) writeFileSync(options.json, `${JSON.stringify(review, null, 2)}\n`);
-  if (options.markdown) writeFileSync(options.markdown, formatMarkdown(review));
+  // The JSON, the Markdown and the emitted resources are one set: all written, or none.
+  const files: OutputFile[] = [];
+  if (options.json) files.push({ path: options.json, content: `${JSON.stringify(review, null, 2)}\n` });
+  if (options.markdown) files.push({ path: options.markdown, content: formatMarkdown(review) });
   if (options.emit)
-    writeFileSync(
-      options.emit,
-      `${JSON.stringify(
+    files.push({
+      path: options.emit,
+      content: `${JSON.stringify(
         resources.map((r) => ({
           type: r.type,
           name: r.name,
@@ -175,6 +281,15 @@ export async function reviewCommand(input: string, options: ReviewOptions, io: I
         null,
         2,
       )}\n`,
-    );
+    });
+  try {
+    writeFilesAtomically(files);
+  } catch (e) {
+    if (e instanceof InvalidInput) {
+      io.err(e.message);
+      return EXIT.INVALID;
+    }
+    throw e;
+  }
   return review.ok && review.errors.length === 0 ? EXIT.OK : EXIT.PROOF_FAILED;
 }

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
 import { checkPolicyFile } from "../../components/policy-file";
@@ -16,6 +16,7 @@ import {
   simulationJson,
 } from "../../lib/flows";
 import { EXIT, InvalidInput, type Io } from "../io";
+import { writeFileAtomically } from "../write";
 
 export interface FlowInputOptions {
   /** Flow log files (`.gz` is decompressed while streaming). */
@@ -49,7 +50,12 @@ export async function importFlowFiles(
   if (opts.format !== undefined && !(FLOW_FORMATS as readonly string[]).includes(opts.format))
     throw new InvalidInput(`--format "${opts.format}" is not one of ${FLOW_FORMATS.join(", ")}`);
   for (const f of opts.flows) {
-    if (!existsSync(f) || !statSync(f).isFile()) throw new InvalidInput(`${f}: no such flow log file`);
+    if (!existsSync(f)) throw new InvalidInput(`${f}: no such flow log file`);
+    if (statSync(f).isDirectory())
+      throw new InvalidInput(
+        `${f} is a directory: pass the flow log files in it (e.g. --flows ${f.replace(/\/$/, "")}/*.log)`,
+      );
+    if (!statSync(f).isFile()) throw new InvalidInput(`${f}: not a regular file (a flow log file is needed)`);
   }
   const log = new ProblemLog();
   const files = [];
@@ -119,7 +125,15 @@ export async function simulateCommand(policyFile: string, opts: SimulateOptions,
   const { result, imp } = replayed;
   for (const line of formatSimulation(result, imp, opts.limit)) io.out(line);
   if (opts.json) {
-    writeFileSync(opts.json, `${JSON.stringify(simulationJson(result, imp), null, 2)}\n`);
+    try {
+      writeFileAtomically(opts.json, `${JSON.stringify(simulationJson(result, imp), null, 2)}\n`);
+    } catch (e) {
+      if (e instanceof InvalidInput) {
+        io.err(e.message);
+        return EXIT.INVALID;
+      }
+      throw e;
+    }
     io.out(`wrote ${opts.json}`);
   }
   return EXIT.OK;

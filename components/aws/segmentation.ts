@@ -1,14 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { compile, type Plan, type Policy } from "../../lib";
+import { compile, type Plan, type Policy, type QuotaLimits } from "../../lib";
 import {
   AWS_TYPES,
   type AwsQuota,
   type AwsRendering,
   type AwsResourceType,
   awsResources,
+  BASELINE_KEY,
   renderAws,
 } from "../../lib/targets/aws";
+import { WORKLOAD_TAG } from "../../lib/verify/binding";
+import { childOptions, stackQuotas } from "../child-options";
+import { awsRenderQuota, targetQuotas } from "../quotas";
+import { awsVpcs } from "./offline";
 
 /** NACL guardrails: deny entries for enforce forbids, at top precedence, on the given subnets. */
 export interface AwsNaclGuardrailArgs {
@@ -32,7 +37,14 @@ export interface AwsSegmentationArgs {
   plan?: Plan;
   /** A validated policy, compiled here. Give this or `plan`. */
   policy?: Policy;
-  /** The account's quotas (default: AWS defaults, 60 rules per group per direction per family, 5 groups per interface). */
+  /**
+   * Raised provider limits by quota id, as `blastradius review --quota` and the policy pack take them
+   * (`aws.rulesPerSecurityGroup`, `aws.securityGroupsPerInterface`, `aws.rulesPerNetworkAcl`);
+   * default: the stack config `blastradius:quotas`, else AWS's defaults (60 rules per group per
+   * direction per family, 5 groups per interface, 20 NACL rules).
+   */
+  quotas?: QuotaLimits;
+  /** @deprecated The same limits under the renderer's own names; use `quotas` (quota ids). */
   quota?: AwsQuota;
   /** Optional defence in depth in front of the security groups. */
   guardrails?: { nacl?: AwsNaclGuardrailArgs };
@@ -46,12 +58,7 @@ export class AwsSegmentationArgsError extends Error {
   }
 }
 
-/** VPC names the plan places workloads in, sorted. */
-export function awsVpcs(plan: Plan): string[] {
-  const names = new Set<string>();
-  for (const w of plan.policy.workloads) if (w.placements.aws) names.add(w.placements.aws.vpc);
-  return [...names].sort();
-}
+export { awsVpcs } from "./offline";
 
 function planOf(name: string, args: AwsSegmentationArgs): Plan {
   if (args.plan && args.policy)
@@ -68,6 +75,21 @@ function planOf(name: string, args: AwsSegmentationArgs): Plan {
       `does not compile: ${errors.map((d) => d.message).join("; ")}`,
     );
   return plan;
+}
+
+/** The renderer's quota: `quotas` (or the stack's) by id, or the older `quota`; never both for one limit. */
+function quotaOf(name: string, args: AwsSegmentationArgs): AwsQuota {
+  const byId = awsRenderQuota(
+    targetQuotas("aws", { ...stackQuotas(), ...args.quotas }, `AwsSegmentation "${name}"`),
+  );
+  for (const k of Object.keys(byId) as Array<keyof AwsQuota>)
+    if (args.quota?.[k] !== undefined)
+      throw new AwsSegmentationArgsError(
+        name,
+        `quota.${k}`,
+        "and a quota id in args.quotas (or the stack config blastradius:quotas) set the same limit; give it once, in args.quotas",
+      );
+  return { ...args.quota, ...byId };
 }
 
 function validate(name: string, args: AwsSegmentationArgs): Plan {
@@ -130,21 +152,63 @@ function validate(name: string, args: AwsSegmentationArgs): Plan {
  * groups set no inline `egress`/`ingress`, which would make the provider fight the rule resources).
  */
 export class AwsSegmentation extends pulumi.ComponentResource {
-  /** Security group id per segment name: attach these to the segment's workloads. */
+  /** Security group id per segment name (the groups `securityGroupIdsFor` attaches). */
   readonly securityGroupIds: pulumi.Output<Record<string, string>>;
+  /**
+   * The VPC's baseline group: no rules, carried by every workload of the VPC so that a workload in no
+   * segment is closed (an interface with no group runs with the VPC's default group, which is open).
+   */
+  readonly baselineSecurityGroupId: pulumi.Output<string>;
   /** Managed prefix list id per key (`internet-ipv4`, `internet-ipv6`), when a path names the internet. */
   readonly prefixListIds: pulumi.Output<Record<string, string>>;
   /** The guardrail network ACL, when `guardrails.nacl` is set. */
   readonly networkAclId?: pulumi.Output<string>;
   /** The plain rendering the resources were created from. */
   readonly rendering: AwsRendering;
+  private readonly plan: Plan;
+  private readonly vpc: string;
+  private readonly created: Map<string, Created>;
+  private readonly componentName: string;
+
+  /** The workload placed in this VPC, or an error naming the ones that are (a typo must not type-check into nothing). */
+  private workloadHere(workload: string) {
+    const here = this.plan.policy.workloads.filter((w) => w.placements.aws?.vpc === this.vpc);
+    const w = here.find((x) => x.name === workload);
+    if (!w)
+      throw new AwsSegmentationArgsError(
+        this.componentName,
+        "workload",
+        `"${workload}" is not a workload placed in VPC "${this.vpc}" (placed there: ${here.map((x) => x.name).join(", ") || "none"})`,
+      );
+    return w;
+  }
+
+  /**
+   * Every security group a workload's interfaces must carry: the VPC's baseline group and the group
+   * of each of its segments here. Pass it as `vpcSecurityGroupIds` (instances, launch templates) or
+   * `securityGroups` (network interfaces), with `tagsFor(workload)` in their tags.
+   */
+  securityGroupIdsFor(workload: string): pulumi.Output<string[]> {
+    const w = this.workloadHere(workload);
+    const keys = [BASELINE_KEY];
+    for (const [segment, members] of this.plan.members)
+      if (members.includes(w.name) && this.created.has(`${this.componentName}-${segment}`))
+        keys.push(segment);
+    return pulumi.all(keys.map((k) => this.created.get(`${this.componentName}-${k}`)!.id));
+  }
+
+  /** The binding tag for a workload's compute: `{ "blastradius:workload": workload }`. */
+  tagsFor(workload: string): WorkloadTags {
+    return { [WORKLOAD_TAG]: this.workloadHere(workload).name };
+  }
 
   constructor(name: string, args: AwsSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validate(name, args);
     const naclArgs = args.guardrails?.nacl;
+    const quota = quotaOf(name, args);
     const rendering = renderAws(plan, {
       vpc: args.vpc,
-      ...(args.quota ? { quota: args.quota } : {}),
+      ...(Object.keys(quota).length > 0 ? { quota } : {}),
       ...(naclArgs
         ? {
             nacl: {
@@ -156,7 +220,7 @@ export class AwsSegmentation extends pulumi.ComponentResource {
     });
     super("blastradius:aws:AwsSegmentation", name, {}, opts);
     this.rendering = rendering;
-    const parent = { parent: this };
+    const parent = childOptions(this, opts);
 
     // One list of plain resource specs (shared with `awsModule.records`), created in order: each
     // reference points to a resource created before it.
@@ -169,16 +233,24 @@ export class AwsSegmentation extends pulumi.ComponentResource {
     for (const s of specs) {
       const inputs: Record<string, unknown> = { ...s.inputs };
       for (const k in s.refs) inputs[k] = created.get(s.refs[k]!)!.id;
-      created.set(s.name, createResource(s.type, s.name, inputs, parent));
+      // A NACL entry is identified by its rule number: replacing one must free the number first.
+      const o = s.type === AWS_TYPES.networkAclRule ? { ...parent, deleteBeforeReplace: true } : parent;
+      created.set(s.name, createResource(s.type, s.name, inputs, o));
     }
     const idsOf = (keys: string[]) =>
       pulumi.output(Object.fromEntries(keys.map((k) => [k, created.get(`${name}-${k}`)!.id])));
     if (rendering.nacl) this.networkAclId = created.get(`${name}-nacl`)!.id;
 
-    this.securityGroupIds = idsOf(rendering.groups.map((g) => g.key));
+    this.securityGroupIds = idsOf(rendering.groups.filter((g) => !g.baseline).map((g) => g.key));
+    this.baselineSecurityGroupId = created.get(`${name}-${BASELINE_KEY}`)!.id;
     this.prefixListIds = idsOf(rendering.prefixLists.map((l) => l.key));
+    this.plan = plan;
+    this.vpc = args.vpc;
+    this.componentName = name;
+    this.created = created;
     this.registerOutputs({
       securityGroupIds: this.securityGroupIds,
+      baselineSecurityGroupId: this.baselineSecurityGroupId,
       prefixListIds: this.prefixListIds,
       ...(this.networkAclId ? { networkAclId: this.networkAclId } : {}),
     });
@@ -186,6 +258,9 @@ export class AwsSegmentation extends pulumi.ComponentResource {
 }
 
 type Created = pulumi.CustomResource & { id: pulumi.Output<string> };
+
+/** The binding tag of a workload's compute (the contract works without the helpers too). */
+export type WorkloadTags = { [WORKLOAD_TAG]: string };
 
 /** The provider resource for one spec (inputs already hold resolved ids). */
 function createResource(

@@ -13,6 +13,7 @@ import {
   ruleModeProblem,
   withRefs,
 } from "../../lib/targets/azure";
+import { childOptions } from "../child-options";
 
 /**
  * A subnet the component creates with the network security group associated. azure-native has no
@@ -108,12 +109,57 @@ export class AzureSegmentation extends pulumi.ComponentResource {
   readonly subnetIds: pulumi.Output<Record<string, string>>;
   /** What was rendered (plain data): rules with priorities, ASGs, the workloads' ASG memberships. */
   readonly rendering: AzureVnetRendering;
+  private readonly plan: Plan;
+  private readonly vnet: string;
+  private asgs = new Map<string, network.ApplicationSecurityGroup>();
+
+  /** The workload placed in this VNet, or an error naming the ones that are (a typo must not type-check into nothing). */
+  private workloadHere(workload: string) {
+    const here = this.plan.policy.workloads.filter((w) => w.placements.azure?.vnet === this.vnet);
+    const w = here.find((x) => x.name === workload);
+    if (!w)
+      throw new Error(
+        `AzureSegmentation: "${workload}" is not a workload placed in VNet "${this.vnet}" (placed there: ${here.map((x) => x.name).join(", ") || "none"})`,
+      );
+    return w;
+  }
+
+  /**
+   * The application security groups a workload's NIC IP configurations must be in: one per segment
+   * of the workload that the rules name. Pass it as `ipConfigurations[].applicationSecurityGroups`,
+   * with `tagsFor(workload)` in the NIC's tags.
+   */
+  applicationSecurityGroupsFor(workload: string): pulumi.Output<Array<{ id: string }>> {
+    const w = this.workloadHere(workload);
+    const ids: pulumi.Output<string>[] = [];
+    for (const [segment, members] of this.plan.members) {
+      const asg = this.asgs.get(segment);
+      if (asg && members.includes(w.name)) ids.push(asg.id);
+    }
+    return pulumi.all(ids).apply((list) => list.map((id) => ({ id })));
+  }
+
+  /** The binding tag for a workload's network interfaces: `{ "blastradius:workload": workload }`. */
+  tagsFor(workload: string): { "blastradius:workload": string } {
+    return { "blastradius:workload": this.workloadHere(workload).name };
+  }
 
   constructor(name: string, args: AzureSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
     const rendering = prepare(name, args);
-    super(AZURE_SEGMENTATION_TYPE, name, {}, opts);
+    // The inputs say which Azure VNet the placement VNet is (the proof maps subnets and NICs by it).
+    super(
+      AZURE_SEGMENTATION_TYPE,
+      name,
+      { vnet: args.vnet, virtualNetworkName: args.virtualNetworkName ?? args.vnet },
+      opts,
+    );
+    this.plan = args.plan;
+    this.vnet = args.vnet;
     this.rendering = rendering;
-    const parent = { parent: this };
+    const parent = childOptions(this, opts);
+    // Security rules are named within their NSG and subnets within their VNet: a replacement must
+    // delete the old one first. The NSG and ASGs are named by Pulumi and need not.
+    const named = childOptions(this, opts, { deleteBeforeReplace: true });
     const specs = azureResources(rendering, {
       name,
       resourceGroupName: args.resourceGroupName,
@@ -157,18 +203,19 @@ export class AzureSegmentation extends pulumi.ComponentResource {
           break;
         }
         case AZURE_TYPES.rule:
-          new network.SecurityRule(spec.name, inputs as unknown as network.SecurityRuleArgs, parent);
+          new network.SecurityRule(spec.name, inputs as unknown as network.SecurityRuleArgs, named);
           break;
         case AZURE_TYPES.subnet:
           subnets[inputs.subnetName as string] = new network.Subnet(
             spec.name,
             inputs as unknown as network.SubnetArgs,
-            parent,
+            named,
           ).id;
           break;
       }
     }
 
+    this.asgs = asgs;
     this.networkSecurityGroupId = nsg!.id;
     this.networkSecurityGroupName = nsg!.name;
     this.applicationSecurityGroupIds = pulumi.output(

@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Plan } from "../../lib";
+import type { Plan, QuotaLimits } from "../../lib";
 import {
   type BlueFieldOptions,
   type BlueFieldRuleSet,
@@ -12,6 +11,7 @@ import {
   bundleStream,
   COMPONENT_TYPE,
   CONFIGMAP_TYPE,
+  checkSerial,
   ed25519PrivateKey,
   FLOWS_KEY,
   kubernetesObjects,
@@ -19,14 +19,13 @@ import {
   renderBlueField,
   signRuleSet,
 } from "../../lib/targets/bluefield";
+import { childOptions, stackQuotas } from "../child-options";
+import { bluefieldRenderOptions, targetQuotas } from "../quotas";
+import { AGENT_PATH } from "./agent";
 
 export const BLUEFIELD_SEGMENTATION_TYPE = COMPONENT_TYPE;
 
-/** The agent script shipped with the package (agent/blastradius-agent), from source or from dist/. */
-export const AGENT_PATH: string | undefined = [
-  join(__dirname, "..", "..", "agent", "blastradius-agent"),
-  join(__dirname, "..", "..", "..", "agent", "blastradius-agent"),
-].find((p) => existsSync(p));
+export { AGENT_PATH } from "./agent";
 
 /**
  * Provision the agent as a Kubernetes DaemonSet on the DPU nodes (the pattern of NVIDIA's DOCA
@@ -76,6 +75,20 @@ export interface BlueFieldSegmentationArgs {
   agent: BlueFieldKubernetesAgent | BlueFieldSshAgent;
   /** Extra labels on the Kubernetes objects. */
   labels?: Record<string, string>;
+  /**
+   * The bundles' serial, signed into every manifest: a whole number that grows with each deployment
+   * of changed rules (a CI build number, or a release's Unix time). Agents refuse a bundle whose
+   * serial is below the one they applied, and a replayed bundle of the same serial, so an old signed
+   * bundle cannot roll a DPU back. Default 0: replays of bundles an agent already replaced are still
+   * refused, but a never-delivered old bundle is not; set it. Recovery to an older bundle is the
+   * agent's explicit, logged override (BLASTRADIUS_ALLOW_DOWNGRADE=1).
+   */
+  serial?: number;
+  /**
+   * Raised provider limits by quota id (`bluefield.flowsPerDpu`), as `blastradius review --quota`
+   * takes them; default: the stack config `blastradius:quotas`.
+   */
+  quotas?: QuotaLimits;
 }
 
 interface Prepared {
@@ -112,6 +125,13 @@ function prepare(name: string, args: BlueFieldSegmentationArgs): Prepared {
   const agent = args.agent;
   if (!agent || (agent.mode !== "kubernetes" && agent.mode !== "ssh"))
     throw bad("agent.mode", 'must be "kubernetes" or "ssh"');
+  if (args.serial !== undefined) {
+    try {
+      checkSerial(args.serial, "args.serial");
+    } catch (e) {
+      throw bad("serial", (e as Error).message.replace(/^args\.serial /, ""));
+    }
+  }
   if (agent.interval !== undefined && (!Number.isInteger(agent.interval) || agent.interval < 1))
     throw bad("agent.interval", "must be a positive number of seconds");
   if (agent.mode === "kubernetes") {
@@ -134,13 +154,58 @@ function prepare(name: string, args: BlueFieldSegmentationArgs): Prepared {
     throw new Error(
       "BlueFieldSegmentation: the agent script agent/blastradius-agent is missing from the package",
     );
+  const limits = bluefieldRenderOptions(
+    targetQuotas("bluefield", { ...stackQuotas(), ...args.quotas }, `BlueFieldSegmentation "${name}"`),
+  );
+  if (limits.maxFlowsPerHost !== undefined && args.options?.maxFlowsPerHost !== undefined)
+    throw bad(
+      "options.maxFlowsPerHost",
+      'and the quota "bluefield.flowsPerDpu" set the same limit; give it once, in args.quotas',
+    );
   let ruleSets: BlueFieldRuleSet[];
   try {
-    ruleSets = renderBlueField(args.plan, args.options).filter((r) => hosts.includes(r.host));
+    ruleSets = renderBlueField(args.plan, { ...args.options, ...limits }).filter((r) =>
+      hosts.includes(r.host),
+    );
   } catch (e) {
     throw bad("options", (e as Error).message);
   }
   return { ruleSets, agentScript: readFileSync(AGENT_PATH, "utf8") };
+}
+
+/** Where SSH mode stages the agent: relative, so in the SSH user's home directory (scp resolves it there). */
+export function stagedAgentPath(agentDigest: string): string {
+  return `.blastradius-agent-${agentDigest.slice(0, 12)}`;
+}
+
+/**
+ * The SSH install command: copy the staged agent into a fresh private directory (mktemp -d, mode
+ * 0700), check that copy's sha256 against the digest of the agent this package ships, install that
+ * copy, then provision (which isolates the host ports before it reads the bundle). A staged file
+ * that was swapped or altered is never installed.
+ */
+export function sshInstallScript(o: {
+  staged: string;
+  agentDigest: string;
+  host: string;
+  interval: number;
+  ports: readonly string[];
+  installPath?: string;
+}): string {
+  const target = o.installPath ?? "/usr/local/sbin/blastradius-agent";
+  return [
+    "set -eu",
+    "umask 077",
+    'SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, run remotely.
+    'private=$(mktemp -d "${TMPDIR:-/tmp}/blastradius-install.XXXXXX")',
+    "trap 'rm -rf \"$private\"' EXIT",
+    `cp -- '${o.staged}' "$private/blastradius-agent"`,
+    `have=$(sha256sum "$private/blastradius-agent" | cut -c1-64)`,
+    `if [ "$have" != '${o.agentDigest}' ]; then echo "blastradius: the staged agent has sha256 $have, expected ${o.agentDigest}: not installed" >&2; exit 1; fi`,
+    `$SUDO install -D -m 0755 "$private/blastradius-agent" '${target}'`,
+    `$SUDO '${target}' provision --host '${o.host}' --interval ${o.interval} --ports '${o.ports.join(",")}'`,
+  ].join("\n");
 }
 
 /**
@@ -166,12 +231,14 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
     this.digests = Object.fromEntries(ruleSets.map((r) => [r.host, r.digest]));
     this.flowCounts = Object.fromEntries(ruleSets.map((r) => [r.host, r.flowCount]));
     const agentDigest = createHash("sha256").update(agentScript).digest("hex");
+    const serial = args.serial ?? 0;
     const signed = (r: BlueFieldRuleSet, agentHost: string) =>
-      pulumi.unsecret(key.apply((k) => signRuleSet(r, k, policy, agentHost)));
+      pulumi.unsecret(key.apply((k) => signRuleSet(r, k, policy, agentHost, serial)));
 
     if (args.agent.mode === "kubernetes") {
       const a = args.agent;
-      const child = { parent: this, provider: a.provider };
+      // The objects' names are fixed (the component's name): a replacement deletes the old one first.
+      const child = childOptions(this, opts, { provider: a.provider, deleteBeforeReplace: true });
       const objects = kubernetesObjects<pulumi.Output<string>>({
         name,
         policy,
@@ -191,20 +258,27 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
           );
         // The DaemonSet names the ConfigMaps it mounts: it waits for them.
         else
-          new k8s.apps.v1.DaemonSet(o.name, o.inputs as unknown as k8s.apps.v1.DaemonSetArgs, {
-            ...child,
-            dependsOn: configMaps,
-          });
+          new k8s.apps.v1.DaemonSet(
+            o.name,
+            o.inputs as unknown as k8s.apps.v1.DaemonSetArgs,
+            childOptions(this, opts, {
+              provider: a.provider,
+              deleteBeforeReplace: true,
+              dependsOn: configMaps,
+            }),
+          );
       }
     } else {
       const a = args.agent;
       for (const r of ruleSets) {
         const connection = a.connections[r.host]!;
-        const staged = `/tmp/blastradius-agent-${agentDigest.slice(0, 12)}`;
+        // Staged in the SSH user's home (not a world-writable /tmp), then copied into a private
+        // mktemp directory, its sha256 checked, and installed from that copy only.
+        const staged = stagedAgentPath(agentDigest);
         const copy = new command.remote.CopyFile(
           `${name}-${r.host}-agent`,
           { connection, localPath: AGENT_PATH!, remotePath: staged, triggers: [agentDigest] },
-          { parent: this },
+          childOptions(this, opts),
         );
         const stdin = pulumi.all([this.publicKey, signed(r, r.host)]).apply(([pub, b]) =>
           bundleStream([
@@ -219,21 +293,25 @@ export class BlueFieldSegmentation extends pulumi.ComponentResource {
           `${name}-${r.host}-install`,
           {
             connection,
-            create: [
-              "set -eu",
-              sudo,
-              `$SUDO install -D -m 0755 ${staged} /usr/local/sbin/blastradius-agent`,
-              `$SUDO /usr/local/sbin/blastradius-agent provision --host '${r.host}' --interval ${a.interval ?? 30}`,
-            ].join("\n"),
+            create: sshInstallScript({
+              staged,
+              agentDigest,
+              host: r.host,
+              interval: a.interval ?? 30,
+              ports: Object.keys(r.ports).sort(),
+            }),
             // Our flows stay on the bridge (fail closed); remove them with `ovs-ofctl del-flows <bridge> cookie=…`.
             delete: [sudo, "$SUDO systemctl disable --now blastradius-agent.service || true"].join("\n"),
             stdin,
             triggers: [r.digest, agentDigest],
           },
-          { parent: this, dependsOn: [copy], deleteBeforeReplace: true },
+          childOptions(this, opts, { dependsOn: [copy], deleteBeforeReplace: true }),
         );
       }
     }
     this.registerOutputs({ digests: this.digests, flowCounts: this.flowCounts, publicKey: this.publicKey });
   }
 }
+
+// Reading the policy file, so that a program needs only this target's entry point.
+export { checkPolicyFile, loadPolicy } from "../policy-file";

@@ -1,16 +1,13 @@
-import { readFileSync } from "node:fs";
 import type { Plan } from "../../lib";
 import {
   blueFieldHosts,
-  bluefieldAdapter,
-  bluefieldRecords,
   PLACEHOLDER_AGENT,
   placeholderComponentName,
   placeholderSigningKey,
-  renderBlueField,
 } from "../../lib/targets/bluefield";
 import type { TargetModule } from "../targets";
-import { AGENT_PATH, BlueFieldSegmentation } from "./index";
+import { BlueFieldSegmentation } from "./index";
+import { bluefieldOffline } from "./offline";
 
 /**
  * The program `review <policy file>` runs: one BlueFieldSegmentation over every DPU host, agent in
@@ -27,20 +24,8 @@ export function bluefieldPlaceholderProgram(plan: Plan): void {
   });
 }
 
-let agentScript: string | undefined;
-
 /** The bluefield target's module for the CLI and the proof. */
-export const bluefieldModule: TargetModule | undefined = {
-  target: "bluefield",
-  adapter: bluefieldAdapter,
+export const bluefieldModule: TargetModule = {
+  ...bluefieldOffline,
   placeholderProgram: bluefieldPlaceholderProgram,
-  records: (plan) => {
-    if (blueFieldHosts(plan).size === 0) return [];
-    if (!AGENT_PATH)
-      throw new Error("BlueField: the agent script agent/blastradius-agent is missing from the package");
-    agentScript ??= readFileSync(AGENT_PATH, "utf8");
-    return bluefieldRecords(plan, agentScript);
-  },
-  artefacts: (plan) =>
-    renderBlueField(plan).map((r) => ({ path: `bluefield/${r.host}.flows`, content: r.flows })),
 };

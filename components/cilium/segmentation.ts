@@ -9,6 +9,7 @@ import {
   renderCilium,
   segmentationChildren,
 } from "../../lib/targets/cilium";
+import { childOptions } from "../child-options";
 
 /** Inputs of a CiliumSegmentation. Pass a Kubernetes provider through `opts.provider` to target a cluster. */
 export interface CiliumSegmentationArgs {
@@ -22,6 +23,13 @@ export interface CiliumSegmentationArgs {
    * forbid path (only cluster admins can edit or delete it).
    */
   guardrails?: GuardrailMode;
+  /**
+   * The start of every policy object's name (default: the policy's name). Names are unique per
+   * namespace: give each stack its own when two render one policy into one cluster (e.g.
+   * `namePrefix: \`\${policy}-\${pulumi.getStack()}\``). A Kubernetes name: lowercase letters,
+   * digits, '-' and '.'.
+   */
+  namePrefix?: string;
 }
 
 /** Bad arguments to a CiliumSegmentation; thrown before anything is registered. */
@@ -50,7 +58,18 @@ function checkArgs(name: string, args: CiliumSegmentationArgs | undefined): Rend
     throw new CiliumSegmentationArgsError(
       `${where}: args.guardrails must be "namespaced" or "clusterwide", not "${String(args.guardrails)}"`,
     );
-  return renderCilium(args.plan, { cluster: args.cluster, guardrails: args.guardrails });
+  if (
+    args.namePrefix !== undefined &&
+    (typeof args.namePrefix !== "string" || !/^[a-z0-9]([a-z0-9.-]{0,200}[a-z0-9])?$/.test(args.namePrefix))
+  )
+    throw new CiliumSegmentationArgsError(
+      `${where}: args.namePrefix ${JSON.stringify(args.namePrefix)} is not a Kubernetes name start (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)`,
+    );
+  return renderCilium(args.plan, {
+    cluster: args.cluster,
+    guardrails: args.guardrails,
+    ...(args.namePrefix !== undefined ? { namePrefix: args.namePrefix } : {}),
+  });
 }
 
 /**
@@ -69,22 +88,42 @@ export class CiliumSegmentation extends pulumi.ComponentResource {
   readonly resources: Record<string, k8s.apiextensions.CustomResource>;
   /** sha256 of the rendered objects: changes exactly when the rules change. */
   readonly digest: string;
+  private readonly plan: Plan;
+  private readonly cluster: string;
+
+  /**
+   * Where a workload's pods run and the labels they must carry (the binding contract: a pod is the
+   * workload whose podLabels its labels include, in its namespace). Spread `labels` into the pod
+   * template's labels (extra labels are fine; every policy sees them) and use `namespace`.
+   */
+  podBindingFor(workload: string): { namespace: string; labels: Record<string, string> } {
+    const here = this.plan.policy.workloads.filter((w) => w.placements.kubernetes?.cluster === this.cluster);
+    const w = here.find((x) => x.name === workload);
+    if (!w)
+      throw new CiliumSegmentationArgsError(
+        `CiliumSegmentation: "${workload}" is not a workload placed in cluster "${this.cluster}" (placed there: ${here.map((x) => x.name).join(", ") || "none"})`,
+      );
+    return {
+      namespace: w.placements.kubernetes!.namespace,
+      labels: { ...w.placements.kubernetes!.podLabels },
+    };
+  }
 
   constructor(name: string, args: CiliumSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
     const rendered = checkArgs(name, args);
     super("blastradius:cilium:CiliumSegmentation", name, { cluster: args.cluster }, opts);
+    this.plan = args.plan;
+    this.cluster = args.cluster;
     this.segmentPolicies = {};
     this.defaultDenyPolicies = {};
     this.guardrailPolicies = {};
     this.resources = {};
-    // The same children `ciliumRecords` lists: names, ids and inputs cannot drift.
+    // The same children `ciliumRecords` lists: names, ids and inputs cannot drift. Their names are
+    // fixed (the policy's): a replacement must delete the old object first.
+    const options = childOptions(this, opts, { deleteBeforeReplace: true });
     for (const child of segmentationChildren(name, rendered)) {
       const r = child.rendered;
-      this.resources[r.key] = new k8s.apiextensions.CustomResource(
-        child.name,
-        { ...r.object },
-        { parent: this },
-      );
+      this.resources[r.key] = new k8s.apiextensions.CustomResource(child.name, { ...r.object }, options);
       if (r.role === "segment") (this.segmentPolicies[r.subject!] ??= {})[r.namespace!] = child.id;
       else if (r.role === "default-deny") this.defaultDenyPolicies[r.namespace!] = child.id;
       else this.guardrailPolicies[r.subject!] = child.id;

@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { Plan } from "../../lib";
+import type { Plan, QuotaLimits } from "../../lib";
 import {
   COMPONENT_TYPE,
   firewallInputs,
@@ -9,6 +9,8 @@ import {
   gcpNetworks,
   renderGcpNetwork,
 } from "../../lib/targets/gcp";
+import { childOptions, stackQuotas } from "../child-options";
+import { gcpRenderLimits, targetQuotas } from "../quotas";
 
 export interface GcpSegmentationArgs {
   /** The placement network name (`placements.gcp.network` in the policy) whose workloads this renders. */
@@ -21,6 +23,17 @@ export interface GcpSegmentationArgs {
   plan: Plan;
   /** Priority bands, per-rule limits and logging (see docs/targets/gcp.md). */
   options?: GcpRenderOptions;
+  /**
+   * The start of every firewall rule's name (default `br-<policy>-<network>`). Rule names are
+   * unique per project: give each stack its own when two render one policy into one project
+   * (e.g. `namePrefix: \`br-\${pulumi.getStack()}\``).
+   */
+  namePrefix?: string;
+  /**
+   * Raised provider limits by quota id (`gcp.firewallRulesPerProject`, `gcp.sourceRangesPerRule`,
+   * …), as `blastradius review --quota` takes them; default: the stack config `blastradius:quotas`.
+   */
+  quotas?: QuotaLimits;
 }
 
 function bad(argument: string, why: string): Error {
@@ -28,7 +41,7 @@ function bad(argument: string, why: string): Error {
 }
 
 /** Validates the args and renders; throws before anything is registered. */
-function prepare(args: GcpSegmentationArgs | undefined): GcpFirewallRule[] {
+function prepare(args: GcpSegmentationArgs | undefined, name: string): GcpFirewallRule[] {
   if (!args) throw bad("", "are required: { network, networkId, plan }");
   const plan = args.plan as Plan | undefined;
   if (!plan || typeof plan !== "object" || !plan.policy || !Array.isArray(plan.allows))
@@ -50,7 +63,25 @@ function prepare(args: GcpSegmentationArgs | undefined): GcpFirewallRule[] {
     throw bad("networkId", "is required: the VPC network's name, id or self link (e.g. network.selfLink)");
   if (typeof args.project === "string" && args.project.trim() === "")
     throw bad("project", "is empty: omit it to use the provider's project");
-  return renderGcpNetwork(plan, args.network, args.options);
+  if (
+    args.namePrefix !== undefined &&
+    (typeof args.namePrefix !== "string" || !/[a-z0-9]/i.test(args.namePrefix))
+  )
+    throw bad("namePrefix", `must contain a letter or digit (got ${JSON.stringify(args.namePrefix)})`);
+  const limits = gcpRenderLimits(
+    targetQuotas("gcp", { ...stackQuotas(), ...args.quotas }, `GcpSegmentation "${name}"`),
+  );
+  for (const k of Object.keys(limits) as Array<keyof typeof limits>)
+    if (args.options?.limits?.[k] !== undefined)
+      throw bad(
+        `options.limits.${k}`,
+        "and a quota id in args.quotas set the same limit; give it once, in args.quotas",
+      );
+  return renderGcpNetwork(plan, args.network, {
+    ...args.options,
+    limits: { ...args.options?.limits, ...limits },
+    ...(args.namePrefix !== undefined ? { namePrefix: args.namePrefix } : {}),
+  });
 }
 
 /**
@@ -71,18 +102,18 @@ export class GcpSegmentation extends pulumi.ComponentResource {
   readonly rules: readonly GcpFirewallRule[];
 
   constructor(name: string, args: GcpSegmentationArgs, opts?: pulumi.ComponentResourceOptions) {
-    const rules = prepare(args);
+    const rules = prepare(args, name);
     super(COMPONENT_TYPE, name, { network: args.network, networkId: args.networkId }, opts);
     this.rules = rules;
     const ids: Record<string, pulumi.Output<string>> = {};
     const bySegment: Record<string, pulumi.Output<string>[]> = {};
     for (const r of rules) {
+      // A rule's name is fixed (it identifies the rule in the project): replacing it must delete
+      // the old one first.
       const fw = new gcp.compute.Firewall(
         `${name}-${r.key}`,
         firewallInputs(r, args.networkId, args.project),
-        {
-          parent: this,
-        },
+        childOptions(this, opts, { deleteBeforeReplace: true }),
       );
       ids[r.name] = fw.id;
       if (r.segment) (bySegment[r.segment] ??= []).push(fw.id);
@@ -107,3 +138,6 @@ export class GcpSegmentation extends pulumi.ComponentResource {
     });
   }
 }
+
+// Reading the policy file, so that a program needs only this target's entry point.
+export { checkPolicyFile, loadPolicy } from "../policy-file";

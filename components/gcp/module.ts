@@ -1,38 +1,16 @@
-import { gcpAdapter, gcpNetworks, gcpRecords, renderGcpNetwork } from "../../lib/targets/gcp";
+import { gcpNetworks } from "../../lib/targets/gcp";
 import type { TargetModule } from "../targets";
 import { GcpSegmentation } from "./index";
+import { gcpOffline, gcpPlaceholderScope } from "./offline";
 
-/**
- * One placeholder project per network (as a Shared VPC host project per network would be): the
- * firewall-rule quota is per project, and a large estate's networks would not share one default quota.
- * A valid project id: 6-30 characters, hashed when the network name is long.
- */
-export const placeholderProject = (network: string) => {
-  const slug = network
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-  const id = `br-${slug}`;
-  if (id.length >= 6 && id.length <= 30) return id;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < network.length; i++) h = Math.imul(h ^ network.charCodeAt(i), 0x01000193) >>> 0;
-  return `br-${slug.slice(0, 18).replace(/-+$/, "")}-${h.toString(16).padStart(8, "0")}`;
-};
-export const placeholderNetworkId = (network: string) =>
-  `projects/${placeholderProject(network)}/global/networks/${network}`;
-const placeholderScope = (network: string) => ({
-  component: `gcp-${network}`,
-  networkId: placeholderNetworkId(network),
-  project: placeholderProject(network),
-});
+export { placeholderNetworkId, placeholderProject } from "./offline";
 
-/** The gcp target's module for the CLI and the proof. */
+/** The gcp target's module for the CLI and the proof: a `GcpSegmentation` per network, in its placeholder project. */
 export const gcpModule: TargetModule = {
-  target: "gcp",
-  adapter: gcpAdapter(),
+  ...gcpOffline,
   placeholderProgram(plan) {
     for (const network of gcpNetworks(plan)) {
-      const scope = placeholderScope(network);
+      const scope = gcpPlaceholderScope(network);
       new GcpSegmentation(scope.component, {
         network,
         networkId: scope.networkId,
@@ -40,23 +18,5 @@ export const gcpModule: TargetModule = {
         plan,
       });
     }
-  },
-  records(plan) {
-    return gcpRecords(plan, placeholderScope);
-  },
-  artefacts(plan) {
-    return gcpNetworks(plan).map((network) => ({
-      path: `gcp/${network}.firewall-rules.json`,
-      content: `${JSON.stringify(
-        renderGcpNetwork(plan, network).map(
-          ({ key: _key, kind: _kind, paths: _paths, segment: _segment, ...rule }) => ({
-            ...rule,
-            network: placeholderNetworkId(network),
-          }),
-        ),
-        null,
-        2,
-      )}\n`,
-    }));
   },
 };

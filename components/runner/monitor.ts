@@ -4,6 +4,7 @@
  * duplicate URNs) and a fake engine that captures log messages.
  */
 import { type ConfigLookup, defaultCall, defaultExtraState, defaultId } from "./mocks";
+import { type InProcessCallbacks, transformOptionsOf, transformRequest } from "./transforms";
 import {
   DuplicateUrnError,
   type MockResourceArgs,
@@ -26,6 +27,19 @@ const structproto: Any = require(
 );
 
 export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** What the recording monitor implements (not output values, invoke transforms or state migrations). */
+const SUPPORTED_FEATURES = [
+  "SECRETS",
+  "RESOURCE_REFERENCES",
+  "ALIAS_SPECS",
+  "DELETED_WITH",
+  "REPLACE_WITH",
+  "TRANSFORMS",
+  "PARAMETERIZATION",
+  "RESOURCE_HOOKS",
+  "ERROR_HOOKS",
+];
 
 /** Monitor error carrying a gRPC-like `details` (used by the SDK for call errors). */
 function rpcError(err: unknown): Error {
@@ -52,6 +66,13 @@ export class RecordingMonitor {
   /** Bumped whenever the monitor does anything; used to detect quiescence. */
   activity = 0;
   pending = 0;
+  /** Where registered transforms run (set by the runner when transforms are supported). */
+  callbacks?: InProcessCallbacks;
+  /** Callback tokens of `registerResourceTransform`, in registration order. */
+  private readonly stackTransforms: string[] = [];
+  /** Callback tokens of each resource's own `transforms` option (they apply to its children too). */
+  private readonly resourceTransforms = new Map<string, string[]>();
+  private readonly parents = new Map<string, string>();
 
   constructor(
     private readonly stack: string,
@@ -105,10 +126,7 @@ export class RecordingMonitor {
         const custom: boolean = req.getCustom();
         const provider: string = req.getProvider();
         const urn = this.newUrn(parent, type, name);
-        const rawInputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
-        const inputs = toPlainObject(rawInputs);
         const shownParent = parent && parent !== this.stackUrn ? parent : undefined;
-
         const existing = this.byUrn.get(urn);
         if (existing) {
           const err = new DuplicateUrnError(
@@ -122,6 +140,11 @@ export class RecordingMonitor {
         // Reserve the URN before any await so that concurrent duplicates are caught.
         const entry: Registered = { urn, id: null, state: {}, type, name, parent: shownParent };
         this.byUrn.set(urn, entry);
+        if (parent) this.parents.set(urn, parent);
+
+        const { properties, options } = await this.transformed(req, urn, type, name, custom, parent);
+        const rawInputs = (properties?.toJavaScript() ?? {}) as Record<string, unknown>;
+        const inputs = toPlainObject(rawInputs);
 
         if (type === ROOT_STACK_TYPE && !parent) {
           this.stackUrn = urn;
@@ -145,6 +168,7 @@ export class RecordingMonitor {
             inputs,
             ...(shownParent ? { parent: shownParent } : {}),
             ...(provider ? { provider } : {}),
+            ...dependenciesOf(req, options),
           };
           // Record in arrival order, before the (possibly async) mock runs.
           this.resources.push(record);
@@ -163,6 +187,44 @@ export class RecordingMonitor {
         callback(rpcError(err));
       }
     });
+  }
+
+  /**
+   * The resource's properties and options after its transforms ran, in the engine's order: its own
+   * `transforms`, then its ancestors' (nearest first), then the stack's.
+   */
+  private async transformed(
+    req: Any,
+    urn: string,
+    type: string,
+    name: string,
+    custom: boolean,
+    parent: string,
+  ): Promise<{ properties: Any; options: Any }> {
+    const own: string[] = (req.getTransformsList?.() ?? []).map((c: Any) => c.getToken());
+    if (own.length > 0) this.resourceTransforms.set(urn, own);
+    const tokens = [...own];
+    for (let p = parent; p; p = this.parents.get(p) ?? "")
+      tokens.push(...(this.resourceTransforms.get(p) ?? []));
+    tokens.push(...this.stackTransforms);
+    let properties = req.getObject();
+    let options = transformOptionsOf(req);
+    if (tokens.length === 0 || !this.callbacks) return { properties, options };
+    for (const token of tokens) {
+      const response = await this.callbacks.invoke(
+        token,
+        transformRequest(type, name, custom, parent, properties, options),
+      );
+      if (response.hasProperties()) properties = response.getProperties();
+      if (response.hasOptions()) options = response.getOptions();
+    }
+    return { properties, options };
+  }
+
+  registerStackTransform(req: Any, callback: Callback): void {
+    this.activity++;
+    this.stackTransforms.push(req.getToken());
+    callback(null, {});
   }
 
   readResource(req: Any, callback: Callback): void {
@@ -267,8 +329,27 @@ export class RecordingMonitor {
   supportsFeature(req: Any, callback: Callback): void {
     // Like the SDK's MockMonitor: everything but output values (so inputs arrive resolved).
     const id: string = req.getId();
-    const supported = id !== "outputValues" && id !== "transforms" && id !== "invokeTransforms";
+    const supported = id !== "outputValues" && id !== "invokeTransforms";
     callback(null, { getHassupport: () => supported });
+  }
+
+  /**
+   * The features this monitor supports, for SDKs that ask once (newer @pulumi/pulumi) rather than
+   * feature by feature (`supportsFeature`): the same set.
+   */
+  getDeploymentInfo(_req: Any, callback: Callback): void {
+    const features = resproto.ResourceMonitorFeature as Record<string, number> | undefined;
+    if (!resproto.DeploymentInfo || !features) {
+      callback(Object.assign(new Error("GetDeploymentInfo is not implemented"), { code: 12 }));
+      return;
+    }
+    const resp = new resproto.DeploymentInfo();
+    resp.setSupportedfeaturesList(
+      SUPPORTED_FEATURES.map((f) => features[`RESOURCE_MONITOR_FEATURE_${f}`]).filter(
+        (v): v is number => v !== undefined,
+      ),
+    );
+    callback(null, resp);
   }
 
   registerPackage(_req: Any, callback: Callback): void {
@@ -280,6 +361,27 @@ export class RecordingMonitor {
   signalAndWaitForShutdown(_req: Any, callback: Callback): void {
     callback(null, {});
   }
+}
+
+/** The engine's dependency records of a registration (omitted when empty or default). */
+function dependenciesOf(req: Any, options: Any): Partial<RecordedResource> {
+  const out: Partial<RecordedResource> = {};
+  const dependencies: string[] = options.getDependsOnList();
+  if (dependencies.length > 0) out.dependencies = [...dependencies];
+  const byProperty: Record<string, string[]> = {};
+  for (const [key, deps] of req.getPropertydependenciesMap().entries()) {
+    const urns: string[] = deps.getUrnsList();
+    if (urns.length > 0) byProperty[key] = [...urns];
+  }
+  if (Object.keys(byProperty).length > 0) out.propertyDependencies = byProperty;
+  const o: NonNullable<RecordedResource["options"]> = {};
+  if (options.getDeleteBeforeReplace()) o.deleteBeforeReplace = true;
+  if (options.getProtect()) o.protect = true;
+  if (options.getRetainOnDelete()) o.retainOnDelete = true;
+  const ignore: string[] = options.getIgnoreChangesList();
+  if (ignore.length > 0) o.ignoreChanges = [...ignore];
+  if (Object.keys(o).length > 0) out.options = o;
+  return out;
 }
 
 const SEVERITIES = ["debug", "info", "warning", "error"] as const;

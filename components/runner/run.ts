@@ -12,7 +12,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { runInChildProcess } from "./child-process";
 import { RecordingEngine, RecordingMonitor } from "./monitor";
+import { resolveSelf } from "./self";
 import {
   type NormalizedConfig,
   normalizeConfig,
@@ -20,8 +22,10 @@ import {
   readStackConfig,
   selectStack,
 } from "./stack-config";
+import { inProcessCallbacks } from "./transforms";
 import {
   type ConfigValue,
+  DuplicateUrnError,
   type RunOptions,
   type RunResult,
   RunTimeoutError,
@@ -49,6 +53,7 @@ interface LocalStore {
   supportsParameterization: boolean;
   supportsResourceHooks: boolean;
   supportsErrorHooks: boolean;
+  callbacks?: unknown;
 }
 const state: {
   withLocalStorage<T>(cb: () => Promise<T>): Promise<T>;
@@ -76,6 +81,8 @@ const runtimeStack: {
 const DEFAULT_PROJECT = "blastradius-offline";
 const DEFAULT_STACK = "dev";
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** How long a stack directory's program may run before its process is killed (large stacks take minutes). */
+const STACK_DIR_TIMEOUT_MS = 600_000;
 
 /* ---------------------------------------------------------------- serialization of runs */
 
@@ -207,7 +214,11 @@ async function runIsolated(program: () => unknown, o: InternalRunOptions): Promi
         store.supportsDeletedWith = true;
         store.supportsReplaceWith = true;
         store.supportsAliasSpecs = true;
-        store.supportsTransforms = false;
+        // Transforms run in this process: the monitor calls them through in-process callbacks.
+        store.supportsTransforms = true;
+        const callbacks = inProcessCallbacks(monitor);
+        store.callbacks = callbacks;
+        monitor.callbacks = callbacks;
         store.supportsParameterization = true;
         store.supportsResourceHooks = true;
         store.supportsErrorHooks = true;
@@ -278,8 +289,6 @@ export function runProgram(program: () => unknown, options: RunOptions = {}): Pr
 
 /* ---------------------------------------------------------------- stack directories */
 
-const TSX_NAMESPACE = "blastradius-runner";
-
 type TsxApi = {
   register(options: { namespace: string }): {
     require(id: string, fromFile: string): unknown;
@@ -287,6 +296,8 @@ type TsxApi = {
     unregister(): void;
   };
 };
+
+const TSX_NAMESPACE = "blastradius-runner";
 
 function isUnder(file: string, dir: string): boolean {
   const rel = path.relative(dir, file);
@@ -327,7 +338,7 @@ function resolveEntry(main: string): string {
 }
 
 /** Module exports → what Pulumi treats as the program: a function to call, or the outputs object. */
-function programOutputs(exported: unknown): unknown {
+export function programOutputs(exported: unknown): unknown {
   let value = exported;
   if (isPlainRecord(value) && typeof value.default === "function") {
     const keys = Object.keys(value).filter((k) => k !== "__esModule");
@@ -336,16 +347,17 @@ function programOutputs(exported: unknown): unknown {
   return typeof value === "function" ? (value as () => unknown)() : value;
 }
 
-/**
- * Run a Pulumi project directory offline: read Pulumi.yaml (name, nodejs runtime, optional
- * `main`, project config defaults) and Pulumi.<stack>.yaml `config:`, load the program fresh
- * (TypeScript through tsx) inside the mocked stack, and return its resources and outputs (the
- * module's exports, or the result of its exported function, resolved). `secure:` config values
- * can't be decrypted offline: they read as the placeholder "[secret <key>]" (and are flagged
- * secret) unless `options.config` supplies a value. The working directory is the project directory
- * during the run (like `pulumi up`) unless `chdir: false`.
- */
-export async function runStackDir(dir: string, options: StackDirOptions = {}): Promise<StackDirResult> {
+/** Everything a stack directory's run needs, read before the program runs (errors are StackDirErrors). */
+export interface PreparedStackDir {
+  root: string;
+  project: string;
+  stack: string;
+  entry: string;
+  config: NormalizedConfig;
+  preview: boolean;
+}
+
+function prepareStackDir(dir: string, options: StackDirOptions): PreparedStackDir {
   const root = path.resolve(dir);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
     throw new StackDirError(`Not a directory: ${root}`);
@@ -356,7 +368,7 @@ export async function runStackDir(dir: string, options: StackDirOptions = {}): P
 
   // Layers: project defaults < stack file < explicit options (each normalized on its own, so "x"
   // and "proj:x" are the same key).
-  const layers = [project.config, readStackConfig(file), options.config ?? {}].map((c) =>
+  const layers = [project.config, readStackConfig(file, project.name), options.config ?? {}].map((c) =>
     normalizeConfig(c, project.name),
   );
   const config: Record<string, string> = {};
@@ -365,39 +377,93 @@ export async function runStackDir(dir: string, options: StackDirOptions = {}): P
     Object.assign(config, layer.config);
     for (const k of layer.secretKeys) secretKeys.add(k);
   }
+  return {
+    root,
+    project: project.name,
+    stack,
+    entry,
+    config: { config, secretKeys: [...secretKeys].sort() },
+    preview: options.preview ?? true,
+  };
+}
 
-  const result = await serialized(async () => {
+/**
+ * Runs a prepared stack directory in this process (the child process of `runStackDir`, or
+ * in-process when custom mocks are given): `blastradius…` imports resolve to this copy of the
+ * library, TypeScript loads through tsx.
+ */
+export async function runPreparedStackDir(
+  p: PreparedStackDir,
+  options: Pick<StackDirOptions, "mocks" | "timeoutMs">,
+  load: (entry: string) => unknown,
+): Promise<StackDirResult> {
+  const result = await runIsolated(() => programOutputs(load(p.entry)), {
+    project: p.project,
+    stack: p.stack,
+    organization: "organization",
+    config: p.config,
+    preview: p.preview,
+    mocks: options.mocks,
+    timeoutMs: options.timeoutMs ?? 0,
+    rootDirectory: p.root,
+  });
+  return { ...result, project: p.project, stack: p.stack };
+}
+
+/** The in-process run (custom mocks are functions: they cannot cross into a child process). */
+async function runStackDirInProcess(p: PreparedStackDir, options: StackDirOptions): Promise<StackDirResult> {
+  return serialized(async () => {
     const tsx: TsxApi = require("tsx/cjs/api");
     const api = tsx.register({ namespace: TSX_NAMESPACE });
+    const restoreResolution = resolveSelf();
     const previousCwd = process.cwd();
     let changedDir = false;
     if (options.chdir ?? true) {
       try {
-        process.chdir(root);
+        process.chdir(p.root);
         changedDir = true;
       } catch {
         // chdir is unavailable in worker threads; run from the current directory then.
       }
     }
-    clearProjectModules(root);
+    clearProjectModules(p.root);
     try {
-      return await runIsolated(() => programOutputs(api.require(entry, path.join(root, "__runner__.js"))), {
-        project: project.name,
-        stack,
-        organization: "organization",
-        config: { config, secretKeys: [...secretKeys].sort() },
-        preview: options.preview ?? true,
-        mocks: options.mocks,
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        rootDirectory: root,
-      });
+      return await runPreparedStackDir(
+        p,
+        { mocks: options.mocks, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS },
+        (entry) => api.require(entry, path.join(p.root, "__runner__.js")),
+      );
     } finally {
-      clearProjectModules(root);
+      clearProjectModules(p.root);
       api.unregister();
+      restoreResolution();
       if (changedDir) process.chdir(previousCwd);
     }
   });
-  return { ...result, project: project.name, stack };
+}
+
+/**
+ * Run a Pulumi project directory offline: read Pulumi.yaml (name, nodejs runtime, optional
+ * `main`, project config defaults) and Pulumi.<stack>.yaml `config:`, load the program fresh
+ * (TypeScript through tsx) inside the mocked stack, and return its resources and outputs (the
+ * module's exports, or the result of its exported function, resolved). `secure:` config values
+ * can't be decrypted offline: they read as the placeholder "[secret <key>]" (and are flagged
+ * secret) unless `options.config` supplies a value. The working directory is the project directory
+ * during the run (like `pulumi up`) unless `chdir: false`.
+ *
+ * The program runs in a child process (`child.ts`), killed when it has not finished after
+ * `timeoutMs` (a synchronous endless loop cannot be interrupted any other way). With custom
+ * `mocks` (functions, which cannot cross processes) it runs in this process, and `timeoutMs` can
+ * only reject the promise, not stop the program.
+ */
+export async function runStackDir(dir: string, options: StackDirOptions = {}): Promise<StackDirResult> {
+  const prepared = prepareStackDir(dir, options);
+  if (options.mocks) return runStackDirInProcess(prepared, options);
+  return runInChildProcess(prepared, {
+    timeoutMs: options.timeoutMs ?? STACK_DIR_TIMEOUT_MS,
+    cwd: (options.chdir ?? true) ? prepared.root : process.cwd(),
+  });
 }
 
 export type { ConfigValue };
+export { DEFAULT_TIMEOUT_MS, DuplicateUrnError, STACK_DIR_TIMEOUT_MS };

@@ -91,8 +91,15 @@ export function normalizeConfig(
   return { config, secretKeys: [...secretKeys].sort() };
 }
 
+/** What `pulumi new` replaces in a template's files (project name and description). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the literal placeholder, not a template
+export const PROJECT_PLACEHOLDER = "${PROJECT}";
+
 export interface ProjectFile {
+  /** The project name; for a template (`name: ${PROJECT}`), its directory's name, as `pulumi new` defaults it. */
   name: string;
+  /** The directory is a Pulumi template: `${PROJECT}` placeholders stand for the project name. */
+  template: boolean;
   /** Absolute path of the program entry (file or directory). */
   main: string;
   /** Defaults from the project file's `config:` section (already namespaced & encoded). */
@@ -116,7 +123,8 @@ export function readProject(dir: string): ProjectFile {
   }
   const doc = readYaml(file);
   if (!isRecord(doc)) throw new StackDirError(`${file}: expected a mapping`);
-  const name = doc.name;
+  const template = doc.name === PROJECT_PLACEHOLDER;
+  const name = template ? templateProjectName(dir) : doc.name;
   if (typeof name !== "string" || name === "") throw new StackDirError(`${file}: missing project \`name\``);
   const runtime = isRecord(doc.runtime) ? doc.runtime.name : doc.runtime;
   if (runtime !== "nodejs") {
@@ -136,7 +144,17 @@ export function readProject(dir: string): ProjectFile {
       if (value !== undefined && value !== null) config[key] = value;
     }
   }
-  return { name, main, config };
+  return { name, main, config, template };
+}
+
+/** The project name `pulumi new` proposes for a template copied into `dir`: the directory's name. */
+function templateProjectName(dir: string): string {
+  return (
+    path
+      .basename(path.resolve(dir))
+      .replace(/[^A-Za-z0-9_.-]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "project"
+  );
 }
 
 /** The stack to use: the requested one, else the only Pulumi.<stack>.yaml, else "dev". */
@@ -148,7 +166,14 @@ export function selectStack(dir: string, requested?: string): { stack: string; f
   const fileFor = (s: string) => stackFiles.find((f) => f === `Pulumi.${s}.yaml` || f === `Pulumi.${s}.yml`);
   if (requested) {
     const f = fileFor(requested);
-    return { stack: requested, ...(f ? { file: path.join(dir, f) } : {}) };
+    if (!f)
+      throw new StackDirError(
+        `No stack "${requested}" in ${dir}: there is no Pulumi.${requested}.yaml; ` +
+          (stackFiles.length > 0
+            ? `the stack files there are ${stackFiles.join(", ")}`
+            : "there are no stack files there (omit --stack to run with the project's defaults)"),
+      );
+    return { stack: requested, file: path.join(dir, f) };
   }
   if (stackFiles.length === 0) return { stack: "dev" };
   if (stackFiles.length === 1) {
@@ -162,13 +187,19 @@ export function selectStack(dir: string, requested?: string): { stack: string; f
   );
 }
 
-/** The `config:` section of a stack file. */
-export function readStackConfig(file: string | undefined): Record<string, unknown> {
+/**
+ * The `config:` section of a stack file. With `project`, `${PROJECT}` in a key (a template's sample
+ * stack file: `${PROJECT}:vpcId`) stands for the project name, as `pulumi new` writes it.
+ */
+export function readStackConfig(file: string | undefined, project?: string): Record<string, unknown> {
   if (!file) return {};
   const doc = readYaml(file);
   if (doc === null || doc === undefined) return {};
   if (!isRecord(doc)) throw new StackDirError(`${file}: expected a mapping`);
   if (doc.config === undefined || doc.config === null) return {};
   if (!isRecord(doc.config)) throw new StackDirError(`${file}: \`config\` must be a mapping`);
-  return doc.config;
+  if (project === undefined) return doc.config;
+  return Object.fromEntries(
+    Object.entries(doc.config).map(([k, v]) => [k.split(PROJECT_PLACEHOLDER).join(project), v]),
+  );
 }

@@ -20,6 +20,20 @@ export interface RecordedResource {
   provider?: string;
   /** The id the mocks assigned (custom resources only). */
   id?: string;
+  /**
+   * URNs the resource depends on, as the engine records them: its `dependsOn` and every resource
+   * whose outputs its inputs use (after transforms). Absent when there are none.
+   */
+  dependencies?: string[];
+  /** Per input property, the URNs of the resources its value came from. Absent when there are none. */
+  propertyDependencies?: Record<string, string[]>;
+  /** Options that change what the engine does with the resource, when set (after transforms). */
+  options?: {
+    deleteBeforeReplace?: boolean;
+    protect?: boolean;
+    retainOnDelete?: boolean;
+    ignoreChanges?: string[];
+  };
 }
 
 /** A log message the program (or the Pulumi runtime on its behalf) emitted. */
@@ -109,9 +123,17 @@ export interface StackDirOptions {
   /** Extra config, merged over the stack file's (e.g. real values for `secure:` keys). */
   config?: Record<string, ConfigValue>;
   preview?: boolean;
+  /**
+   * Custom mocks. They are functions, which cannot cross into a child process: with mocks the program
+   * runs in this process, where `timeoutMs` cannot stop a program stuck in a synchronous loop.
+   */
   mocks?: RunnerMocks;
+  /**
+   * Stop the program after this many ms (default 600000). Without custom mocks the program runs in a
+   * child process, which is killed then, whatever it is doing.
+   */
   timeoutMs?: number;
-  /** chdir into the project directory during the run, like the Pulumi CLI; default true. */
+  /** Run in the project directory, like the Pulumi CLI; default true. */
   chdir?: boolean;
 }
 
@@ -148,10 +170,21 @@ export class StackDirError extends Error {
   }
 }
 
-/** The run did not settle in time. */
+/**
+ * The run did not finish in time. A stack directory's program (`dir`) runs in its own process,
+ * which was killed; a `runProgram` callback runs in this one and can only be abandoned.
+ */
 export class RunTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`Pulumi program did not settle within ${ms} ms`);
+  constructor(
+    readonly ms: number,
+    readonly dir?: string,
+  ) {
+    const limit = ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+    super(
+      dir
+        ? `the Pulumi program in ${dir} did not finish within ${limit}, so its process was stopped: look for a loop that never ends or a promise that never settles, or allow more time (review --timeout <seconds>)`
+        : `Pulumi program did not settle within ${limit}`,
+    );
     this.name = "RunTimeoutError";
   }
 }

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
-import { loadPolicy, aws as segmentation } from "blastradius/components";
+import * as segmentation from "blastradius/aws";
+import { loadPolicy } from "blastradius/aws";
 
 const vpc = new aws.ec2.Vpc("main", { cidrBlock: "10.0.0.0/16" });
 const net = new segmentation.AwsSegmentation("main", {

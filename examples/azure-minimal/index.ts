@@ -1,6 +1,7 @@
 import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
-import { loadPolicy, azure as segmentation } from "blastradius/components";
+import * as segmentation from "blastradius/azure";
+import { loadPolicy } from "blastradius/azure";
 
 const group = new resources.ResourceGroup("hub", { location: "westeurope" });
 const vnet = new network.VirtualNetwork("hub", {

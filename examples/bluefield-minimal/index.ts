@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { loadPolicy, bluefield as segmentation } from "blastradius/components";
+import * as segmentation from "blastradius/bluefield";
+import { loadPolicy } from "blastradius/bluefield";
 
 const config = new pulumi.Config();
 const ssh = (host: string) => ({ host, user: "ubuntu", privateKey: config.requireSecret("dpuSshKey") });

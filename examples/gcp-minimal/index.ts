@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
-import { loadPolicy, gcp as segmentation } from "blastradius/components";
+import * as segmentation from "blastradius/gcp";
+import { loadPolicy } from "blastradius/gcp";
 
 const network = new gcp.compute.Network("prod", { autoCreateSubnetworks: false, project: "shop-prod" });
 new segmentation.GcpSegmentation("prod", {

@@ -1,6 +1,7 @@
 // The quickstart: a policy built in TypeScript (no policy file), rendered to AWS and GCP.
 import { compilePolicy, PolicyBuilder, Service } from "blastradius";
-import { aws, gcp } from "blastradius/components";
+import * as aws from "blastradius/aws";
+import * as gcp from "blastradius/gcp";
 
 const p = new PolicyBuilder("quickstart");
 p.workload("checkout", {

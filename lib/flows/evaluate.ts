@@ -70,7 +70,7 @@ export function admits(services: ServiceSet, c: Connection): boolean {
 }
 
 /**
- * Evaluates observed connections against a plan exactly as DESIGN.md's semantics say (an allow
+ * Evaluates observed connections against a plan exactly as docs/design.md's semantics say (an allow
  * path admits a connection when its `from` covers the source party, its `to` the destination
  * party, over the covered addresses, and its services hold the protocol and port), with the
  * decisions cached per party pair and service when no path end is narrower than its party.

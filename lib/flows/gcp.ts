@@ -53,7 +53,12 @@ export function gcpFlow(
   if (addressFamily(dst) !== family) return { problem: `dest_ip "${dst}" is not an IPv${family} address` };
   const protocol = c.protocol;
   if (typeof protocol !== "number" || !Number.isInteger(protocol) || protocol < 0 || protocol > 255)
-    return { problem: `connection.protocol ${JSON.stringify(protocol)} is not an IANA protocol number` };
+    return {
+      problem:
+        protocol === undefined
+          ? "connection.protocol is missing"
+          : `connection.protocol ${JSON.stringify(protocol)} is not an IANA protocol number`,
+    };
   let srcPort: number | undefined;
   let dstPort: number | undefined;
   if (hasPorts(protocol)) {

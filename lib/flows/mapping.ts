@@ -24,7 +24,7 @@ function networksOf(w: Workload): string[] {
 }
 
 /**
- * Maps an observed endpoint to a party of the plan (DESIGN.md vocabulary), by these rules, in order:
+ * Maps an observed endpoint to a party of the plan (docs/design.md vocabulary), by these rules, in order:
  *
  * 1. Kubernetes identity: when the log names the pod's namespace and labels (Hubble), the workload
  *    placed in that namespace whose `podLabels` are all among the pod's labels; the most labels

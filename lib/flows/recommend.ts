@@ -6,6 +6,7 @@ import { selectorMatches } from "../model/selector";
 import { AddressSet, ConnectionSet, ServiceSet } from "../net";
 import { compile } from "../plan/compile";
 import type { Plan } from "../plan/types";
+import { iso } from "./report";
 import type { FlowGroup, FlowSample, SimulationResult } from "./simulate";
 
 /** Evidence for one recommended path: what was observed that it would cover. */
@@ -94,7 +95,7 @@ function uniqueName(base: string, taken: Set<string>): string {
 const PLACEHOLDER = "draft";
 
 /**
- * Drafts the narrowest allow paths covering the observed flows the policy would block (DESIGN.md:
+ * Drafts the narrowest allow paths covering the observed flows the policy would block (docs/design.md:
  * observed is not allowed — these are drafts for a human):
  *
  * - one path per (source end, destination end), with exactly the observed services (ports merged
@@ -384,8 +385,6 @@ function documentOf(policy: Plan["policy"]) {
     }) as Array<Record<string, unknown>>,
   };
 }
-
-const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().replace(".000Z", "Z") : "-");
 
 function sampleText(s: FlowSample): string {
   const src = s.srcPort !== undefined ? `${s.src}:${s.srcPort}` : s.src;

@@ -24,8 +24,11 @@ export class ProblemLog {
   }
 }
 
+/** ECMAScript dates end at ±8.64e15 ms: a flow log's absurd timestamp is shown as unknown, never thrown on. */
+const MAX_DATE_MS = 8.64e15;
+
 export const iso = (ms: number): string =>
-  Number.isFinite(ms) ? new Date(ms).toISOString().replace(".000Z", "Z") : "-";
+  Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString().replace(".000Z", "Z") : "-";
 
 const n = (x: number) => x.toLocaleString("en-US");
 

@@ -1,4 +1,4 @@
-import type { RawPath, RawPolicy, RawWorkload } from "./schema";
+import type { RawPath, RawPolicy, RawWorkload } from "./document";
 import type { ForbidMode, HttpRule, LabelSelector, Placements, Reach } from "./types";
 
 /** A segment or peer, as paths name them. Plain strings work too. */

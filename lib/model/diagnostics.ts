@@ -70,7 +70,21 @@ export class DiagnosticSink {
     return this.errorCount > 0;
   }
 
+  /**
+   * Errors so far, counted incrementally: validation asks after every element, so a recount over
+   * all items would make a policy with thousands of errors quadratic. `items` may also be pushed to
+   * or cut at the end directly; a cut makes the next call count afresh.
+   */
   get errorCount(): number {
-    return this.items.filter((d) => d.severity === "error").length;
+    if (this.items.length < this.counted) {
+      this.counted = 0;
+      this.errors = 0;
+    }
+    for (; this.counted < this.items.length; this.counted++)
+      if (this.items[this.counted]!.severity === "error") this.errors++;
+    return this.errors;
   }
+
+  private counted = 0;
+  private errors = 0;
 }

@@ -1,9 +1,11 @@
-import { LineCounter, type Node, parseDocument } from "yaml";
+import { isAlias, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { type Diagnostic, DiagnosticSink, type DocPath } from "./diagnostics";
 import { firstDuplicateJsonKey } from "./json-keys";
 import { suggestion } from "./names";
+import { screenRawDocument } from "./raw-screen";
 import { policySchema, type RawPolicy } from "./schema";
+import { describeValue, shown } from "./shown";
 import type { Policy } from "./types";
 import { type ValidateOptions, validatePolicy } from "./validate";
 
@@ -39,18 +41,18 @@ function locatorFor(doc: ReturnType<typeof parseDocument>, lines: LineCounter): 
 }
 
 /** Common names for placement keys, so a typo gets the right suggestion. */
-const PLACEMENT_ALIASES: Record<string, string> = {
-  k8s: "kubernetes",
-  kube: "kubernetes",
-  cilium: "kubernetes",
-  gke: "gcp",
-  google: "gcp",
-  ec2: "aws",
-  amazon: "aws",
-  azurerm: "azure",
-  dpu: "bluefield",
-  ovs: "bluefield",
-};
+const PLACEMENT_ALIASES: ReadonlyMap<string, string> = new Map([
+  ["k8s", "kubernetes"],
+  ["kube", "kubernetes"],
+  ["cilium", "kubernetes"],
+  ["gke", "gcp"],
+  ["google", "gcp"],
+  ["ec2", "aws"],
+  ["amazon", "aws"],
+  ["azurerm", "azure"],
+  ["dpu", "bluefield"],
+  ["ovs", "bluefield"],
+]);
 
 const KNOWN_KEYS: Record<string, readonly string[]> = {
   policy: ["name", "workloads", "segments", "peers", "paths", "$schema"],
@@ -84,10 +86,12 @@ function schemaDiagnostics(sink: DiagnosticSink, issues: readonly z.core.$ZodIss
     const path = issue.path as (string | number)[];
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
+        // Already reported by the screen of the raw document (raw-screen.ts).
+        if (key === "__proto__" || key === "<<") continue;
         const known = keysFor(path);
         const alias =
-          path[path.length - 1] === "placements" ? PLACEMENT_ALIASES[key.toLowerCase()] : undefined;
-        sink.error([...path, key], `unknown field "${key}"`, {
+          path[path.length - 1] === "placements" ? PLACEMENT_ALIASES.get(key.toLowerCase()) : undefined;
+        sink.error([...path, key], `unknown field ${shown(key)}`, {
           hint: alias
             ? `did you mean "${alias}"?`
             : known
@@ -104,7 +108,7 @@ function schemaDiagnostics(sink: DiagnosticSink, issues: readonly z.core.$ZodIss
         hint: "see schema/policy.schema.json for the policy format",
       });
     } else if (issue.code === "invalid_value" && "values" in issue) {
-      sink.error(path, `${JSON.stringify(issue.input)} is not allowed`, {
+      sink.error(path, `${describeValue(issue.input)} is not allowed here`, {
         hint: `use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
       });
     } else {
@@ -127,7 +131,12 @@ export function parsePolicyText(text: string, file?: string, options: ValidateOp
     if (!yamlDoc) {
       const lines = new LineCounter();
       yamlDoc = {
-        doc: parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false }),
+        doc: parseDocument(text, {
+          lineCounter: lines,
+          uniqueKeys: true,
+          prettyErrors: false,
+          logLevel: "error",
+        }),
         lines,
       };
     }
@@ -147,7 +156,21 @@ export function parsePolicyText(text: string, file?: string, options: ValidateOp
   }
   let data: unknown = json.value;
   if (!json.ok) {
-    const { doc, lines } = yaml();
+    let parsed: ReturnType<typeof yaml>;
+    try {
+      parsed = yaml();
+    } catch (e) {
+      // The YAML parser recurses: a document nested thousands deep exhausts the stack.
+      sink.items.push({
+        severity: "error",
+        file,
+        path: [],
+        message: `not valid YAML/JSON: ${(e as Error).message}`,
+        hint: "a policy is at most a few levels deep",
+      });
+      return { diagnostics: sink.items, locate: noLocation, pathLocation: byName };
+    }
+    const { doc, lines } = parsed;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const pos = lines.linePos(e.pos[0]);
@@ -162,7 +185,29 @@ export function parsePolicyText(text: string, file?: string, options: ValidateOp
       }
       return { diagnostics: sink.items, locate: noLocation, pathLocation: byName };
     }
-    data = doc.toJS();
+    try {
+      // Aliases are expanded into the data: a few "billion laughs" lines would expand to gigabytes.
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      let offset: number | undefined;
+      visit(doc, {
+        Alias(_, node) {
+          if (isAlias(node) && node.range) offset = node.range[0];
+          return visit.BREAK;
+        },
+      });
+      const pos = offset !== undefined ? lines.linePos(offset) : { line: 1, col: 1 };
+      sink.items.push({
+        severity: "error",
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: [],
+        message: `not usable YAML: ${(e as Error).message.split("\n")[0]}`,
+        hint: `aliases (*name) may expand to at most ${MAX_ALIAS_COUNT} nodes each; write the values out`,
+      });
+      return { diagnostics: sink.items, locate: noLocation, pathLocation: byName };
+    }
   }
   const locate: Locator = (path) => locatorFor(yaml().doc, yaml().lines)(path);
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
@@ -173,6 +218,9 @@ export function parsePolicyText(text: string, file?: string, options: ValidateOp
   }
   return structural(data, sink, options, locate);
 }
+
+/** Nodes an alias may expand to (the yaml package's resource-exhaustion guard). */
+const MAX_ALIAS_COUNT = 1000;
 
 function parseJson(text: string): {
   ok: boolean;
@@ -204,6 +252,8 @@ function structural(
   options: ValidateOptions,
   locate: Locator,
 ): ParseResult {
+  if (!screenRawDocument(data, sink))
+    return { diagnostics: withPositions(sink.items, locate), locate, pathLocation: byName };
   const parsed = policySchema.safeParse(data, { reportInput: true });
   if (parsed.success) return finish(parsed.data, sink, options, locate);
   schemaDiagnostics(sink, parsed.error.issues);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { RawPath, RawPeer, RawPolicy, RawSegment, RawWorkload } from "./document";
 import { HTTP_METHODS } from "./types";
 
 /**
@@ -172,8 +173,16 @@ export const policySchema = z
   })
   .describe("A blastradius micro-segmentation policy.");
 
-export type RawPolicy = z.infer<typeof policySchema>;
-export type RawWorkload = z.infer<typeof workloadSchema>;
-export type RawPath = z.infer<typeof pathSchema>;
-export type RawSegment = z.infer<typeof segmentSchema>;
-export type RawPeer = z.infer<typeof peerSchema>;
+export type { RawPath, RawPeer, RawPolicy, RawSegment, RawWorkload } from "./document";
+
+/** `true` when A and B are the same type (each assignable to the other). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// The declared document types (document.ts, what the public API refers to) are exactly what this
+// schema parses: a change to one without the other fails to compile here.
+export const DOCUMENT_TYPES_MATCH_SCHEMA: [
+  Same<z.infer<typeof policySchema>, RawPolicy>,
+  Same<z.infer<typeof workloadSchema>, RawWorkload>,
+  Same<z.infer<typeof pathSchema>, RawPath>,
+  Same<z.infer<typeof segmentSchema>, RawSegment>,
+  Same<z.infer<typeof peerSchema>, RawPeer>,
+] = [true, true, true, true, true];

@@ -3,7 +3,8 @@ import type { LabelSelector } from "./types";
 /** Kubernetes label-selector semantics: every matchLabels entry and every expression must hold. */
 export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
+    // Own labels only: "constructor" or "toString" must not be found on Object.prototype.
+    if (!Object.hasOwn(labels, key) || labels[key] !== value) return false;
   }
   for (const req of selector.matchExpressions ?? []) {
     const has = Object.hasOwn(labels, req.key);

@@ -1,7 +1,11 @@
-import { AddressSet, INTERNET, NetParseError, ServiceSet } from "../net";
+import { AddressSet, INTERNET, ipv4MappedProblem, NetParseError, ServiceSet } from "../net";
 import type { DiagnosticSink, DocPath } from "./diagnostics";
-import { suggestion } from "./names";
-import { NAME_PATTERN, type RawPath, type RawPolicy, type RawWorkload } from "./schema";
+import type { RawPath, RawPolicy, RawWorkload } from "./document";
+import { Suggester } from "./names";
+import { re2Findings } from "./re2";
+import { NAME_PATTERN } from "./schema";
+import { shown } from "./shown";
+import { type NameRule, TARGET_NAME_RULES, targetNameProblem } from "./target-names";
 import {
   declaredAddresses,
   type HttpRule,
@@ -41,9 +45,9 @@ function checkLabelKey(key: string): string | undefined {
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (prefix !== undefined && (prefix.length > 253 || !LABEL_PREFIX.test(prefix)))
-    return `label key "${key}" has an invalid prefix: it must be a DNS subdomain (lowercase, dots)`;
+    return `label key ${shown(key)} has an invalid prefix: it must be a DNS subdomain (lowercase, dots)`;
   if (!LABEL_NAME.test(name))
-    return `label key "${key}" is invalid: at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit`;
+    return `label key ${shown(key)} is invalid: at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit`;
   return undefined;
 }
 
@@ -52,11 +56,21 @@ function checkLabels(sink: DiagnosticSink, path: DocPath, labels: Record<string,
     const keyProblem = checkLabelKey(key);
     if (keyProblem) sink.error([...path, key], keyProblem, { subject });
     if (!LABEL_VALUE.test(value))
-      sink.error([...path, key], `label value "${value}" is invalid`, {
+      sink.error([...path, key], `label value ${shown(value)} is invalid`, {
         subject,
         hint: "use at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit",
       });
   }
+}
+
+function checkLabelValues(sink: DiagnosticSink, path: DocPath, values: readonly string[], subject: string) {
+  values.forEach((value, i) => {
+    if (!LABEL_VALUE.test(value))
+      sink.error([...path, i], `label value ${shown(value)} is invalid`, {
+        subject,
+        hint: "use at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit",
+      });
+  });
 }
 
 function parseAddresses(
@@ -68,7 +82,10 @@ function parseAddresses(
   const parsed: AddressSet[] = [];
   (entries ?? []).forEach((entry, i) => {
     try {
-      parsed.push(AddressSet.parse(entry));
+      const set = AddressSet.parse(entry);
+      const mapped = ipv4MappedProblem(entry, set);
+      if (mapped) sink.error([...path, i], mapped, { subject });
+      else parsed.push(set);
     } catch (e) {
       if (!(e instanceof NetParseError)) throw e;
       sink.error([...path, i], e.message, { subject });
@@ -93,6 +110,30 @@ function validateWorkload(sink: DiagnosticSink, raw: RawWorkload, index: number)
       subject,
       hint: "add at least one of aws, gcp, azure, kubernetes, bluefield",
     });
+  const named = (field: DocPath, value: string, what: string, rule: NameRule) => {
+    const problem = targetNameProblem(value, what, rule);
+    if (problem)
+      sink.error([...at, "placements", ...field], problem, {
+        subject,
+        hint: "rename it in the policy and in the stack that uses it",
+      });
+  };
+  if (p.aws) named(["aws", "vpc"], p.aws.vpc, "aws.vpc", TARGET_NAME_RULES.awsVpc);
+  if (p.gcp) named(["gcp", "network"], p.gcp.network, "gcp.network", TARGET_NAME_RULES.gcpNetwork);
+  if (p.azure) named(["azure", "vnet"], p.azure.vnet, "azure.vnet", TARGET_NAME_RULES.azureVnet);
+  if (p.kubernetes)
+    named(
+      ["kubernetes", "cluster"],
+      p.kubernetes.cluster,
+      "kubernetes.cluster",
+      TARGET_NAME_RULES.kubernetesCluster,
+    );
+  if (p.bluefield) {
+    named(["bluefield", "port"], p.bluefield.port, "bluefield.port", TARGET_NAME_RULES.bluefieldPort);
+    p.bluefield.hosts.forEach((h, i) => {
+      named(["bluefield", "hosts", i], h, "bluefield host", TARGET_NAME_RULES.bluefieldHost);
+    });
+  }
   if (p.aws) {
     need(
       p.aws.cidrs.length > 0,
@@ -175,6 +216,7 @@ function validateSelector(sink: DiagnosticSink, name: string, raw: LabelSelector
     const here: DocPath = [...at, "matchExpressions", i];
     const keyProblem = checkLabelKey(req.key);
     if (keyProblem) sink.error([...here, "key"], keyProblem, { subject });
+    checkLabelValues(sink, [...here, "values"], req.values ?? [], subject);
     if ((req.operator === "In" || req.operator === "NotIn") && (req.values ?? []).length === 0)
       sink.error([...here, "values"], `operator ${req.operator} needs at least one value`, {
         subject,
@@ -251,6 +293,7 @@ function validatePath(
   peerNames: ReadonlySet<string>,
   now: Date,
   leftOut: ReadonlySet<string>,
+  suggest: Suggester,
 ): MovementPath | undefined {
   const at: DocPath = ["paths", index];
   const subject = `path "${raw.name}"`;
@@ -261,9 +304,9 @@ function validatePath(
     const ref = raw[side];
     if (leftOut.has(ref)) dangling = true;
     else if (!endpoints.has(ref))
-      sink.error([...at, side], `"${ref}" is neither a segment nor a peer`, {
+      sink.error([...at, side], `${shown(ref)} is neither a segment nor a peer`, {
         subject,
-        hint: suggestion(ref, [...endpoints], "segments and peers"),
+        hint: suggest.hint(ref),
       });
   }
   if (peerNames.has(raw.from) && peerNames.has(raw.to))
@@ -333,8 +376,18 @@ function validatePath(
       if (rule.path !== undefined) {
         try {
           new RegExp(`^(?:${rule.path})$`);
+          for (const f of re2Findings(rule.path))
+            (f.severity === "error" ? sink.error : sink.warn).call(
+              sink,
+              [...at, "http", i, "path"],
+              `${shown(rule.path)}: ${f.message}`,
+              {
+                subject,
+                hint: "Cilium enforces HTTP paths with Envoy's RE2: rewrite the expression in RE2 syntax",
+              },
+            );
         } catch {
-          sink.error([...at, "http", i, "path"], `"${rule.path}" is not a valid regular expression`, {
+          sink.error([...at, "http", i, "path"], `${shown(rule.path)} is not a valid regular expression`, {
             subject,
           });
         }
@@ -428,6 +481,8 @@ function validateReach(
     return undefined;
   }
   const segmentNames = [...endpoints].filter((e) => !peerNames.has(e));
+  const suggestSegment = new Suggester(segmentNames, "segments");
+  const seen = new Set<string>();
   let ok = true;
   raw.through.forEach((name, i) => {
     // A segment left out as malformed was reported already; keep the name (it names no member).
@@ -436,7 +491,7 @@ function validateReach(
       ok = false;
       sink.error(
         [...at, "through", i],
-        `"${name}" is a peer: peers never pivot, so no chain passes through one`,
+        `${shown(name)} is a peer: peers never pivot, so no chain passes through one`,
         {
           subject,
           hint: "name segments whose members are accepted chokepoints",
@@ -444,14 +499,18 @@ function validateReach(
       );
     } else if (!endpoints.has(name)) {
       ok = false;
-      sink.error([...at, "through", i], `"${name}" is not a segment`, {
+      sink.error([...at, "through", i], `${shown(name)} is not a segment`, {
         subject,
-        hint: suggestion(name, segmentNames, "segments"),
+        hint: suggestSegment.hint(name),
       });
-    } else if (raw.through!.indexOf(name) !== i) {
+    } else if (seen.has(name)) {
       ok = false;
-      sink.error([...at, "through", i], `segment "${name}" is listed twice`, { subject, hint: "remove one" });
+      sink.error([...at, "through", i], `segment ${shown(name)} is listed twice`, {
+        subject,
+        hint: "remove one",
+      });
     }
+    seen.add(name);
   });
   return ok ? [...raw.through] : undefined;
 }
@@ -568,8 +627,9 @@ export function validatePolicy(raw: RawPolicy, sink: DiagnosticSink, options: Va
   const endpoints = new Set([...segments.map((s) => s.name), ...peers.map((p) => p.name)]);
   const peerNames = new Set(peers.map((p) => p.name));
   const paths: MovementPath[] = [];
+  const suggest = new Suggester([...endpoints], "segments and peers");
   rawPaths.forEach(([p, i]) => {
-    const path = validatePath(sink, p, i, endpoints, peerNames, now, leftOut);
+    const path = validatePath(sink, p, i, endpoints, peerNames, now, leftOut, suggest);
     if (path) paths.push(path);
   });
 

@@ -8,7 +8,7 @@ import {
   TARGETS,
   type Workload,
 } from "../model/types";
-import { AddressSet, ConnectionSet } from "../net";
+import { AddressSet, ConnectionSet, ServiceSet } from "../net";
 import { checkChains } from "./chains";
 import { identityScope, targetsOf } from "./placement";
 import type { CompiledPath, Overlap, Party, Plan, Slice } from "./types";
@@ -26,7 +26,7 @@ const pairKey = (a: Party, b: Party) => `${a.key}\u0000${b.key}`;
 
 /**
  * Compiles a validated policy into the plan every renderer and the proof read: segment membership,
- * which parties each path covers, intended connectivity, and the conflicts of DESIGN.md rule 4.
+ * which parties each path covers, intended connectivity, and the conflicts of docs/design.md rule 4.
  */
 export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   const sink = new DiagnosticSink(options.file);
@@ -130,8 +130,9 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   /** Allow paths covering the ordered pair, in policy order, with the slices of the pair. */
   const allowsCovering = (from: Party, to: Party) => {
     const out: Array<{ compiled: CompiledPath; from: Slice; to: Slice }> = [];
-    const fromEnds = endsOf.get(from.key);
-    const toEnds = endsOf.get(to.key);
+    // A facet (part of a workload placed on several targets) has its workload's paths.
+    const fromEnds = endsOf.get(from.base ?? from.key);
+    const toEnds = endsOf.get(to.base ?? to.key);
     if (!fromEnds || !toEnds) return out;
     for (const [fe, fromSlice] of fromEnds)
       for (const [te, toSlice] of toEnds)
@@ -152,6 +153,9 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
     let set = intendedCache.get(key);
     if (!set) {
       set = ConnectionSet.unionAll(allowsBetween(from, to).map((a) => a.connections));
+      // A facet's intended connectivity is its workload's, over the facet's addresses.
+      if (from.base !== undefined || to.base !== undefined)
+        set = set.intersect(ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL));
       intendedCache.set(key, set);
     }
     return set;
@@ -214,6 +218,7 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
 
   // Rule 10: a chain of allow paths reaching what a reach: any forbid forbids.
   checkChains([...guardrails, ...monitored], allows, policy, members, sink, at);
+  checkIdentities(policy, members, sink);
   checkVisibility(allows, sink, at);
   checkForbidsEnforceable(guardrails, sink, at);
   warnSharedAddresses(policy, sink);
@@ -266,6 +271,115 @@ function labelIndex(workloads: readonly Workload[]): (selector: LabelSelector) =
     }
     return best;
   };
+}
+
+/** Addresses as written, or none when they do not parse (validation reported them already). */
+function parsedOrEmpty(entries: readonly string[]): AddressSet {
+  try {
+    return AddressSet.fromCidrs(entries);
+  } catch {
+    return AddressSet.EMPTY;
+  }
+}
+
+/**
+ * DESIGN.md rule 9: the identities targets enforce by must tell workloads apart. Two workloads with
+ * different segment memberships must not share a GCP service account in one network (firewall rules
+ * target the account: one would get the other's access), Kubernetes pod labels in one namespace (a
+ * pod is the workload whose podLabels it carries), or a BlueField DPU port at overlapping addresses
+ * (flows match the port and the addresses). Security groups and ASGs are rendered per segment, so
+ * AWS and Azure have no identity to share.
+ */
+function checkIdentities(
+  policy: Policy,
+  members: ReadonlyMap<string, readonly string[]>,
+  sink: DiagnosticSink,
+): void {
+  const segments = new Map<string, string[]>();
+  for (const [segment, names] of members)
+    for (const n of names) {
+      const l = segments.get(n);
+      if (l) l.push(segment);
+      else segments.set(n, [segment]);
+    }
+  const membership = (w: Workload) => (segments.get(w.name) ?? []).join(", ") || "no segment";
+  const index = new Map(policy.workloads.map((w, i) => [w, i] as const));
+  const report = (w: Workload, other: Workload, field: DocPath, what: string, why: string, hint: string) =>
+    sink.error(
+      ["workloads", index.get(w)!, "placements", ...field],
+      `workload "${w.name}" shares ${what} with workload "${other.name}", but their segments differ (${w.name}: ${membership(w)}; ${other.name}: ${membership(other)}): ${why}`,
+      { subject: `workload "${w.name}"`, hint },
+    );
+  const first = new Map<string, Workload>();
+  for (const w of policy.workloads) {
+    const g = w.placements.gcp;
+    if (g?.serviceAccount) {
+      const key = `gcp\u0000${g.network}\u0000${g.serviceAccount}`;
+      const other = first.get(key);
+      if (!other) first.set(key, w);
+      else if (membership(other) !== membership(w))
+        report(
+          w,
+          other,
+          ["gcp", "serviceAccount"],
+          `service account ${g.serviceAccount} in GCP network ${g.network}`,
+          "GCP firewall rules target the account, so each would get the other's access",
+          "run each workload as its own service account",
+        );
+    }
+    const k = w.placements.kubernetes;
+    if (k) {
+      const labels = Object.entries(k.podLabels)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([a, b]) => `${a}=${b}`)
+        .join(",");
+      const key = `k8s\u0000${k.cluster}\u0000${k.namespace}\u0000${labels}`;
+      const other = first.get(key);
+      if (!other) first.set(key, w);
+      else
+        sink.error(
+          ["workloads", index.get(w)!, "placements", "kubernetes", "podLabels"],
+          `workload "${w.name}" has the same podLabels (${labels}) as workload "${other.name}" in cluster ${k.cluster}, namespace ${k.namespace}: a pod is the workload whose podLabels it carries, and Cilium cannot tell their pods apart`,
+          { subject: `workload "${w.name}"`, hint: "give one of them a distinguishing pod label" },
+        );
+    }
+  }
+  // BlueField: per DPU host and port, workloads whose addresses overlap.
+  const byPort = new Map<string, Workload[]>();
+  for (const w of policy.workloads) {
+    const b = w.placements.bluefield;
+    if (!b) continue;
+    for (const h of new Set(b.hosts)) {
+      const key = `${h}\u0000${b.port}`;
+      const l = byPort.get(key);
+      if (l) l.push(w);
+      else byPort.set(key, [w]);
+    }
+  }
+  const reported = new Set<string>();
+  for (const [key, list] of byPort)
+    for (let i = 0; i < list.length; i++)
+      for (let j = 0; j < i; j++) {
+        const [w, other] = [list[i]!, list[j]!];
+        const a = parsedOrEmpty(w.placements.bluefield!.addresses);
+        const b = parsedOrEmpty(other.placements.bluefield!.addresses);
+        if (
+          !a.overlaps(b) ||
+          membership(w) === membership(other) ||
+          reported.has(`${w.name}\u0000${other.name}`)
+        )
+          continue;
+        reported.add(`${w.name}\u0000${other.name}`);
+        const [host, port] = key.split("\u0000");
+        report(
+          w,
+          other,
+          ["bluefield", "addresses"],
+          `DPU port ${port} on ${host} at overlapping addresses (${a.intersect(b)})`,
+          "the DPU's flows match the port and the addresses, so they cannot tell the two apart there",
+          "give the workloads disjoint addresses behind the port, or different ports",
+        );
+      }
 }
 
 /**

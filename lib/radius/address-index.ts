@@ -1,4 +1,4 @@
-import type { AddressSet } from "../net";
+import { AddressSet } from "../net";
 import { Bitset } from "./bitset";
 
 /**
@@ -14,7 +14,12 @@ export class AddressIndex {
     private readonly size = sets.length,
   ) {
     this.families = { 4: this.index(4), 6: this.index(6) };
+    this.span = AddressSet.unionAll(sets);
   }
+
+  /** Every address of every indexed set. */
+  private readonly span: AddressSet;
+  private nonEmpty?: number[];
 
   private index(f: 4 | 6): { starts: bigint[]; owners: number[][] } {
     const cuts = new Set<bigint>();
@@ -35,6 +40,12 @@ export class AddressIndex {
 
   /** The indexed sets meeting `q`, added to `into` (a new bitset by default). */
   meeting(q: AddressSet, into: Bitset = new Bitset(this.size)): Bitset {
+    // A question covering every indexed address (a footprint of everything) meets every non-empty set.
+    if (this.span.isSubsetOf(q)) {
+      this.nonEmpty ??= this.sets.map((s, id) => (s.isEmpty() ? -1 : id)).filter((id) => id >= 0);
+      for (const id of this.nonEmpty) into.add(id);
+      return into;
+    }
     for (const f of [4, 6] as const) {
       const { starts, owners } = this.families[f];
       if (starts.length === 0) continue;

@@ -26,11 +26,24 @@ export interface BlastRadius {
 export function blastRadii(g: HopGraph): BlastRadius[] {
   const n = g.nodes.length;
   const m = g.edges.length;
-  const total = n + m;
-  // Successors of vertex v: a node pivoting → its edges (n + id); an edge → its targets.
-  const succ = (v: number): ArrayLike<number> =>
-    v < n ? (g.nodes[v]!.pivots ? g.outOf(v) : EMPTY) : g.edges[v - n]!.targets;
-  const offset = (v: number, w: number) => (v < n ? n + w : w);
+  const lazy = lazyComponents(g);
+  const k = lazy.members.length;
+  const total = n + m + k;
+  // Successors of vertex v, as vertex ids: a node pivoting → its edges (n + id) and its lazy
+  // component (n + m + c); an edge → its targets; a lazy component → its members and the
+  // components it reaches.
+  const succ = (v: number): number[] => {
+    if (v < n) {
+      if (!g.nodes[v]!.pivots) return [];
+      const out = Array.from(g.outOf(v), (e) => n + e);
+      const c = lazy.comp[v]!;
+      if (c >= 0) out.push(n + m + c);
+      return out;
+    }
+    if (v < n + m) return Array.from(g.edges[v - n]!.targets);
+    const c = v - n - m;
+    return [...lazy.members[c]!, ...[...lazy.succ[c]!].map((d) => n + m + d)];
+  };
 
   // Tarjan's algorithm, iterative; components come out sinks first.
   const index = new Int32Array(total).fill(-1);
@@ -39,30 +52,31 @@ export function blastRadii(g: HopGraph): BlastRadius[] {
   const comp = new Int32Array(total).fill(-1);
   const stack: number[] = [];
   const components: number[][] = [];
+  const successors: number[][] = [];
   let counter = 0;
-  const work: Array<[number, number]> = [];
+  const work: Array<{ v: number; s: number[]; i: number }> = [];
   for (let root = 0; root < total; root++) {
     if (index[root] !== -1) continue;
-    work.push([root, 0]);
+    index[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    work.push({ v: root, s: succ(root), i: 0 });
     while (work.length > 0) {
       const top = work[work.length - 1]!;
-      const [v, i] = top;
-      if (i === 0) {
-        index[v] = low[v] = counter++;
-        stack.push(v);
-        onStack[v] = 1;
-      }
-      const s = succ(v);
-      if (i < s.length) {
-        top[1] = i + 1;
-        const w = offset(v, s[i]!);
-        if (index[w] === -1) work.push([w, 0]);
-        else if (onStack[w]) low[v] = Math.min(low[v]!, index[w]!);
+      const { v, s } = top;
+      if (top.i < s.length) {
+        const w = s[top.i++]!;
+        if (index[w] === -1) {
+          index[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          work.push({ v: w, s: succ(w), i: 0 });
+        } else if (onStack[w]) low[v] = Math.min(low[v]!, index[w]!);
         continue;
       }
       work.pop();
       if (work.length > 0) {
-        const parent = work[work.length - 1]![0];
+        const parent = work[work.length - 1]!.v;
         low[parent] = Math.min(low[parent]!, low[v]!);
       }
       if (low[v] === index[v]) {
@@ -75,6 +89,7 @@ export function blastRadii(g: HopGraph): BlastRadius[] {
           members.push(w);
         } while (w !== v);
         components.push(members);
+        successors.push(members.flatMap((x) => succ(x)));
       }
     }
   }
@@ -88,21 +103,23 @@ export function blastRadii(g: HopGraph): BlastRadius[] {
     const members = components[c]!;
     for (const v of members) if (v < n) own.add(v);
     const done = new Set<number>();
-    for (const v of members) {
-      const s = succ(v);
-      for (let i = 0; i < s.length; i++) {
-        const d = comp[offset(v, s[i]!)]!;
-        if (d === c || done.has(d)) continue;
-        done.add(d);
-        r.or(reachable[d]!);
-        r.or(ownNodes[d]!);
-      }
+    for (const w of successors[c]!) {
+      const d = comp[w]!;
+      if (d === c || done.has(d)) continue;
+      done.add(d);
+      r.or(reachable[d]!);
+      r.or(ownNodes[d]!);
     }
     // A cycle reaches its own members (a single vertex cannot have a self-loop here).
     if (members.length > 1) r.or(own);
     reachable.push(r);
     ownNodes.push(own);
   }
+  const from = (v: number, into: Bitset) => {
+    const c = comp[v]!;
+    into.or(reachable[c]!);
+    into.or(ownNodes[c]!);
+  };
 
   const workloads = new Bitset(n);
   const peers: number[] = [];
@@ -123,11 +140,7 @@ export function blastRadii(g: HopGraph): BlastRadius[] {
   for (const node of g.nodes) {
     if (node.kind !== "workload" && node.kind !== "peer") continue;
     const r = new Bitset(n);
-    for (const e of g.outOf(node.index)) {
-      const c = comp[n + e]!;
-      r.or(reachable[c]!);
-      r.or(ownNodes[c]!);
-    }
+    for (const e of g.outOf(node.index)) from(n + e, r);
     r.delete(node.index);
     out.push({
       name: node.name,
@@ -140,7 +153,83 @@ export function blastRadii(g: HopGraph): BlastRadius[] {
   return out;
 }
 
-const EMPTY: ArrayLike<number> = new Int32Array(0);
+/**
+ * The strongly connected components of the hops among unmodelled endpoints (asked lazily, see
+ * `HopGraph.lazyTargets`), and the hops between components: Kosaraju's two searches over the
+ * implicit graph, each asking only towards endpoints not placed yet, then one question per pair
+ * of components not yet linked. Enough for reachability (every blast radius), not for chains.
+ */
+function lazyComponents(g: HopGraph): { comp: Int32Array; members: number[][]; succ: Array<Set<number>> } {
+  const comp = new Int32Array(g.nodes.length).fill(-1);
+  const nodes = g.lazyNodes();
+  // Who may hop to whom by footprints (nothing asked yet), both ways.
+  const candidates = new Map<number, number[]>();
+  const reverse = new Map<number, number[]>();
+  for (const x of nodes) {
+    const list = g.lazyCandidateNodes(x);
+    candidates.set(x, list);
+    for (const y of list) {
+      const r = reverse.get(y);
+      if (r) r.push(x);
+      else reverse.set(y, [x]);
+    }
+  }
+  // First search: finish order.
+  const unvisited = new Set(nodes);
+  const order: number[] = [];
+  for (const root of nodes) {
+    if (!unvisited.delete(root)) continue;
+    const work: Array<{ x: number; c: number[]; i: number }> = [
+      { x: root, c: g.lazyCandidateNodes(root), i: 0 },
+    ];
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      let pushed = false;
+      while (top.i < top.c.length) {
+        const y = top.c[top.i++]!;
+        if (unvisited.has(y) && g.lazyEdge(top.x, y)) {
+          unvisited.delete(y);
+          work.push({ x: y, c: candidates.get(y)!, i: 0 });
+          pushed = true;
+          break;
+        }
+      }
+      if (pushed) continue;
+      order.push(top.x);
+      work.pop();
+    }
+  }
+  // Second search, on the reversed hops, in reverse finish order: each tree is a component.
+  const members: number[][] = [];
+  const unplaced = new Set(nodes);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const root = order[i]!;
+    if (!unplaced.delete(root)) continue;
+    const id = members.length;
+    const list = [root];
+    comp[root] = id;
+    for (let h = 0; h < list.length; h++) {
+      const y = list[h]!;
+      for (const x of reverse.get(y) ?? [])
+        if (unplaced.has(x) && g.lazyEdge(x, y)) {
+          unplaced.delete(x);
+          comp[x] = id;
+          list.push(x);
+        }
+    }
+    members.push(list);
+  }
+  // Hops between components: one question per pair of components until one links them.
+  const succ = members.map(() => new Set<number>());
+  for (const x of nodes)
+    for (const y of candidates.get(x)!) {
+      const a = comp[x]!;
+      const b = comp[y]!;
+      if (a === b || succ[a]!.has(b)) continue;
+      if (g.lazyEdge(x, y)) succ[a]!.add(b);
+    }
+  return { comp, members, succ };
+}
 
 /** Who reaches a crown jewel (review JSON `radius.critical`), with the first hop of a shortest chain. */
 export interface CrownJewel {
@@ -183,16 +272,17 @@ export function crownJewels(g: HopGraph): CrownJewel[] {
       const d = dist[y]!;
       // Through y only if y pivots (a member is an end: anything reaching it counts).
       if (d > 0 && !g.nodes[y]!.pivots) continue;
+      const visit = (x: number) => {
+        dist[x] = d + 1;
+        next[x] = y;
+        queue.push(x);
+      };
       for (const e of g.inOf(y)) {
         if (used[e]) continue;
         used[e] = 1;
-        for (const x of g.edges[e]!.sources) {
-          if (dist[x] !== -1) continue;
-          dist[x] = d + 1;
-          next[x] = y;
-          queue.push(x);
-        }
+        for (const x of g.edges[e]!.sources) if (dist[x] === -1) visit(x);
       }
+      if (g.isLazy(y)) for (const x of g.lazySources(y, (z) => dist[z] === -1)) visit(x);
     }
     for (let x = 0; x < n; x++) {
       const node = g.nodes[x]!;

@@ -148,6 +148,7 @@ function minimumCut(
     const d = r.dist[x]!;
     if (d < 0 || (d > 0 && !expands(x))) continue;
     for (const edge of g.outOf(x)) weigh += g.edges[edge]!.targets.length;
+    weigh += g.lazyCandidates(x);
   }
   if (weigh > limit)
     return { skipped: `${weigh} hops to weigh, more than ${limit}; narrow the chain shown and review again` };
@@ -160,6 +161,11 @@ function minimumCut(
   for (let x = 0; x < n; x++) {
     const d = r.dist[x]!;
     if (d < 0 || (d > 0 && !expands(x))) continue;
+    // Hops between unmodelled endpoints (asked now): intermediate only (an end is a named party).
+    for (const y of g.lazyTargets(x, (t) => r.dist[t]! > 0 && expands(t))) {
+      net.add(2 + x, 2 + y, hops.length);
+      hops.push({ x, y, final: false });
+    }
     for (const edge of g.outOf(x))
       for (const y of g.edges[edge]!.targets) {
         if (y === x) continue;

@@ -1,4 +1,4 @@
-import { AddressSet, ConnectionSet, ServiceSet } from "../net";
+import { AddressSet, ConnectionSet, formatAddress, type Packet, Protocol, ServiceSet } from "../net";
 import { nonPivotWorkloads } from "../plan/pivot";
 import type { Party, Plan } from "../plan/types";
 import type { Footprint, TargetEvaluator } from "../verify/types";
@@ -54,6 +54,11 @@ export interface HopGraphOptions {
    * endpoints of a target scope) pivot.
    */
   parties?: readonly Party[];
+  /**
+   * Ask the hops between unmodelled endpoints only when a traversal needs them (default true).
+   * False asks every pair up front, like any other: the same graph, for tests.
+   */
+  lazyUnmodelled?: boolean;
 }
 
 /** What one build cost, for benchmarks and reports. */
@@ -65,6 +70,8 @@ export interface HopGraphStats {
   connectedPairs: number;
   allowedCalls: number;
   bicliques: number;
+  /** Pairs of unmodelled endpoints asked lazily (by traversals) so far. */
+  lazyPairs: number;
   /** Wall time of each step (ms): classes, footprints, pairs (allowed questions and projection), adjacency. */
   ms: { classes: number; footprints: number; pairs: number; adjacency: number };
 }
@@ -80,7 +87,20 @@ interface PartyClass {
   addresses: AddressSet;
   /** Indices of the evaluators enforcing the class. */
   enforcers: number[];
+  /** Some member is a party the policy does not name. */
+  unmodelled: boolean;
+  /** Only parties the policy does not name: its hops to other such classes are asked lazily. */
+  lazy: boolean;
 }
+
+/** The packets `probe` tries: common services first. */
+const PROBES: ReadonlyArray<readonly [number, number | undefined]> = [
+  [Protocol.TCP, 443],
+  [Protocol.TCP, 22],
+  [Protocol.TCP, 80],
+  [Protocol.UDP, 53],
+  [Protocol.ICMP, undefined],
+];
 
 const baseKey = (p: Party): string => {
   const base = (p as { base?: unknown }).base;
@@ -135,6 +155,7 @@ export class HopGraph {
       connectedPairs: 0,
       allowedCalls: 0,
       bicliques: 0,
+      lazyPairs: 0,
       ms: { classes: 0, footprints: 0, pairs: 0, adjacency: 0 },
     };
   }
@@ -142,6 +163,7 @@ export class HopGraph {
   /** The hop graph of what `evaluators` let through between `options.parties` (default: the plan's). */
   static build(plan: Plan, evaluators: readonly TargetEvaluator[], options: HopGraphOptions = {}): HopGraph {
     const g = new HopGraph(plan, evaluators, options.parties ?? plan.parties);
+    g.lazyUnmodelled = options.lazyUnmodelled ?? true;
     let at = performance.now();
     const lap = (step: keyof HopGraphStats["ms"]) => {
       const now = performance.now();
@@ -179,8 +201,162 @@ export class HopGraph {
   answerOf(from: Party, to: Party): ConnectionSet | undefined {
     const a = this.classOf.get(from);
     const b = this.classOf.get(to);
-    return a === undefined || b === undefined ? undefined : this.answers.get(a * this.classes.length + b);
+    if (a === undefined || b === undefined) return undefined;
+    const pair = a * this.classes.length + b;
+    if (!this.connected.has(pair) && !(this.classes[a]!.lazy && this.classes[b]!.lazy && this.lazyHop(a, b)))
+      return undefined;
+    // (A lazy pair connects its classes; each node pair is then told by its addresses, as for any pair.)
+    let answer = this.answers.get(pair);
+    if (!answer) {
+      // Not kept (an unmodelled endpoint's): asked again, and kept while few are.
+      answer = this.answer(a, b)!;
+      if (this.answers.size < this.keptAnswers) this.answers.set(pair, answer);
+    }
+    return answer;
   }
+
+  // ---- hops between unmodelled endpoints, asked lazily ----
+
+  /*
+   * The endpoints the model does not name are many at scale (the other pods of every namespace, the
+   * other ports of every DPU) and often open to one another: asking every pair of them up front
+   * would cost more than the rest of the graph. Their hops among themselves are asked when a
+   * traversal needs them, only towards endpoints it has not reached yet (a breadth-first search
+   * through a clique of them asks each once), and cached.
+   */
+  private fps: ReturnType<HopGraph["footprints"]> = [];
+  private lazyUnmodelled = true;
+  /** Per class, the classes its egress footprints let it reach (all classes without footprints). */
+  private readonly candidatesOut: Bitset[] = [];
+  private readonly lazyAnswers = new Map<number, boolean>();
+
+  /** Whether the destination class's ingress footprints, on every target enforcing it, admit the source class. */
+  private admits(a: number, b: number): boolean {
+    const A = this.classes[a]!;
+    const B = this.classes[b]!;
+    // No target decides between two parties it does not enforce (two peers): no hop.
+    if (A.enforcers.length === 0 && B.enforcers.length === 0) return false;
+    for (const e of B.enforcers) {
+      const fp = this.fps[e];
+      if (fp && !fp.ingress[b]!.has(a)) return false;
+    }
+    return true;
+  }
+
+  /** Whether lazy class `a` hops to lazy class `b`: some packet, between some of their members. */
+  private lazyHop(a: number, b: number): boolean {
+    if (!this.candidatesOut[a]!.has(b) || !this.admits(a, b)) return false;
+    const pair = a * this.classes.length + b;
+    let hit = this.lazyAnswers.get(pair);
+    if (hit === undefined) {
+      // A packet every enforcing target lets through proves the hop at once; else the whole answer.
+      hit = this.probe(a, b) || !(this.answer(a, b)?.isEmpty() ?? true);
+      this.lazyAnswers.set(pair, hit);
+      this.stats.lazyPairs++;
+    }
+    return hit;
+  }
+
+  /**
+   * Whether one of a few common packets between the two classes' lowest addresses passes every
+   * target enforcing either (`decide`, one packet each: cheap where the classes stand for thousands
+   * of ranges). A proof that the hop exists; a miss proves nothing.
+   */
+  private probe(a: number, b: number): boolean {
+    const A = this.classes[a]!;
+    const B = this.classes[b]!;
+    const enforcing = this.evaluators.filter((_, e) => A.enforcers.includes(e) || B.enforcers.includes(e));
+    if (enforcing.length === 0) return false;
+    for (const family of [4, 6] as const) {
+      const src = A.addresses.family(family).min();
+      const dst = B.addresses.family(family).min();
+      if (src === undefined || dst === undefined) continue;
+      for (const [protocol, port] of PROBES) {
+        const packet: Packet = {
+          family,
+          src: formatAddress(family, src),
+          dst: formatAddress(family, dst),
+          protocol: protocol === Protocol.ICMP && family === 6 ? Protocol.ICMPV6 : protocol,
+          ...(port !== undefined ? { port } : {}),
+        };
+        if (enforcing.every((ev) => ev.decide(A.rep, B.rep, packet).verdict === "allow")) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether node `x` is an unmodelled endpoint whose hops to other such endpoints are lazy. */
+  isLazy(x: number): boolean {
+    return this.lazyNode[x] === 1;
+  }
+
+  /** Whether lazy node `x` hops to lazy node `y` (their classes', then their own addresses'). */
+  lazyEdge(x: number, y: number): boolean {
+    if (x === y || !this.isLazy(x) || !this.isLazy(y)) return false;
+    const key = x * this.nodes.length + y;
+    let hit = this.lazyEdges.get(key);
+    if (hit === undefined) {
+      hit = false;
+      for (const px of this.nodes[x]!.parties)
+        for (const py of this.nodes[y]!.parties) {
+          const a = this.classOf.get(px)!;
+          const b = this.classOf.get(py)!;
+          if (!this.lazyHop(a, b)) continue;
+          const A = this.classes[a]!;
+          const B = this.classes[b]!;
+          // A class of one party (or one node each side) needs no look at the addresses.
+          if (A.members.length === 1 && B.members.length === 1) hit = true;
+          else
+            hit = this.answerOf(px, py)?.overlapsProduct(px.addresses, py.addresses, ServiceSet.ALL) ?? false;
+          if (hit) break;
+        }
+      this.lazyEdges.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** The lazy nodes `x` may hop to by its footprints (none asked yet). */
+  lazyCandidateNodes(x: number): number[] {
+    if (!this.isLazy(x)) return [];
+    const out = new Set<number>();
+    for (const px of this.nodes[x]!.parties)
+      for (const b of this.candidatesOut[this.classOf.get(px)!]!) {
+        const B = this.classes[b]!;
+        if (B.lazy) for (const y of B.nodes) if (y !== x) out.add(y);
+      }
+    return [...out];
+  }
+
+  /** The lazy nodes `x` hops to among those `want` accepts (asked only for those). */
+  lazyTargets(x: number, want: (y: number) => boolean): number[] {
+    return this.lazyCandidateNodes(x).filter((y) => want(y) && this.lazyEdge(x, y));
+  }
+
+  /** The lazy nodes that hop to `y` among those `want` accepts. */
+  lazySources(y: number, want: (x: number) => boolean): number[] {
+    if (!this.isLazy(y)) return [];
+    return this.lazyList.filter((x) => x !== y && want(x) && this.lazyEdge(x, y));
+  }
+
+  /** The lazy nodes, in order. */
+  lazyNodes(): number[] {
+    return this.lazyList;
+  }
+
+  /** How many lazy hops `x` may have, before any is asked (footprint candidates). */
+  lazyCandidates(x: number): number {
+    return this.lazyCandidateNodes(x).length;
+  }
+
+  private readonly lazyEdges = new Map<number, boolean>();
+  /** Per node, 1 when it is lazy (unmodelled, every party in a lazy class). */
+  private lazyNode!: Uint8Array;
+  private lazyList: number[] = [];
+
+  /** Connected pairs of classes (from * classes + to). */
+  private readonly connected = new Set<number>();
+  /** Answers kept at most (those of unmodelled endpoints are asked again beyond it). */
+  private readonly keptAnswers = 200_000;
 
   /**
    * What node `x` may send node `y` in one hop, as the facet pairs that carry it: for each pair of
@@ -195,9 +371,7 @@ export class HopGraph {
     const out: Array<{ from: Party; to: Party; set: ConnectionSet }> = [];
     for (const from of this.nodes[x]!.parties)
       for (const to of this.nodes[y]!.parties) {
-        const answer = this.answers.get(
-          this.classOf.get(from)! * this.classes.length + this.classOf.get(to)!,
-        );
+        const answer = this.answerOf(from, to);
         if (!answer) continue;
         const src = within.src ? from.addresses.intersect(within.src) : from.addresses;
         const dst = within.dst ? to.addresses.intersect(within.dst) : to.addresses;
@@ -216,9 +390,7 @@ export class HopGraph {
   ): boolean {
     for (const from of this.nodes[x]!.parties)
       for (const to of this.nodes[y]!.parties) {
-        const answer = this.answers.get(
-          this.classOf.get(from)! * this.classes.length + this.classOf.get(to)!,
-        );
+        const answer = this.answerOf(from, to);
         if (!answer) continue;
         const src = within.src ? from.addresses.intersect(within.src) : from.addresses;
         const dst = within.dst ? to.addresses.intersect(within.dst) : to.addresses;
@@ -240,21 +412,34 @@ export class HopGraph {
         this.evaluators.forEach((ev, i) => {
           const enforced = ev.enforces(p);
           if (enforced) enforcers.push(i);
-          key += `${enforced ? "E" : "-"}${ev.partyKey ? ev.partyKey(p) : `party\u0000${p.key}`}\u0001`;
+          // A party whose compute a target tells apart in variants is answered as the union of
+          // them: its own class there (a key need not speak for a union of attachments).
+          const own = !ev.partyKey || (ev.variants?.(p).length ?? 0) > 1;
+          key += `${enforced ? "E" : "-"}${own ? `party\u0000${p.key}` : ev.partyKey!(p)}\u0001`;
         });
         let c = byKey.get(key);
         if (c === undefined) {
           c = this.classes.length;
           byKey.set(key, c);
-          this.classes.push({ members: [], nodes: [], rep: p, addresses: AddressSet.EMPTY, enforcers });
+          this.classes.push({
+            members: [],
+            nodes: [],
+            rep: p,
+            addresses: AddressSet.EMPTY,
+            enforcers,
+            unmodelled: false,
+            lazy: false,
+          });
         }
         const cls = this.classes[c]!;
         cls.members.push(p);
         cls.nodes.push(node.index);
+        if (p.kind !== "workload" && p.kind !== "peer") cls.unmodelled = true;
         this.classOf.set(p, c);
       }
     });
     for (const cls of this.classes) {
+      cls.lazy = this.lazyUnmodelled && cls.members.every((m) => m.kind !== "workload" && m.kind !== "peer");
       cls.addresses =
         cls.members.length === 1
           ? cls.rep.addresses
@@ -326,6 +511,7 @@ export class HopGraph {
   /** Every connected pair of classes, projected onto the members as bicliques. */
   private connect(fps: ReturnType<HopGraph["footprints"]>) {
     const n = this.classes.length;
+    this.fps = fps;
     const everything = Bitset.full(n);
     for (let a = 0; a < n; a++) {
       const A = this.classes[a]!;
@@ -337,48 +523,83 @@ export class HopGraph {
         if (candidates === everything) candidates = fp.egress[a]!.clone();
         else candidates.and(fp.egress[a]!);
       }
+      this.candidatesOut[a] = candidates;
       for (const b of candidates) {
         const B = this.classes[b]!;
-        // No target decides between two parties it does not enforce (two peers): no hop.
-        if (A.enforcers.length === 0 && B.enforcers.length === 0) continue;
-        // And within the ingress footprint of every target enforcing the destination.
-        let admitted = true;
-        for (const e of B.enforcers) {
-          const fp = fps[e];
-          if (fp && !fp.ingress[b]!.has(a)) {
-            admitted = false;
-            break;
-          }
-        }
-        if (!admitted) continue;
+        // Two unmodelled endpoints: asked only when a traversal needs it (`lazyTargets`).
+        if (A.lazy && B.lazy) continue;
+        if (!this.admits(a, b)) continue;
         this.stats.candidatePairs++;
-        const answer = this.answer(A, B);
+        const answer = this.answer(a, b);
         if (!answer || answer.isEmpty()) continue;
         this.stats.connectedPairs++;
-        this.answers.set(a * n + b, answer);
+        this.connected.add(a * n + b);
+        // Unmodelled endpoints stand for large address sets and are many: their answers are asked
+        // again when a hop is explained, rather than kept (`answerOf`).
+        if (!A.unmodelled && !B.unmodelled) this.answers.set(a * n + b, answer);
         this.project(a, b, answer);
       }
     }
     this.stats.bicliques = this.edges.length;
   }
 
-  /** The intersection of `allowed` over the evaluators enforcing either class, in evaluator order. */
-  private answer(A: PartyClass, B: PartyClass): ConnectionSet | undefined {
+  /**
+   * The intersection of `allowed` over the evaluators enforcing either class, in evaluator order.
+   * A target that enforces one class only sees the other by address: two far classes it keys alike
+   * and that hold the same addresses get the same answer from it. The unmodelled endpoints of other
+   * targets are many and mostly stand for the same (unclaimed) addresses: towards them, each
+   * answer is asked once (`oneSided`).
+   */
+  private answer(a: number, b: number): ConnectionSet | undefined {
+    const A = this.classes[a]!;
+    const B = this.classes[b]!;
     let set: ConnectionSet | undefined;
     for (let e = 0; e < this.evaluators.length; e++) {
-      if (!A.enforcers.includes(e) && !B.enforcers.includes(e)) continue;
-      this.stats.allowedCalls++;
-      const x = this.evaluators[e]!.allowed(A.rep, B.rep);
+      const onA = A.enforcers.includes(e);
+      const onB = B.enforcers.includes(e);
+      if (!onA && !onB) continue;
+      const ev = this.evaluators[e]!;
+      let x: ConnectionSet;
+      const farClass = onA ? B : A;
+      if (onA !== onB && ev.partyKey && farClass.unmodelled) {
+        const near = onA ? a : b;
+        const key = `${e}\u0000${onA ? ">" : "<"}${near}\u0000${ev.partyKey(farClass.rep)}`;
+        let byAddresses = this.oneSided.get(key);
+        if (!byAddresses) this.oneSided.set(key, (byAddresses = new Map()));
+        let hit = byAddresses.get(farClass.addresses);
+        if (!hit) {
+          this.stats.allowedCalls++;
+          byAddresses.set(farClass.addresses, (hit = ev.allowed(A.rep, B.rep)));
+        }
+        x = hit;
+      } else {
+        this.stats.allowedCalls++;
+        x = ev.allowed(A.rep, B.rep);
+      }
       set = set ? set.intersect(x) : x;
       if (set.isEmpty()) return set;
     }
     return set;
   }
 
+  /** One-sided answers by target, near class and far key, then by the far class's addresses. */
+  private readonly oneSided = new Map<string, Map<AddressSet, ConnectionSet>>();
+
   /** One biclique per product of the answer (members of each class meeting its sources and destinations). */
   private project(a: number, b: number, answer: ConnectionSet) {
     const A = this.classes[a]!;
     const B = this.classes[b]!;
+    // One node each side (a peer, an unmodelled endpoint, a workload alone in its class): one edge.
+    if (A.members.length === 1 && B.members.length === 1) {
+      if (A.nodes[0] !== B.nodes[0])
+        this.edges.push({
+          sources: Int32Array.of(A.nodes[0]!),
+          targets: Int32Array.of(B.nodes[0]!),
+          from: a,
+          to: b,
+        });
+      return;
+    }
     const cubes = answer.cubes();
     // Products often share their member sets (one per family, per service range): one edge each.
     const seen = cubes.length > 1 ? new Set<string>() : undefined;
@@ -402,9 +623,15 @@ export class HopGraph {
     }
   }
 
-  /** Adjacency in compressed rows: the edges leaving and entering each node. */
+  /** Adjacency in compressed rows: the edges leaving and entering each node; which nodes are lazy. */
   private index() {
     const n = this.nodes.length;
+    this.lazyNode = new Uint8Array(n);
+    for (const node of this.nodes)
+      if (node.parties.every((p) => this.classes[this.classOf.get(p)!]!.lazy)) {
+        this.lazyNode[node.index] = 1;
+        this.lazyList.push(node.index);
+      }
     const outCount = new Int32Array(n + 1);
     const inCount = new Int32Array(n + 1);
     for (const e of this.edges) {

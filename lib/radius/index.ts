@@ -10,6 +10,7 @@ import type { TargetEvaluator } from "../verify/types";
 import { type BlastRadius, blastRadii, type CrownJewel, crownJewels } from "./blast";
 import { type ChainResult, proveChains } from "./forbids";
 import { HopGraph, type HopGraphOptions } from "./graph";
+import { radiusParties } from "./parties";
 
 export { type BlastRadius, blastRadii, type CrownJewel, crownJewels } from "./blast";
 export { explainHop, type HopJson, type HopWithin } from "./explain";
@@ -25,6 +26,7 @@ export {
   printable,
 } from "./format";
 export { type Biclique, HopGraph, type HopGraphOptions, type HopGraphStats, type RadiusNode } from "./graph";
+export { radiusParties } from "./parties";
 export { type RadiusJson, RadiusNameError, type RadiusRequest, radius, resolveName } from "./query";
 export { chainTo, type ReachOptions, type ReachResult, reach } from "./reach";
 
@@ -53,7 +55,7 @@ export interface RadiusReview {
 }
 
 export interface RadiusReviewOptions {
-  /** The parties of the graph (default: the plan's). */
+  /** The parties of the graph (default: `radiusParties`, the stack as deployed). */
   parties?: readonly Party[];
   /** Only the `reach: any` forbids (the policy pack's question): no blast radii. */
   chainsOnly?: boolean;
@@ -67,7 +69,7 @@ export function radiusReview(
 ): RadiusReview {
   const anyReach = [...plan.guardrails, ...plan.monitored].some((f) => f.path.reach === "any");
   if (options.chainsOnly && !anyReach) return { chains: [], parties: [], critical: [] };
-  const g = HopGraph.build(plan, evaluators, options.parties ? { parties: options.parties } : {});
+  const g = HopGraph.build(plan, evaluators, { parties: options.parties ?? radiusParties(plan, evaluators) });
   return {
     chains: proveChains(g),
     parties: options.chainsOnly ? [] : blastRadii(g),

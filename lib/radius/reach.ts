@@ -53,6 +53,12 @@ export function reach(g: HopGraph, starts: Iterable<number>, options: ReachOptio
     if (d >= maxHops) continue;
     if (d > 0 && !expands(x)) continue;
     const restricted = d === 0 ? options.startAddresses?.get(x) : undefined;
+    const visit = (t: number) => {
+      dist[t] = d + 1;
+      parent[t] = x;
+      origin[t] = origin[x]!;
+      queue.push(t);
+    };
     for (const e of g.outOf(x)) {
       if (!restricted) {
         if (used[e]) continue;
@@ -61,12 +67,16 @@ export function reach(g: HopGraph, starts: Iterable<number>, options: ReachOptio
       for (const t of g.edges[e]!.targets) {
         if (dist[t] !== -1) continue;
         if (restricted && !g.hops(x, t, { src: restricted })) continue;
-        dist[t] = d + 1;
-        parent[t] = x;
-        origin[t] = origin[x]!;
-        queue.push(t);
+        visit(t);
       }
     }
+    // Hops between unmodelled endpoints are asked now, only towards those not reached yet.
+    if (g.isLazy(x))
+      for (const t of g.lazyTargets(
+        x,
+        (y) => dist[y] === -1 && (!restricted || g.hops(x, y, { src: restricted })),
+      ))
+        visit(t);
   }
   return { dist, parent, origin };
 }

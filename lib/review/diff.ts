@@ -64,22 +64,6 @@ export interface ReviewDiff {
   radiusShrunk: Array<{ name: string; kind: string; old: number; new: number }>;
 }
 
-/**
- * What makes a diff fail under `blastradius diff --exit-code`, the review's exit rule applied to
- * the change: an enforce forbid opened or widened, an enforce `reach: any` forbid's chain opened,
- * a party's blast radius grown.
- */
-export function diffFailures(d: ReviewDiff): string[] {
-  return [
-    ...d.opened.filter((c) => c.mode !== "monitor").map((c) => `forbid "${c.path}" opened on ${c.target}`),
-    ...d.widened.filter((c) => c.mode !== "monitor").map((c) => `forbid "${c.path}" widened on ${c.target}`),
-    ...(d.chainsOpened ?? [])
-      .filter((c) => c.mode !== "monitor")
-      .map((c) => `forbid "${c.path}" (reach: any) opened`),
-    ...(d.radiusGrown ?? []).map((g) => `blast radius of ${g.kind} "${g.name}" grew`),
-  ];
-}
-
 const key = (path: string, target: string) => `${path}\u0000${target}`;
 
 export function diffReviews(oldR: ReviewJson, newR: ReviewJson): ReviewDiff {

@@ -2,12 +2,16 @@ import { formatDiagnostic } from "../model/diagnostics";
 import type { TargetName } from "../model/types";
 import type { Plan } from "../plan/types";
 import type { RadiusReview } from "../radius";
+import { kubeDnsWarnings } from "../targets/cilium/dns";
+import type { DeploymentProof } from "../verify/deployment";
 import type { AllowedResult, ForbiddenResult, Proof } from "../verify/prove";
-import type { TargetUsage } from "../verify/types";
+import type { BindingFinding, TargetUsage } from "../verify/types";
+import type { UnexplainedOpening } from "../verify/unexplained";
+import { formatPacket } from "./packet";
 import { type QuotaFinding, quotaFindings, quotaMessages } from "./quotas";
 
 /**
- * The review JSON (`blastradius review --json`): a public contract (DESIGN.md). Fields may be
+ * The review JSON (`blastradius review --json`): a public contract (docs/design.md). Fields may be
  * added; none may change meaning.
  */
 export interface ReviewJson {
@@ -58,8 +62,10 @@ export interface ReviewJson {
    */
   quotas: QuotaFinding[];
   /**
-   * Problems that make the rendering undeployable though the proof may hold (a limit exceeded).
-   * `review` exits 1 when there is any.
+   * Problems that make the rendering undeployable or the stack unsafe though the paths' proof may
+   * hold: a limit exceeded, an opening to or from an endpoint the model does not name, an opening
+   * that rules outside the library make beyond the policy, a binding error (a segment's group
+   * attached to no compute, a workload with no compute bound...). `review` exits 1 when there is any.
    */
   errors: string[];
   /**
@@ -74,6 +80,18 @@ export interface ReviewJson {
    * reaches it. Absent in reviews written without multi-hop analysis.
    */
   radius?: { parties: RadiusReview["parties"]; critical: RadiusReview["critical"] };
+  /**
+   * The stack as deployed: openings default deny forbids (to or from unmodelled endpoints, or made
+   * by rules outside the library beyond the policy), each with the deciding rule and a witness.
+   */
+  unexplained: UnexplainedOpening[];
+  /** What reading the stack's binding of compute to workloads found, per target. */
+  findings: BindingFinding[];
+  /**
+   * Per target, how the proof knows which compute carries which rules: `bound` (read from the
+   * stack's compute) or `assumed` (no compute in the stack: the binding contract is assumed).
+   */
+  binding: Partial<Record<TargetName, "bound" | "assumed">>;
 }
 
 /** Targets that enforce L7 (HTTP) rules; every other target enforces the same path at L4. */
@@ -88,6 +106,19 @@ export interface ReviewOptions {
   usage?: Partial<Record<TargetName, TargetUsage>>;
   /** Multi-hop movement over the same evaluators (`radiusReview`). */
   radius?: RadiusReview;
+  /** The proof of the stack as deployed (`proveDeployment`). */
+  deployment?: DeploymentProof;
+  /** Per target, how the binding was known (`TargetEvaluator.binding`). */
+  binding?: Partial<Record<TargetName, "bound" | "assumed">>;
+}
+
+/** One line for an unexplained opening, as the review's errors list it. */
+export function unexplainedMessage(u: UnexplainedOpening): string {
+  const why =
+    u.reason === "beyond-policy"
+      ? "beyond what the policy allows"
+      : "but default deny holds between workloads and endpoints the policy does not name";
+  return `${u.target}: ${u.from} -> ${u.to} is open for ${u.services} (${why}), let through by ${u.by}; witness ${formatPacket(u.witness)}`;
 }
 
 const DAY = 86_400_000;
@@ -137,6 +168,10 @@ export function reviewJson(
         : `path "${n.path}": L7 rules are not enforced on any proven target; enforced at L4 only${n.l4Targets.length > 0 ? ` (${n.l4Targets.join(", ")})` : ""}`,
     ),
     ...quotaText.warnings,
+    ...(options.deployment?.findings ?? [])
+      .filter((f) => f.severity === "warning")
+      .map((f) => `${f.target}: ${f.message}`),
+    ...(plan.targets.includes("cilium") ? kubeDnsWarnings(plan) : []),
     ...(options.radius?.chains ?? [])
       .filter((c) => c.cutSkipped)
       .map((c) => `forbid "${c.path}" (reach: any): no cut suggested: ${c.cutSkipped}`),
@@ -144,6 +179,7 @@ export function reviewJson(
   const chainsOk = (options.radius?.chains ?? []).every(
     (c) => c.mode === "monitor" || c.status === "blocked",
   );
+  const deployment = options.deployment;
   return {
     policy: plan.policy.name,
     ok: proof.ok && chainsOk,
@@ -186,7 +222,16 @@ export function reviewJson(
       Object.entries(options.usage ?? {}).map(([t, u]) => [t, (u as TargetUsage).rules]),
     ) as Partial<Record<TargetName, number>>,
     quotas,
-    errors: quotaText.errors,
+    errors: [
+      ...quotaText.errors,
+      ...(deployment?.findings ?? [])
+        .filter((f) => f.severity === "error")
+        .map((f) => `${f.target}: ${f.message}`),
+      ...(deployment?.unexplained ?? []).map(unexplainedMessage),
+    ],
+    unexplained: deployment?.unexplained ?? [],
+    findings: deployment?.findings ?? [],
+    binding: options.binding ?? {},
     ...(options.radius
       ? {
           chains: options.radius.chains,

@@ -9,7 +9,10 @@ const nodeId = (name: string, peers: readonly string[]) =>
 
 /**
  * A Mermaid flowchart of segments (boxes, with member counts), peers (stadiums) and paths: allows
- * as solid arrows, enforce forbids as thick red crossed edges, monitored forbids as dotted orange.
+ * as solid arrows; forbids as the proof found them, so that an open one cannot be mistaken for a
+ * blocked one: open on any target (enforce) as a thick red arrow labelled OPEN with the targets,
+ * blocked on every target checked as a crossed green edge, not checked on any target as a crossed
+ * grey edge; monitored forbids dotted orange, an arrow while open, crossed once blocked.
  */
 export function mermaidDiagram(r: ReviewJson): string {
   const peers = r.endpoints.peers;
@@ -25,14 +28,29 @@ export function mermaidDiagram(r: ReviewJson): string {
     const from = nodeId(p.from, peers);
     const to = nodeId(p.to, peers);
     const label = p.services.join(", ");
-    if (p.verdict === "allow") lines.push(`  ${from} -->|"${label}"| ${to}`);
-    else if (p.mode === "monitor") {
-      lines.push(`  ${from} -.->|"monitor: ${label}"| ${to}`);
-      styles.push(`  linkStyle ${i} stroke:#e69500,stroke-dasharray:4`);
-    } else {
-      lines.push(`  ${from} --x|"forbid: ${label}"| ${to}`);
-      styles.push(`  linkStyle ${i} stroke:#d00000,stroke-width:3px`);
+    const edge = (arrow: string, text: string, style?: string) => {
+      lines.push(`  ${from} ${arrow}|"${text}"| ${to}`);
+      if (style) styles.push(`  linkStyle ${i} ${style}`);
+    };
+    if (p.verdict === "allow") {
+      edge("-->", label);
+      return;
     }
+    const checks = r.forbidden.filter((f) => f.path === p.name);
+    const open = [...new Set(checks.filter((f) => f.status === "open").map((f) => f.target))];
+    if (p.mode === "monitor") {
+      if (open.length > 0)
+        edge("-.->", `monitor: open on ${open.join(", ")}: ${label}`, "stroke:#e69500,stroke-dasharray:4");
+      else edge("--x", `monitor: blocked: ${label}`, "stroke:#e69500,stroke-dasharray:4");
+    } else if (open.length > 0) {
+      const through = [...new Set(checks.filter((f) => f.status === "open" && f.open).map((f) => f.open))];
+      edge(
+        "==>",
+        `OPEN on ${open.join(", ")}: ${through.join("; ") || label} gets through (forbid: ${label})`,
+        "stroke:#d00000,stroke-width:4px",
+      );
+    } else if (checks.length > 0) edge("--x", `forbid, blocked: ${label}`, "stroke:#2b8a3e,stroke-width:2px");
+    else edge("--x", `forbid, not checked: ${label}`, "stroke:#868e96,stroke-dasharray:2");
   });
   return [...lines, ...styles].join("\n");
 }
@@ -124,7 +142,14 @@ function radiusMarkdown(r: ReviewJson): string[] {
 export function formatMarkdown(r: ReviewJson): string {
   const out: string[] = [];
   const errors = r.errors ?? [];
-  const verdict = !r.ok ? "❌ FAILED" : errors.length > 0 ? "❌ limits exceeded" : "✅ proven";
+  const limits = (r.quotas ?? []).filter((q) => q.status === "exceeded").length;
+  const verdict = !r.ok
+    ? "❌ FAILED"
+    : errors.length === 0
+      ? "✅ proven"
+      : limits === errors.length
+        ? "❌ limits exceeded"
+        : "❌ the stack as deployed fails";
   out.push(`## blastradius review: \`${r.policy}\` — ${verdict}`, "");
   out.push(
     `Proven on: ${r.targets.length > 0 ? r.targets.map((t) => `**${t}** (${r.resources[t] ?? 0} resources)`).join(", ") : "no target"}`,
@@ -178,6 +203,28 @@ export function formatMarkdown(r: ReviewJson): string {
         );
     }
   }
+  const unexplained = r.unexplained ?? [];
+  const binding = Object.entries(r.binding ?? {});
+  if (binding.length > 0 || unexplained.length > 0) {
+    out.push("", "### The stack as deployed", "");
+    for (const [t, mode] of binding)
+      out.push(
+        `- **${t}**: ${mode === "bound" ? "read from the stack's compute (what each instance, NIC or pod really carries)" : "no compute in this stack: the binding contract is assumed"}`,
+      );
+    if (unexplained.length === 0)
+      out.push("", "Default deny holds between every workload and every endpoint the policy does not name.");
+    else {
+      out.push(
+        "",
+        "| target | from → to | services | why | decided by | witness |",
+        "|---|---|---|---|---|---|",
+      );
+      for (const u of unexplained)
+        out.push(
+          `| ${u.target} | ${cell(u.from)} → ${cell(u.to)} | ${u.services} | ${u.reason === "beyond-policy" ? "beyond the policy" : "unmodelled endpoint"} | \`${cell(u.by)}\` | ${formatPacket(u.witness, "→")} |`,
+        );
+    }
+  }
   if (errors.length > 0) out.push("", "### Errors", "", ...errors.map((e) => `- ${cell(e)}`));
   if (r.warnings.length > 0) out.push("", "### Warnings", "", ...r.warnings.map((w) => `- ${cell(w)}`));
   const quotas = r.quotas ?? [];
@@ -195,6 +242,15 @@ export function formatMarkdown(r: ReviewJson): string {
       out.push(`| ${q.target} | ${q.quota} | ${cell(q.scope)} | ${q.used} | ${q.limit} | ${pct} |`);
     }
   }
-  out.push("", "### Segments and paths", "", "```mermaid", mermaidDiagram(r), "```");
+  out.push(
+    "",
+    "### Segments and paths",
+    "",
+    "Solid arrows: allowed paths. Forbidden paths: crossed green when blocked on every target, thick red **OPEN** arrows when open, crossed grey when no target checked them; monitored forbids dotted orange.",
+    "",
+    "```mermaid",
+    mermaidDiagram(r),
+    "```",
+  );
   return `${out.join("\n")}\n`;
 }

@@ -16,6 +16,30 @@ function table(rows: string[][]): string[] {
   );
 }
 
+/**
+ * How the proof knows what the stack's compute carries, per target, and how many openings default
+ * deny forbids it found (listed with the errors).
+ */
+function deployedLines(r: ReviewJson): string[] {
+  const binding = Object.entries(r.binding ?? {});
+  if (binding.length === 0 && (r.unexplained ?? []).length === 0) return [];
+  const out = ["The stack as deployed:"];
+  for (const [t, mode] of binding)
+    out.push(
+      mode === "bound"
+        ? `  ${t}: read from the stack's compute (what each instance, NIC or pod really carries)`
+        : `  ${t}: no compute in this stack: the binding contract is assumed (each workload's compute carries what the component's helpers give it)`,
+    );
+  const n = (r.unexplained ?? []).length;
+  out.push(
+    n === 0
+      ? "  default deny holds between every workload and every endpoint the policy does not name"
+      : `  ${n} opening${n === 1 ? "" : "s"} default deny forbids (see the errors)`,
+    "",
+  );
+  return out;
+}
+
 /** The review for a terminal: verdict first, then every forbid and allow per target. */
 export function formatReview(r: ReviewJson): string {
   const out: string[] = [];
@@ -94,6 +118,7 @@ export function formatReview(r: ReviewJson): string {
         );
   }
   if (r.monitored.length > 0) out.push("");
+  out.push(...deployedLines(r));
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (r.warnings.length > 0) out.push("");
   const headroom = (r.quotas ?? []).filter((q) => q.status === "ok");
@@ -110,11 +135,15 @@ export function formatReview(r: ReviewJson): string {
   const openChains = chains.filter((c) => c.mode === "enforce" && c.status === "open").length;
   const counts = `${r.forbidden.filter((f) => f.status === "blocked").length} forbid checks blocked, ${openEnforced.length} open; ${r.allowed.filter((a) => a.status === "open").length} allow checks open, ${broken.length} broken${chains.length > 0 ? `; ${chains.filter((c) => c.status === "blocked").length} chain checks blocked, ${openChains} open` : ""}`;
   if (!r.ok) out.push(`FAILED: ${counts}`);
-  else if (errors.length > 0)
-    out.push(
-      `FAILED: ${errors.length} limit${errors.length === 1 ? "" : "s"} exceeded (the proof holds: ${counts})`,
-    );
-  else if (r.targets.length === 0)
+  else if (errors.length > 0) {
+    const limits = (r.quotas ?? []).filter((q) => q.status === "exceeded").length;
+    const others = errors.length - limits;
+    const what = [
+      ...(limits > 0 ? [`${limits} limit${limits === 1 ? "" : "s"} exceeded`] : []),
+      ...(others > 0 ? [`${others} error${others === 1 ? "" : "s"} in the stack as deployed`] : []),
+    ];
+    out.push(`FAILED: ${what.join(", ")} (the paths' proof holds: ${counts})`);
+  } else if (r.targets.length === 0)
     out.push(`NOTHING PROVEN: no target's rules were rendered (${r.unproven.join(", ") || "no placements"})`);
   else out.push(`OK: ${counts}${r.unproven.length > 0 ? ` (not proven: ${r.unproven.join(", ")})` : ""}`);
   return out.join("\n");

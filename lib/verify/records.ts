@@ -1,5 +1,6 @@
 import type { TargetName } from "../model/types";
 import type { Plan } from "../plan/types";
+import { type DeploymentProof, proveDeployment } from "./deployment";
 import { type Proof, prove } from "./prove";
 import type { QuotaLimits, ResourceRecord, TargetAdapter, TargetEvaluator, TargetUsage } from "./types";
 
@@ -16,6 +17,8 @@ export interface RecordedTargetsOptions {
   limits?: QuotaLimits;
   /** Whether a record is a custom (provider) resource, for `counts`; default: every owned record. */
   isCustom?: (record: ResourceRecord) => boolean;
+  /** Called with the usage before anything is proven (to reject a bad `--quota` early). */
+  checkUsage?: (usage: Partial<Record<TargetName, TargetUsage>>) => void;
 }
 
 /**
@@ -37,20 +40,25 @@ export function evaluatorsOf(
     const mine = records.filter((r) => a.owns(r));
     if (!plan.targets.includes(a.target) && mine.length === 0) continue;
     counts[a.target] = options.isCustom ? mine.filter(options.isCustom).length : mine.length;
-    evaluators.push(a.evaluator(mine, plan));
+    const read = a.reads ? records.filter((r) => a.owns(r) || a.reads!(r)) : mine;
+    evaluators.push(a.evaluator(read, plan));
     const u = a.usage?.(mine, plan, options.limits);
     if (u) usage[a.target] = u;
   }
   return { evaluators, counts, usage };
 }
 
-/** The proof over a stack's recorded resources (see `evaluatorsOf`). */
+/** The proof over a stack's recorded resources (see `evaluatorsOf`): the paths, and the stack as deployed. */
 export function proveRecords(
   plan: Plan,
   records: readonly ResourceRecord[],
   adapters: readonly TargetAdapter[],
   options: RecordedTargetsOptions = {},
-): RecordedTargets & { proof: Proof } {
+): RecordedTargets & { proof: Proof; deployment: DeploymentProof } {
   const targets = evaluatorsOf(plan, records, adapters, options);
-  return { ...targets, proof: prove(plan, targets.evaluators) };
+  return {
+    ...targets,
+    proof: prove(plan, targets.evaluators),
+    deployment: proveDeployment(plan, targets.evaluators),
+  };
 }

@@ -14,6 +14,8 @@ export interface ResourceRecord {
   id?: string;
   parent?: string;
   urn?: string;
+  /** The provider reference (`<provider urn>::<id>`) when one was given (which cluster a Kubernetes object lands in). */
+  provider?: string;
 }
 
 /** The verdict of a target on one packet, and the rule that decided it. */
@@ -37,10 +39,17 @@ export interface Footprint {
 /**
  * An independent interpreter of one target's rule language, over what was rendered (or exported
  * from a live system). Stateful targets are modelled by their initiating direction only:
- * allowing a → b lets the replies through and nothing more (DESIGN.md semantics 1).
+ * allowing a → b lets the replies through and nothing more (docs/design.md semantics 1).
  */
 export interface TargetEvaluator {
   readonly target: TargetName;
+  /**
+   * Optional: how the target knows which compute carries which rules. `bound`: the stack builds
+   * compute on this target and the proof reads what each piece carries; `assumed`: it builds none,
+   * and the proof assumes the binding contract (every workload carries exactly what the component's
+   * helpers give it). Absent: the target has no binding to read (its rule sets apply by address).
+   */
+  readonly binding?: "bound" | "assumed";
   /** Whether this target enforces the party's traffic at all (it is placed where this target rules). */
   enforces(party: Party): boolean;
   /**
@@ -89,6 +98,60 @@ export interface TargetEvaluator {
    * selectors picking its pods); none for a party the target sees by address only.
    */
   identityNames?(party: Party): readonly string[];
+  /**
+   * Optional: the parties this target tells apart within one party, when the party's compute is
+   * bound with different attachments (two instances of one workload carrying different security
+   * groups, pods of one workload with different labels). Each variant is a copy of the party
+   * (same name and addresses) that `allowed`/`decide` read with that attachment; an allow path
+   * must hold for every variant, a forbid is open when it is open for any. Absent or empty: the
+   * party is one.
+   */
+  variants?(party: Party): readonly Party[];
+  /**
+   * Optional: the endpoints this target governs that the model does not name (DESIGN.md rule 8):
+   * other pods of a namespace, other VMs of a network, other NICs of a VNet, other ports of a DPU,
+   * compute the stack creates but binds to no workload. Default deny must hold between each of
+   * them and every workload, both ways.
+   */
+  universe?(): readonly Party[];
+  /**
+   * Optional, for scale: whether default deny between the unmodelled party `u` (from `universe`) and
+   * the workload `w` needs its own check on this target. False when the target sees `u` from `w`'s
+   * rules by address only and `u`'s addresses are unclaimed: the party for every unclaimed address
+   * (which no target governs, so it passes any side of its own) covers it. Absent: always checked.
+   */
+  relevant?(u: Party, w: Party): boolean;
+  /** Optional: what reading the stack's attachment found (see `BindingFinding`). */
+  findings?(): readonly BindingFinding[];
+  /**
+   * Optional: whether a rule that blastradius did not render applies to the party (on its own
+   * side: its groups, its NICs, its pods). Such a party's connectivity is checked against the
+   * policy's intended connectivity in full, not only on the policy's paths.
+   */
+  foreign?(party: Party): boolean;
+}
+
+/**
+ * Something the binding of compute to workloads shows about a stack as deployed. `error`s fail the
+ * review (they can open traffic, or leave the proof blind); `warning`s are reported.
+ */
+export interface BindingFinding {
+  target: TargetName;
+  kind: /** A rule set rendered for a segment or workload (a group, an ASG) that no bound compute carries. */
+    | "unattached"
+    /** A workload placed on the target with no compute bound to it, in a stack that binds compute there. */
+    | "unbound-workload"
+    /** Compute in a segmented scope that no workload is bound to. */
+    | "unbound-compute"
+    /** Bound compute that also carries rules blastradius did not render. */
+    | "foreign-rules"
+    /** An attachment the proof cannot read (a group not in the stack, an id unknown in a preview). */
+    | "unknown";
+  severity: "error" | "warning";
+  /** The compute or rule-set resource concerned (its Pulumi name), when there is one. */
+  resource?: string;
+  workload?: string;
+  message: string;
 }
 
 /**
@@ -135,6 +198,13 @@ export type QuotaLimits = Readonly<Record<string, number>>;
 export interface TargetAdapter {
   readonly target: TargetName;
   owns(resource: ResourceRecord): boolean;
+  /**
+   * Resources the evaluator also reads though they are not its rules: the compute the binding
+   * contract binds to workloads (instances, network interfaces, pods...) and what locates it
+   * (subnets). Not counted as the target's resources.
+   */
+  reads?(resource: ResourceRecord): boolean;
+  /** The evaluator over the records the target owns and reads. */
   evaluator(resources: readonly ResourceRecord[], plan: Plan): TargetEvaluator;
   /** Rules, resources and limit usage of these (the target's own) resources; `limits` overrides defaults. */
   usage?(resources: readonly ResourceRecord[], plan: Plan, limits?: QuotaLimits): TargetUsage;

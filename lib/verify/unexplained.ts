@@ -1,5 +1,6 @@
 import type { TargetName } from "../model/types";
 import { ConnectionSet, protocolName, ServiceSet } from "../net";
+import { facetParties } from "../plan/facets";
 import type { Party, Plan } from "../plan/types";
 import type { TargetEvaluator } from "./types";
 
@@ -17,6 +18,12 @@ export interface UnexplainedOpening {
   /** The rule that lets the witness through, in the target's own terms. */
   by: string;
   witness: { src: string; dst: string; protocol: string; port?: number };
+  /**
+   * Why it counts (review only): `unmodelled`, an endpoint the model does not name reaches a
+   * workload or is reached by one; `beyond-policy`, a rule blastradius did not render opens more
+   * than the policy intends. An audit's live rules have no reason.
+   */
+  reason?: "unmodelled" | "beyond-policy";
 }
 
 /** Every ordered pair of parties the evaluator enforces at least one end of, checked for excess. */
@@ -25,10 +32,13 @@ export function unexplainedOpenings(
   evaluators: readonly TargetEvaluator[],
 ): UnexplainedOpening[] {
   const out: UnexplainedOpening[] = [];
+  // A workload placed on several targets at different addresses is one party per facet: each
+  // target decides only its own facets' packets.
+  const parties = plan.parties.flatMap((p) => facetParties(p));
   for (const ev of evaluators) {
-    const enforced = new Set(plan.parties.filter((p) => ev.enforces(p)).map((p) => p.key));
-    for (const from of plan.parties) {
-      for (const to of plan.parties) {
+    const enforced = new Set(parties.filter((p) => ev.enforces(p)).map((p) => p.key));
+    for (const from of parties) {
+      for (const to of parties) {
         if (from.kind === "peer" && to.kind === "peer") continue;
         if (!enforced.has(from.key) && !enforced.has(to.key)) continue;
         const excess = ev

@@ -1,6 +1,7 @@
 // "The support-ticket summarising agent must not call production billing APIs."
 import * as pulumi from "@pulumi/pulumi";
-import { cilium, loadPolicy } from "blastradius/components";
+import * as cilium from "blastradius/cilium";
+import { loadPolicy } from "blastradius/cilium";
 
 const config = new pulumi.Config();
 const plan = loadPolicy("policy.yaml");

@@ -1,6 +1,11 @@
 // The blastradius flagship stack: one policy (policy.yaml), five enforcement points, one proof.
 import * as pulumi from "@pulumi/pulumi";
-import { aws, azure, bluefield, cilium, gcp, loadPolicy } from "blastradius/components";
+import * as aws from "blastradius/aws";
+import { loadPolicy } from "blastradius/aws";
+import * as azure from "blastradius/azure";
+import * as bluefield from "blastradius/bluefield";
+import * as cilium from "blastradius/cilium";
+import * as gcp from "blastradius/gcp";
 
 const config = new pulumi.Config();
 // Every problem in the policy fails here, before anything is registered.

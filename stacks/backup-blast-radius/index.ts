@@ -1,6 +1,8 @@
 // "A compromised user workstation must not reach the backup management console."
 import * as pulumi from "@pulumi/pulumi";
-import { aws, azure, loadPolicy } from "blastradius/components";
+import * as aws from "blastradius/aws";
+import { loadPolicy } from "blastradius/aws";
+import * as azure from "blastradius/azure";
 
 const config = new pulumi.Config();
 const plan = loadPolicy("policy.yaml");

@@ -71,3 +71,116 @@ describe("blastradius audit", () => {
     expect(io2.stderr.join("\n")).toMatch(/nope\.json: cannot read the gcp export/);
   });
 });
+
+describe("blastradius audit with attachment exports (what the live interfaces carry)", () => {
+  const tag = (k: string, v: string) => ({ Key: k, Value: v });
+  const groups = {
+    SecurityGroups: [
+      {
+        GroupId: "sg-0training",
+        GroupName: "ml-training",
+        VpcId: "vpc-0ml",
+        Tags: [
+          tag("blastradius:policy", "ai-platform"),
+          tag("blastradius:vpc", "ml"),
+          tag("blastradius:segment", "training"),
+        ],
+        IpPermissions: [],
+        IpPermissionsEgress: [
+          {
+            IpProtocol: "tcp",
+            FromPort: 443,
+            ToPort: 443,
+            IpRanges: [{ CidrIp: "10.20.0.0/20" }, { CidrIp: "10.30.4.0/24" }],
+          },
+        ],
+      },
+      {
+        GroupId: "sg-0debug",
+        GroupName: "debug-ssh",
+        VpcId: "vpc-0ml",
+        Tags: [],
+        IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+        IpPermissionsEgress: [],
+      },
+    ],
+  };
+  const instances = (groupIds: string[]) => ({
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: "i-0trainer",
+            VpcId: "vpc-0ml",
+            Tags: [tag("blastradius:workload", "llm-trainer")],
+            NetworkInterfaces: [
+              {
+                NetworkInterfaceId: "eni-0trainer",
+                Groups: groupIds.map((GroupId) => ({ GroupId })),
+                PrivateIpAddress: "10.10.1.17",
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+
+  it("a debug group attached to the trainer's interface opens the forbid; without the instances export the contract is assumed", async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "sg.json"), JSON.stringify(groups));
+    writeFileSync(join(dir, "i.json"), JSON.stringify(instances(["sg-0training", "sg-0debug"])));
+    const io = captureIo();
+    const code = await run(
+      [
+        "audit",
+        FLAGSHIP,
+        "--aws",
+        join(dir, "sg.json"),
+        "--aws-instances",
+        join(dir, "i.json"),
+        "--json",
+        join(dir, "a.json"),
+      ],
+      io,
+    );
+    expect(code).toBe(1);
+    const audit = JSON.parse(readFileSync(join(dir, "a.json"), "utf8"));
+    expect(audit.binding.aws).toBe("bound");
+    expect(audit.forbidden).toContainEqual(
+      expect.objectContaining({
+        path: "no-workstation-to-training",
+        target: "aws",
+        status: "open",
+        by: "sg-0debug IpPermissions[0] 0.0.0.0/0",
+      }),
+    );
+    expect(audit.unexplained).toContainEqual(
+      expect.objectContaining({ from: "unmodelled addresses", to: "llm-trainer", services: "tcp/22" }),
+    );
+    // The same groups, but the interface carries only the training group: nothing opens.
+    writeFileSync(join(dir, "i2.json"), JSON.stringify(instances(["sg-0training"])));
+    const io2 = captureIo();
+    await run(
+      [
+        "audit",
+        FLAGSHIP,
+        "--aws",
+        join(dir, "sg.json"),
+        "--aws-instances",
+        join(dir, "i2.json"),
+        "--json",
+        join(dir, "b.json"),
+      ],
+      io2,
+    );
+    const clean = JSON.parse(readFileSync(join(dir, "b.json"), "utf8"));
+    expect(
+      clean.forbidden.find(
+        (f: { path: string; target: string }) =>
+          f.path === "no-workstation-to-training" && f.target === "aws",
+      ).status,
+    ).toBe("blocked");
+    expect(clean.unexplained.filter((u: { to: string }) => u.to === "llm-trainer")).toEqual([]);
+  });
+});

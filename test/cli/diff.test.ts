@@ -36,9 +36,16 @@ describe("blastradius diff", () => {
     expect(await reviewCommand(changed, { modules: [leaky], json: after }, captureIo())).toBe(1);
 
     const io = captureIo();
+    // A forbidden path opened: the diff fails (exit 1), saying why, unless told to only report.
     expect(
       await run(["diff", before, after, "--json", join(dir, "d.json"), "--markdown", join(dir, "d.md")], io),
-    ).toBe(0);
+    ).toBe(1);
+    expect(io.stderr.join("\n")).toContain(
+      'blastradius diff: failing (--fail-on opened):\n  forbidden path "no-workstation-to-training" opened on aws (tcp/22)',
+    );
+    expect(await run(["diff", before, after, "--fail-on", "never"], captureIo())).toBe(0);
+    expect(await run(["diff", before, after, "--fail-on", "broken"], captureIo())).toBe(0);
+    expect(await run(["diff", before, after, "--fail-on", "opened,broken"], captureIo())).toBe(1);
     const d = JSON.parse(readFileSync(join(dir, "d.json"), "utf8")) as ReviewDiff;
     expect(d.ok).toEqual({ old: true, new: false });
     expect(d.opened).toEqual([
@@ -61,6 +68,38 @@ describe("blastradius diff", () => {
     const back = captureIo();
     expect(await run(["diff", after, before], back)).toBe(0);
     expect(back.stdout.join("\n")).toContain('closed "no-workstation-to-training" on aws');
+  });
+
+  it("fails on a broken allow with --fail-on broken, never on a monitored forbid opening", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "blastradius-diff-"));
+    const base = JSON.parse(
+      (await (async () => {
+        const f = join(dir, "base.json");
+        await reviewCommand(FLAGSHIP, { modules: [toyModule("aws")], json: f }, captureIo());
+        return readFileSync(f, "utf8");
+      })()) as string,
+    );
+    const write = (name: string, review: unknown) => {
+      writeFileSync(join(dir, name), JSON.stringify(review));
+      return join(dir, name);
+    };
+    const before = write("before.json", base);
+    const broken = structuredClone(base);
+    broken.allowed[0].status = "broken";
+    broken.allowed[0].missing = "tcp/443";
+    expect(await run(["diff", before, write("broken.json", broken)], captureIo())).toBe(0);
+    const io = captureIo();
+    expect(await run(["diff", before, join(dir, "broken.json"), "--fail-on", "broken"], io)).toBe(1);
+    expect(io.stderr.join("\n")).toContain(`allow path "${base.allowed[0].path}" broke on aws (tcp/443)`);
+    const monitored = structuredClone(base);
+    Object.assign(monitored.forbidden[0], { mode: "monitor", status: "open", open: "tcp/22" });
+    expect(await run(["diff", before, write("monitored.json", monitored)], captureIo())).toBe(0);
+  });
+
+  it("exits 2 on an unknown --fail-on condition", async () => {
+    const io = captureIo();
+    expect(await run(["diff", FLAGSHIP, FLAGSHIP, "--fail-on", "sometimes"], io)).toBe(2);
+    expect(io.stderr.join("\n")).toContain("--fail-on sometimes: expected opened, broken, grown, never");
   });
 
   it("exits 2 on a file that is not a review", async () => {

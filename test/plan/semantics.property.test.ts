@@ -4,7 +4,7 @@ import { checkPolicyDocument, type Party } from "../../lib";
 import { propertyRuns } from "../support/property-runs";
 
 /**
- * Random small policies against a brute-force reading of DESIGN.md semantics 2-5, written
+ * Random small policies against a brute-force reading of docs/design.md semantics 2-5, written
  * independently of lib/plan: label selectors evaluated by hand, services enumerated packet by packet.
  */
 
@@ -136,7 +136,7 @@ function bruteConflicts(doc: Doc): Set<string> {
 
 const PROTO: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, gre: 47 };
 
-describe("compile semantics against a brute-force reading of DESIGN.md", () => {
+describe("compile semantics against a brute-force reading of docs/design.md", () => {
   it("reports exactly the allow/enforce-forbid overlaps, and intended connectivity is the union of allows", () => {
     fc.assert(
       fc.property(policyArb, (doc) => {

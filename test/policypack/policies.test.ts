@@ -95,7 +95,7 @@ describe("policy pack policies", () => {
     try {
       delete process.env.BLASTRADIUS_POLICY;
       expect(() => validate(noForbiddenPathPolicy({ modules: [] }), [])).toThrow(
-        /no policy file; set policyFile/,
+        /no policy file; set it in the stack config \(pulumi config set blastradius:policyFile policy\.yaml\), in the pack config \(policyFile, --policy-pack-config\) or in BLASTRADIUS_POLICY/,
       );
       process.env.BLASTRADIUS_POLICY = FLAGSHIP;
       const leaky = toyModule("aws", [
@@ -112,6 +112,22 @@ describe("policy pack policies", () => {
       if (saved === undefined) delete process.env.BLASTRADIUS_POLICY;
       else process.env.BLASTRADIUS_POLICY = saved;
     }
+  });
+
+  it("resolve the policy file from the project: stack config or pack config, relative to the project directory", async () => {
+    const resources = await stackResources([toyModule("aws")]);
+    const project = join(__dirname, "..", "..", "stacks", "ai-platform");
+    const fromStack = noForbiddenPathPolicy({
+      modules: [toyModule("aws")],
+      baseDir: project,
+      stackConfig: () => ({ "blastradius:policyFile": "policy.yaml" }),
+    });
+    expect(validate(fromStack, resources)).toEqual([]);
+    // The pack config wins over the stack config; a missing file names where it was named and read.
+    const missing = noForbiddenPathPolicy({ modules: [toyModule("aws")], baseDir: project });
+    expect(() => validate(missing, resources, { policyFile: "nope.yaml" })).toThrow(
+      `the policy file nope.yaml (from the pack config (policyFile), read as ${join(project, "nope.yaml")})`,
+    );
   });
 
   it("report an exceeded limit (mandatory) and one above 80% (advisory), honouring raised limits", async () => {

@@ -35,6 +35,9 @@ const review: ReviewJson = {
   rules: {},
   quotas: [],
   errors: [],
+  unexplained: [],
+  findings: [],
+  binding: {},
   chains: [
     {
       path: "no-x",

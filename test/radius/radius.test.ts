@@ -12,6 +12,7 @@ import {
   proveChains,
   RadiusNameError,
   radius,
+  radiusParties,
   ServiceSet,
   type TargetEvaluator,
 } from "../../lib";
@@ -208,12 +209,13 @@ describe("parties the policy does not name", () => {
           : { verdict: "deny", by: "default-deny" },
     };
   }
-  const other = {
-    kind: "unmodelled",
+  const other: Party = {
+    kind: "other",
     name: "other ENIs of vpc backup",
-    key: "unmodelled:aws:backup",
+    key: "other:aws:backup",
     addresses: AddressSet.parse("10.50.9.0/24"),
-  } as unknown as Party;
+    scope: "vpc backup",
+  };
 
   it("pivot: a chain passes through them; they are never listed as reached; their hops have no allow path", () => {
     const { plan } = rendered([]);
@@ -254,4 +256,39 @@ describe("parties the policy does not name", () => {
       "internet",
     ]);
   });
+});
+
+describe("unmodelled endpoints asked lazily", () => {
+  const ROOT = join(__dirname, "..", "..");
+  const policies = [
+    join(ROOT, "test", "fixtures", "flows", "policy.yaml"),
+    join(ROOT, "stacks", "ai-platform", "policy.yaml"),
+    join(ROOT, "stacks", "backup-blast-radius", "policy.yaml"),
+    join(ROOT, "stacks", "agent-containment", "policy.yaml"),
+  ];
+
+  it.each(policies)(
+    "%s: the same radii, jewels, queries and chains as asking every pair up front",
+    (file) => {
+      const r = checkPolicyText(readFileSync(file, "utf8"), file);
+      expect(r.ok).toBe(true);
+      const plan = r.plan!;
+      const evaluators = evaluatorsFor(plan);
+      const parties = radiusParties(plan, evaluators);
+      expect(parties.some((p) => p.kind === "other")).toBe(true);
+      const lazy = HopGraph.build(plan, evaluators, { parties });
+      const eager = HopGraph.build(plan, evaluators, { parties, lazyUnmodelled: false });
+      expect(blastRadii(lazy)).toEqual(blastRadii(eager));
+      expect(crownJewels(lazy)).toEqual(crownJewels(eager));
+      expect(proveChains(lazy)).toEqual(proveChains(eager));
+      for (const p of plan.parties) {
+        const from = `${p.kind}:${p.name}`;
+        expect(radius(lazy, { from }), from).toEqual(radius(eager, { from }));
+      }
+      // Lazily, some pairs of unmodelled endpoints were never asked.
+      expect(lazy.stats.candidatePairs + lazy.stats.lazyPairs).toBeLessThanOrEqual(
+        eager.stats.candidatePairs,
+      );
+    },
+  );
 });

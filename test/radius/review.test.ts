@@ -95,13 +95,18 @@ describe("a rule outside the library that opens a two-hop chain", () => {
     expect(await packViolations("clean")).toEqual([]);
   });
 
-  it("shows in the diff as an opened chain and a grown blast radius, and fails it with --exit-code", async () => {
+  it("shows in the diff as an opened chain (failing, like an opened path) and a grown blast radius (failing with --fail-on grown)", async () => {
     const dir = tmp();
     const before = (await review("clean", dir)).json;
     const after = (await review("leaky", dir)).json;
     const io = captureIo();
     const out = join(dir, "diff.json");
-    expect(await run(["diff", before, after, "--json", out], io)).toBe(0);
+    // The default, --fail-on opened: an enforce forbid's chain opened fails like an opened path.
+    expect(await run(["diff", before, after, "--json", out], io)).toBe(1);
+    expect(io.stderr.join("\n")).toContain(
+      'forbidden path "no-workstation-to-console" (reach: any) opened: corp-workstations ⇢ reporting → backup-console',
+    );
+    expect(io.stderr.join("\n")).not.toContain("blast radius");
     const d = readJson<ReviewDiff>(out);
     expect(d.chainsOpened).toEqual([
       {
@@ -114,13 +119,16 @@ describe("a rule outside the library that opens a two-hop chain", () => {
       { name: "corp-workstations", kind: "peer", old: 2, new: 3, critical: [], peers: [] },
     ]);
     expect(io.stdout.join("\n")).toContain('GREW blast radius of peer "corp-workstations": 2 → 3 workloads');
-    const strict = captureIo();
-    expect(await run(["diff", before, after, "--exit-code"], strict)).toBe(1);
-    expect(strict.stderr.join("\n")).toContain('forbid "no-workstation-to-console" (reach: any) opened');
-    expect(strict.stderr.join("\n")).toContain('blast radius of peer "corp-workstations" grew');
-    // Back again: closed and shrunk, which does not fail.
+    const grown = captureIo();
+    expect(await run(["diff", before, after, "--fail-on", "grown"], grown)).toBe(1);
+    expect(grown.stderr.join("\n")).toContain(
+      'blast radius of peer "corp-workstations" grew: 2 → 3 workloads',
+    );
+    expect(grown.stderr.join("\n")).not.toContain("(reach: any) opened");
+    expect(await run(["diff", before, after, "--fail-on", "never"], captureIo())).toBe(0);
+    // Back again: closed and shrunk, which fails nothing.
     const back = captureIo();
-    expect(await run(["diff", after, before, "--exit-code", "--json", out], back)).toBe(0);
+    expect(await run(["diff", after, before, "--fail-on", "opened,grown", "--json", out], back)).toBe(0);
     expect(readJson<ReviewDiff>(out)).toMatchObject({
       chainsClosed: [{ path: "no-workstation-to-console", mode: "enforce" }],
       radiusShrunk: [{ name: "corp-workstations", kind: "peer", old: 3, new: 2 }],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkPolicyDocument, formatMarkdown, mermaidDiagram, prove, reviewJson } from "../../lib";
-import { faithfulToyRules, toyAdapter } from "../support/toy-target";
+import { faithfulToyRules, toyAdapter, toyRule } from "../support/toy-target";
 
 const DOC = {
   name: "report",
@@ -56,13 +56,26 @@ const DOC = {
   ],
 };
 
-function review(targets: Array<"aws" | "cilium">, now: Date) {
+function review(targets: Array<"aws" | "cilium">, now: Date, leak = false) {
   const r = checkPolicyDocument(DOC, "report.yaml", { now });
   expect(r.ok).toBe(true);
   const plan = r.plan!;
+  // A rule added by hand on aws: the tickets tier reaches the agent on tcp/8080 (an enforce forbid).
+  const leaks = leak
+    ? [
+        toyRule("aws", "hand-added", {
+          action: "allow",
+          from: ["10.10.2.0/24"],
+          to: ["10.244.2.0/24"],
+          services: ["tcp/8080"],
+        }),
+      ]
+    : [];
   const proof = prove(
     plan,
-    targets.map((t) => toyAdapter(t).evaluator(faithfulToyRules(t, plan), plan)),
+    targets.map((t) =>
+      toyAdapter(t).evaluator([...faithfulToyRules(t, plan), ...(t === "aws" ? leaks : [])], plan),
+    ),
   );
   return reviewJson(plan, proof, {}, { now });
 }
@@ -89,7 +102,7 @@ describe("review report", () => {
     );
   });
 
-  it("draws segments, peers and paths in Mermaid, forbids distinct from allows", () => {
+  it("draws segments, peers and paths in Mermaid: allows, blocked and monitored forbids each distinct", () => {
     const r = review(["aws"], new Date("2026-10-01T00:00:00Z"));
     const m = mermaidDiagram(r);
     expect(m.split("\n")).toEqual([
@@ -97,9 +110,9 @@ describe("review report", () => {
       '  seg_agents["agents<br/>1 workload"]',
       '  seg_tickets["tickets<br/>1 workload"]',
       '  seg_agents -->|"tcp/443"| seg_tickets',
-      '  seg_tickets --x|"forbid: any"| seg_agents',
-      '  seg_agents -.->|"monitor: tcp/22"| seg_tickets',
-      "  linkStyle 1 stroke:#d00000,stroke-width:3px",
+      '  seg_tickets --x|"forbid, blocked: any"| seg_agents',
+      '  seg_agents --x|"monitor: blocked: tcp/22"| seg_tickets',
+      "  linkStyle 1 stroke:#2b8a3e,stroke-width:2px",
       "  linkStyle 2 stroke:#e69500,stroke-dasharray:4",
     ]);
     const md = formatMarkdown(r);
@@ -108,5 +121,21 @@ describe("review report", () => {
       "| agent-reads-tickets | allow | agents → tickets | tcp/443 | agents@example.com | The agent summarises tickets. | 2026-12-01 |",
     );
     expect(md).toContain("- `agent-ssh-soon-forbidden`: enforcing it would close nothing that is allowed.");
+  });
+
+  it("draws an open forbid unmistakably (thick red OPEN arrow naming the target), never as blocked", () => {
+    const r = review(["aws"], new Date("2026-10-01T00:00:00Z"), true);
+    expect(r.ok).toBe(false);
+    const m = mermaidDiagram(r).split("\n");
+    expect(m).toContain('  seg_tickets ==>|"OPEN on aws: tcp/8080 gets through (forbid: any)"| seg_agents');
+    expect(m).toContain("  linkStyle 1 stroke:#d00000,stroke-width:4px");
+    expect(m.join("\n")).not.toContain("forbid, blocked");
+  });
+
+  it("draws a forbid no target checked as such, not as blocked", () => {
+    const r = review([], new Date("2026-10-01T00:00:00Z"));
+    expect(mermaidDiagram(r).split("\n")).toContain(
+      '  seg_tickets --x|"forbid, not checked: any"| seg_agents',
+    );
   });
 });

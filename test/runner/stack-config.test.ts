@@ -55,7 +55,7 @@ describe("stack config", () => {
     expect(readProject(fixture("main-function")).main).toBe(path.join(fixture("main-function"), "src"));
   });
 
-  it("selects the only stack file, the requested one, or dev", () => {
+  it("selects the only stack file, the requested one, or dev; a requested stack must have its file", () => {
     expect(selectStack(fixture("config-stack"))).toEqual({
       stack: "dev",
       file: path.join(fixture("config-stack"), "Pulumi.dev.yaml"),
@@ -64,7 +64,11 @@ describe("stack config", () => {
     expect(selectStack(fixture("two-stacks"), "prod").file).toBe(
       path.join(fixture("two-stacks"), "Pulumi.prod.yaml"),
     );
-    expect(selectStack(fixture("two-stacks"), "staging")).toEqual({ stack: "staging" });
+    // A typo (`--stack prdo`) must not run with empty config: the error names the stack files there.
+    expect(() => selectStack(fixture("two-stacks"), "prdo")).toThrow(
+      /No stack "prdo" in .*two-stacks: there is no Pulumi\.prdo\.yaml; the stack files there are Pulumi\.dev\.yaml, Pulumi\.prod\.yaml/,
+    );
+    expect(() => selectStack(fixture("main-function"), "dev")).toThrow(/there are no stack files there/);
     expect(() => selectStack(fixture("two-stacks"))).toThrow(StackDirError);
     expect(() => selectStack(fixture("two-stacks"))).toThrow(/Pulumi\.dev\.yaml, Pulumi\.prod\.yaml/);
   });

@@ -27,3 +27,21 @@ export const AWS_TAGS = {
   segment: "blastradius:segment",
   path: "blastradius:path",
 } as const;
+
+/** Tag values on the baseline group (see `AwsGroup.baseline`). */
+export const AWS_BASELINE_TAG = "blastradius:baseline";
+
+/** Type tokens of the compute the binding reads (instances, templates, interfaces) and their context. */
+export const AWS_COMPUTE_TYPES = {
+  instance: "aws:ec2/instance:Instance",
+  launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+  networkInterface: "aws:ec2/networkInterface:NetworkInterface",
+  sgAttachment: "aws:ec2/networkInterfaceSecurityGroupAttachment:NetworkInterfaceSecurityGroupAttachment",
+  eniAttachment: "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment",
+  subnet: "aws:ec2/subnet:Subnet",
+  defaultSecurityGroup: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+  securityGroup: AWS_TYPES.securityGroup,
+  nativeSecurityGroup: AWS_TYPES.nativeSecurityGroup,
+} as const;
+
+export { UNKNOWN_VALUE, WORKLOAD_TAG as BINDING_TAG } from "../../verify/binding";

@@ -7,11 +7,23 @@ import {
   parseAddress,
   ServiceSet,
 } from "../../net";
+import { governs } from "../../plan/facets";
 import type { Party, Plan } from "../../plan/types";
-import type { Decision, Footprint, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
-import { AWS_TYPES } from "./contract";
+import { unclaimedAddresses } from "../../plan/universe";
+import { WORKLOAD_TAG } from "../../verify/binding";
+import type {
+  BindingFinding,
+  Decision,
+  Footprint,
+  ResourceRecord,
+  TargetAdapter,
+  TargetEvaluator,
+} from "../../verify/types";
+import { type AwsCompute, awsComputes } from "./bind";
+import { AWS_COMPUTE_TYPES, AWS_TYPES } from "./contract";
 import {
   type AwsNetwork,
+  defaultGroupId,
   type Nacl,
   type NaclEntry,
   networkFromRecords,
@@ -258,8 +270,32 @@ function indexNacl(nacl: Nacl): NaclIndex {
   };
 }
 
+/** What the binding read of the stack's compute, for the evaluator (see `bind.ts`). */
+export interface AwsEvaluatorOptions {
+  /**
+   * The stack's compute (instances, launch templates, interfaces) with the groups each carries.
+   * With none, the proof assumes the binding contract: every workload of a VPC carries the VPC's
+   * baseline group and the groups of its segments there.
+   */
+  computes?: readonly AwsCompute[];
+  /** VPC id → placement VPC name (default: from the groups' `vpcId` and `blastradius:vpc` tag). */
+  vpcNames?: ReadonlyMap<string, string>;
+}
+
+/** The groups one interface carries, indexed, and the VPC it sits in (placement name or id). */
+interface Identity {
+  /** The group ids joined (sorted): interfaces with the same key are alike to every rule. */
+  key: string;
+  groups: GroupIndex[];
+  vpc: string | undefined;
+}
+
 /** The evaluator of an AWS network (recorded or exported) for a plan's parties. */
-export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
+export function awsEvaluator(
+  network: AwsNetwork,
+  plan: Plan,
+  options: AwsEvaluatorOptions = {},
+): TargetEvaluator {
   const segmentsOf = new Map<string, Set<string>>();
   for (const [segment, names] of plan.members)
     for (const n of names) {
@@ -268,24 +304,40 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
       s.add(segment);
     }
   const byVpcSegment = new Map<string, SgGroup[]>();
+  const baselineOf = new Map<string, SgGroup[]>();
   for (const g of network.groups) {
-    if (g.vpc === undefined || g.segment === undefined) continue;
+    if (g.vpc === undefined) continue;
+    if (g.baseline) {
+      const list = baselineOf.get(g.vpc);
+      if (list) list.push(g);
+      else baselineOf.set(g.vpc, [g]);
+    }
+    if (g.segment === undefined) continue;
     const k = `${g.vpc}\u0000${g.segment}`;
     let list = byVpcSegment.get(k);
     if (!list) byVpcSegment.set(k, (list = []));
     list.push(g);
   }
+  const groupById = new Map(network.groups.map((g) => [g.id, g] as const));
   const remoteOf = (rule: SgRule): AddressSet | undefined => {
     if (rule.peer.kind === "cidr") return rule.peer.addresses;
     if (rule.peer.kind === "prefixList") return network.prefixLists.get(rule.peer.id) ?? ALL;
     return undefined;
   };
   const rulesByGroup = new Map<string, SgRule[]>();
-  for (const r of network.rules) {
+  const addRule = (r: SgRule) => {
     let list = rulesByGroup.get(r.groupId);
     if (!list) rulesByGroup.set(r.groupId, (list = []));
     list.push(r);
-  }
+  };
+  for (const r of network.rules) addRule(r);
+
+  // VPC ids of the placement VPCs, from the groups blastradius rendered in them.
+  const vpcNames = new Map(options.vpcNames ?? []);
+  for (const g of network.groups)
+    if (g.vpcId !== undefined && g.vpc !== undefined && g.rendered && !vpcNames.has(g.vpcId))
+      vpcNames.set(g.vpcId, g.vpc);
+
   const groupIndex = new Map<string, GroupIndex>();
   const indexOf = (g: SgGroup): GroupIndex => {
     let ix = groupIndex.get(g.id);
@@ -338,19 +390,194 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
   // Built up front (linear in the rules): the proof then only reads.
   for (const g of network.groups) indexOf(g);
 
-  const vpcOf = (p: Party) => (p.kind === "workload" ? p.workload.placements.aws?.vpc : undefined);
-  const groupsCache = new Map<string, GroupIndex[]>();
-  const groupsOf = (p: Party): GroupIndex[] => {
-    let list = groupsCache.get(p.key);
-    if (list) return list;
-    const vpc = vpcOf(p);
-    list = [];
-    if (vpc !== undefined)
-      for (const s of segmentsOf.get(p.name) ?? [])
-        for (const g of byVpcSegment.get(`${vpc}\u0000${s}`) ?? []) list.push(indexOf(g));
-    groupsCache.set(p.key, list);
+  /**
+   * A VPC's default security group: the one the stack manages (`DefaultSecurityGroup`), else
+   * AWS's own, which admits everything from its own members and lets everything out.
+   */
+  const defaults = new Map<string, GroupIndex>();
+  const defaultGroup = (vpcId: string | undefined, vpc: string | undefined): GroupIndex => {
+    const key = vpcId ?? (vpc !== undefined ? `vpc ${vpc}` : "an unknown VPC");
+    let ix = defaults.get(key);
+    if (ix) return ix;
+    const managed = vpcId !== undefined ? groupById.get(defaultGroupId(vpcId)) : undefined;
+    if (managed) ix = indexOf(managed);
+    else {
+      const id = defaultGroupId(key);
+      const g: SgGroup = {
+        id,
+        name: `default security group of ${key}`,
+        defaultEgress: true,
+        isDefault: true,
+      };
+      addRule({
+        name: `${g.name} default ingress (AWS allow-all from its own members)`,
+        groupId: id,
+        direction: "ingress",
+        protocol: "all",
+        peer: { kind: "group", groupId: id },
+      });
+      ix = indexOf(g);
+    }
+    defaults.set(key, ix);
+    return ix;
+  };
+
+  const identities = new Map<string, Identity>();
+  const identityOf = (
+    groups: readonly string[],
+    vpcId: string | undefined,
+    vpc: string | undefined,
+  ): Identity => {
+    const known = groups.filter((id) => groupById.has(id)).map((id) => indexOf(groupById.get(id)!));
+    const list = groups.length === 0 ? [defaultGroup(vpcId, vpc)] : known;
+    const key = `${vpc ?? vpcId ?? "?"}\u0000${list.map((g) => g.group.id).join(",")}`;
+    let id = identities.get(key);
+    if (!id) identities.set(key, (id = { key, groups: list, vpc: vpc ?? vpcId }));
+    return id;
+  };
+
+  // ------------------------------------------------------------------ binding
+  const computes = options.computes ?? [];
+  const bound = computes.length > 0;
+  const workloads = new Map(plan.policy.workloads.map((w) => [w.name, w] as const));
+  const findings: BindingFinding[] = [];
+  const finding = (f: Omit<BindingFinding, "target">) => findings.push({ target: "aws", ...f });
+  const byWorkload = new Map<string, Identity[]>();
+  const others = new Map<string, { party: Party; identity: Identity }>();
+  const unclaimed = unclaimedAddresses(plan);
+  const carried = new Set<string>();
+  for (const c of computes) {
+    const w = c.workload !== undefined ? workloads.get(c.workload) : undefined;
+    const vpcOfCompute = c.vpcId !== undefined ? vpcNames.get(c.vpcId) : undefined;
+    for (const u of c.unknown)
+      finding({
+        kind: "unknown",
+        severity: "error",
+        resource: c.resource,
+        message: `${c.kind} ${c.resource}: ${u}; the proof cannot see what it will carry`,
+      });
+    for (const g of c.groups)
+      if (!groupById.has(g))
+        finding({
+          kind: "unknown",
+          severity: "error",
+          resource: c.resource,
+          ...(c.workload !== undefined ? { workload: c.workload } : {}),
+          message: `${c.kind} ${c.resource} carries security group ${g.replace(/^name:/, "named ")}, which this stack does not create: the proof cannot read its rules (create it in the stack, or audit the live groups)`,
+        });
+    if (c.workload !== undefined && !w)
+      finding({
+        kind: "unbound-compute",
+        severity: "error",
+        resource: c.resource,
+        message: `${c.kind} ${c.resource} is tagged ${WORKLOAD_TAG}=${c.workload}, but policy "${plan.policy.name}" has no workload of that name${suggest(c.workload, [...workloads.keys()])}`,
+      });
+    else if (w && !w.placements.aws)
+      finding({
+        kind: "unbound-compute",
+        severity: "error",
+        resource: c.resource,
+        workload: w.name,
+        message: `${c.kind} ${c.resource} is bound to workload "${w.name}", which is not placed on aws (add placements.aws, or bind the right compute)`,
+      });
+    if (w?.placements.aws) {
+      const vpc = w.placements.aws.vpc;
+      if (vpcOfCompute !== undefined && vpcOfCompute !== vpc)
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: c.resource,
+          workload: w.name,
+          message: `${c.kind} ${c.resource} is bound to workload "${w.name}" (placed in VPC ${vpc}) but sits in VPC ${vpcOfCompute}`,
+        });
+      const identity = identityOf(c.groups, c.vpcId, vpc);
+      const list = byWorkload.get(w.name);
+      if (!list) byWorkload.set(w.name, [identity]);
+      else if (!list.includes(identity)) list.push(identity);
+      for (const g of identity.groups) carried.add(g.group.id);
+      continue;
+    }
+    // Compute bound to no workload: an endpoint the model does not name, with what it carries.
+    const identity = identityOf(c.groups, c.vpcId, vpcOfCompute);
+    const key = `other:aws:${c.kind}:${c.resource}`;
+    others.set(key, {
+      identity,
+      party: {
+        kind: "other",
+        name: `${c.kind} ${c.resource}`,
+        key,
+        addresses: c.addresses ?? unclaimed,
+        scope: `VPC ${vpcOfCompute ?? c.vpcId ?? "unknown"}`,
+        targets: ["aws"],
+      },
+    });
+    if (c.workload === undefined)
+      finding({
+        kind: "unbound-compute",
+        severity: "warning",
+        resource: c.resource,
+        message: `${c.kind} ${c.resource} (${identity.vpc === undefined ? "VPC unknown" : `VPC ${identity.vpc}`}) is bound to no workload; tag it ${WORKLOAD_TAG}=<workload> if it is one. The proof treats it as an unmodelled endpoint: default deny must hold between it and every workload`,
+      });
+  }
+
+  /** The contract's attachment: the VPC's baseline group and the groups of the workload's segments there. */
+  const assumedCache = new Map<string, Identity>();
+  const assumed = (name: string, vpc: string): Identity => {
+    let id = assumedCache.get(name);
+    if (id) return id;
+    const list: GroupIndex[] = [];
+    for (const g of baselineOf.get(vpc) ?? []) list.push(indexOf(g));
+    for (const s of segmentsOf.get(name) ?? [])
+      for (const g of byVpcSegment.get(`${vpc}\u0000${s}`) ?? []) list.push(indexOf(g));
+    const key = `${vpc}\u0000${list.map((g) => g.group.id).join(",")}`;
+    id = identities.get(key);
+    if (!id) identities.set(key, (id = { key, groups: list, vpc }));
+    assumedCache.set(name, id);
+    return id;
+  };
+
+  if (bound) {
+    for (const w of plan.policy.workloads)
+      if (w.placements.aws && !byWorkload.has(w.name))
+        finding({
+          kind: "unbound-workload",
+          severity: "error",
+          workload: w.name,
+          message: `workload "${w.name}" is placed in VPC ${w.placements.aws.vpc} but no compute of this stack is bound to it (tag its instances, launch templates or interfaces ${WORKLOAD_TAG}=${w.name}); the proof assumes it carries ${
+            assumed(w.name, w.placements.aws.vpc)
+              .groups.map((g) => g.group.name)
+              .join(", ") || "no group"
+          }`,
+        });
+    for (const g of network.groups) {
+      if (!g.rendered || carried.has(g.id) || g.vpc === undefined) continue;
+      if (g.segment !== undefined && (plan.members.get(g.segment)?.length ?? 0) > 0)
+        finding({
+          kind: "unattached",
+          severity: "error",
+          resource: g.name,
+          message: `security group ${g.name} (segment ${g.segment}, VPC ${g.vpc}) is attached to no compute bound to its workloads (${(plan.members.get(g.segment) ?? []).filter((n) => workloads.get(n)?.placements.aws?.vpc === g.vpc).join(", ")}): pass securityGroupIdsFor(<workload>) to their instances`,
+        });
+    }
+  }
+
+  const identitiesOf = (p: Party): Identity[] => {
+    if (p.kind === "other") {
+      const o = others.get(p.key);
+      return o ? [o.identity] : [];
+    }
+    if (p.kind !== "workload" || !governs(p, "aws")) return [];
+    const vpc = p.workload.placements.aws?.vpc;
+    if (vpc === undefined) return [];
+    const list = (bound && byWorkload.get(p.name)) || [assumed(p.name, vpc)];
+    if (p.variant?.startsWith("aws:")) {
+      const v = list[Number(p.variant.slice(4))];
+      if (v) return [v];
+    }
     return list;
   };
+
+  const vpcOf = (p: Party): string | undefined => identitiesOf(p)[0]?.vpc;
   const naclIndex = new Map<string, NaclIndex[]>();
   for (const n of network.nacls) {
     if (n.vpc === undefined) continue;
@@ -363,12 +590,7 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
     return vpc === undefined ? [] : (naclIndex.get(vpc) ?? []);
   };
 
-  const enforces = (p: Party) => vpcOf(p) !== undefined;
-
-  const groupsKey = (p: Party) =>
-    groupsOf(p)
-      .map((g) => g.group.id)
-      .join(",");
+  const enforces = (p: Party) => identitiesOf(p).length > 0;
 
   /**
    * What one side's groups grant towards the far party's addresses `far`: rules by address cut to
@@ -406,15 +628,21 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
     return out;
   };
 
-  const allowed = (from: Party, to: Party): ConnectionSet => {
+  /** What a source with identity `fi` (undefined: not in AWS) may open to a destination with `ti`. */
+  const allowedWith = (
+    from: Party,
+    fi: Identity | undefined,
+    to: Party,
+    ti: Identity | undefined,
+  ): ConnectionSet => {
     // Egress grants over the destination's addresses, ingress grants over the source's; a side AWS
     // does not enforce grants everything. The product of the two sides is what both let through.
-    const out = enforces(from)
-      ? side(groupsOf(from), groupsOf(to), to.addresses, true)
+    const out = fi
+      ? side(fi.groups, ti?.groups ?? [], to.addresses, true)
       : [{ remote: to.addresses, services: ServiceSet.ALL }];
     if (out.length === 0) return ConnectionSet.EMPTY;
-    const inn = enforces(to)
-      ? side(groupsOf(to), groupsOf(from), from.addresses, false)
+    const inn = ti
+      ? side(ti.groups, fi?.groups ?? [], from.addresses, false)
       : [{ remote: from.addresses, services: ServiceSet.ALL }];
     const parts: ConnectionSet[] = [];
     for (const o of out)
@@ -430,18 +658,30 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
     return set;
   };
 
+  /** Variants of a party: one per identity; a party with several is asked for each (union). */
+  const allowed = (from: Party, to: Party): ConnectionSet => {
+    const fis = identitiesOf(from);
+    const tis = identitiesOf(to);
+    const fl: Array<Identity | undefined> = fis.length > 0 ? fis : [undefined];
+    const tl: Array<Identity | undefined> = tis.length > 0 ? tis : [undefined];
+    if (fl.length === 1 && tl.length === 1) return allowedWith(from, fl[0], to, tl[0]);
+    const parts: ConnectionSet[] = [];
+    for (const fi of fl) for (const ti of tl) parts.push(allowedWith(from, fi, to, ti));
+    return ConnectionSet.unionAll(parts);
+  };
+
   /** The first rule (by name) of the groups that matches the packet on one side. */
   const matchingRule = (
     side: GroupIndex[],
     direction: "egress" | "ingress",
-    far: Party,
+    farGroups: readonly GroupIndex[],
     packet: Packet,
   ): SgRule | undefined => {
     // A packet whose addresses are not of its family is no member of any set (ConnectionSet.has).
     const src = parseAddress(packet.src);
     const dst = parseAddress(packet.dst);
     if (src.family !== packet.family || dst.family !== packet.family) return undefined;
-    const farGroups = new Set(groupsOf(far).map((g) => g.group.id));
+    const far = new Set(farGroups.map((g) => g.group.id));
     const farAddr = AddressSet.ofFamily(
       packet.family,
       IntervalSet.single(direction === "egress" ? dst.value : src.value),
@@ -449,8 +689,7 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
     for (const g of side)
       for (const r of direction === "egress" ? g.egressRules : g.ingressRules) {
         if (!matchesService(r, packet)) continue;
-        if (r.peer.kind === "group" ? farGroups.has(r.peer.groupId) : farAddr.isSubsetOf(remoteOf(r)!))
-          return r;
+        if (r.peer.kind === "group" ? far.has(r.peer.groupId) : farAddr.isSubsetOf(remoteOf(r)!)) return r;
       }
     return undefined;
   };
@@ -487,15 +726,21 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
     return `${why} (reply ${reply.src} -> ${reply.dst}${reply.port !== undefined ? ` port ${reply.port}` : ""})`;
   };
 
-  const decide = (from: Party, to: Party, packet: Packet): Decision => {
+  const decideWith = (
+    from: Party,
+    fi: Identity | undefined,
+    to: Party,
+    ti: Identity | undefined,
+    packet: Packet,
+  ): Decision => {
     const by: string[] = [];
-    if (enforces(from)) {
-      const r = matchingRule(groupsOf(from), "egress", to, packet);
+    if (fi) {
+      const r = matchingRule(fi.groups, "egress", ti?.groups ?? [], packet);
       if (!r) return { verdict: "deny", by: "default-deny" };
       by.push(r.name);
     }
-    if (enforces(to)) {
-      const r = matchingRule(groupsOf(to), "ingress", from, packet);
+    if (ti) {
+      const r = matchingRule(ti.groups, "ingress", fi?.groups ?? [], packet);
       if (!r) return { verdict: "deny", by: "default-deny" };
       by.push(r.name);
     }
@@ -514,50 +759,139 @@ export function awsEvaluator(network: AwsNetwork, plan: Plan): TargetEvaluator {
     return { verdict: "allow", by: by.length > 0 ? by.join(" + ") : "not filtered by aws" };
   };
 
+  /** With variants, the packet passes when it passes for some pair of them (named by the first that does). */
+  const decide = (from: Party, to: Party, packet: Packet): Decision => {
+    const fis = identitiesOf(from);
+    const tis = identitiesOf(to);
+    const fl: Array<Identity | undefined> = fis.length > 0 ? fis : [undefined];
+    const tl: Array<Identity | undefined> = tis.length > 0 ? tis : [undefined];
+    let first: Decision | undefined;
+    for (const fi of fl)
+      for (const ti of tl) {
+        const d = decideWith(from, fi, to, ti, packet);
+        if (d.verdict === "allow") return d;
+        first ??= d;
+      }
+    return first!;
+  };
+
   /*
    * Everything the evaluator reads of a party apart from its addresses: its VPC and the groups it
-   * carries there. A party outside AWS is seen by address only. In a VPC with a NACL the party's
-   * own identity counts too: its traffic to itself does not cross the NACL, to another party with
-   * the same groups it does.
+   * carries there (every variant's). A party outside AWS is seen by address only. In a VPC with a
+   * NACL the party's own identity counts too: its traffic to itself does not cross the NACL, to
+   * another party with the same groups it does.
    */
   const partyKeys = new Map<string, string>();
   const partyKey = (p: Party): string => {
-    const vpc = vpcOf(p);
-    if (vpc === undefined) return "address";
-    let key = partyKeys.get(p.key);
+    const ids = identitiesOf(p);
+    if (ids.length === 0) return "address";
+    const cacheKey = `${p.key}\u0000${p.variant ?? ""}`;
+    let key = partyKeys.get(cacheKey);
     if (key === undefined) {
-      key = `vpc:${vpc}\u0000${groupsKey(p)}`;
-      if (naclIndex.has(vpc)) key = `${key}\u0000${p.key}`;
-      partyKeys.set(p.key, key);
+      key = `aws\u0000${ids.map((i) => i.key).join("|")}`;
+      const vpc = ids[0]!.vpc;
+      if (vpc !== undefined && naclIndex.has(vpc)) key = `${key}\u0000${p.base ?? p.key}`;
+      partyKeys.set(cacheKey, key);
     }
     return key;
   };
 
+  const variants = (p: Party): Party[] => {
+    const ids = identitiesOf(p);
+    if (ids.length < 2) return [];
+    return ids.map((_, k) => ({ ...p, key: `${p.key}~aws${k}`, base: p.base ?? p.key, variant: `aws:${k}` }));
+  };
+
+  /** A group holding rules blastradius did not render (or AWS's own default rules). */
+  const foreignGroup = (g: GroupIndex) =>
+    g.group.isDefault === true ||
+    g.group.defaultEgress ||
+    [...g.egressRules, ...g.ingressRules].some((r) => r.rendered !== true);
+  const foreign = (p: Party) => identitiesOf(p).some((i) => i.groups.some(foreignGroup));
+  if (bound)
+    for (const [name, ids] of byWorkload)
+      for (const i of ids) {
+        const extra = i.groups.filter(foreignGroup).map((g) => g.group.name);
+        if (extra.length > 0)
+          finding({
+            kind: "foreign-rules",
+            severity: "warning",
+            workload: name,
+            message: `workload "${name}" carries rules blastradius did not render (${extra.join(", ")}); the proof checks everything they open against the policy`,
+          });
+      }
+
   /*
-   * Footprints (lib/radius): a side's grants by address, and the groups its rules reference (a rule
-   * naming a group matches the parties carrying it). NACLs only narrow, so they are left out.
+   * Footprints (lib/radius), over every identity of the party (every variant's groups): a side's
+   * grants by address, and the groups its rules reference (a rule naming a group matches the
+   * parties carrying it). NACLs only narrow, so they are left out.
    */
   const footprint = (p: Party, direction: "egress" | "ingress"): Footprint => {
     const egress = direction === "egress";
     const addresses: AddressSet[] = [];
     const names = new Set<string>();
-    for (const g of groupsOf(p)) {
-      for (const e of egress ? g.egressByAddress : g.ingressByAddress) addresses.push(e.remote);
-      for (const id of (egress ? g.egressByGroup : g.ingressByGroup).keys()) names.add(`sg:${id}`);
-    }
+    for (const i of identitiesOf(p))
+      for (const g of i.groups) {
+        for (const e of egress ? g.egressByAddress : g.ingressByAddress) addresses.push(e.remote);
+        for (const id of (egress ? g.egressByGroup : g.ingressByGroup).keys()) names.add(`sg:${id}`);
+      }
     return { addresses: AddressSet.unionAll(addresses), names: [...names] };
   };
-  const identityNames = (p: Party): string[] => groupsOf(p).map((g) => `sg:${g.group.id}`);
+  const identityNames = (p: Party): string[] => [
+    ...new Set(identitiesOf(p).flatMap((i) => i.groups.map((g) => `sg:${g.group.id}`))),
+  ];
 
-  return { target: "aws", enforces, allowed, decide, partyKey, footprint, identityNames };
+  return {
+    target: "aws",
+    binding: bound ? "bound" : "assumed",
+    footprint,
+    identityNames,
+    enforces,
+    allowed,
+    decide,
+    partyKey,
+    variants,
+    universe: () => [...others.values()].map((o) => o.party),
+    findings: () => findings,
+    foreign,
+  };
+}
+
+function suggest(name: string, known: readonly string[]): string {
+  const close = known.filter((k) => editDistance(k, name) <= 2);
+  return close.length > 0 ? ` (did you mean "${close[0]}"?)` : "";
+}
+
+/** Levenshtein distance, bounded by the lengths (names are short). */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
 }
 
 const OWNED = new Set<string>(Object.values(AWS_TYPES));
+const READ = new Set<string>(Object.values(AWS_COMPUTE_TYPES));
 
 /** The aws target's adapter: which recorded resources are its own, and their evaluator. */
 export const awsAdapter: TargetAdapter = {
   target: "aws",
   owns: (r: ResourceRecord) => OWNED.has(r.type),
-  evaluator: (records, plan) => awsEvaluator(networkFromRecords(records), plan),
-  usage: (records, plan, limits) => awsUsage(records, plan, limits),
+  reads: (r: ResourceRecord) => READ.has(r.type),
+  evaluator: (records, plan) =>
+    awsEvaluator(networkFromRecords(records), plan, { computes: awsComputes(records) }),
+  usage: (records, plan, limits) =>
+    awsUsage(
+      records.filter((r) => OWNED.has(r.type)),
+      plan,
+      limits,
+    ),
 };

@@ -1,5 +1,5 @@
 import { AddressSet } from "../../net";
-import { AWS_TAGS } from "./contract";
+import { AWS_BASELINE_TAG, AWS_TAGS } from "./contract";
 import { type AwsNetwork, awsPorts, type Nacl, parseAwsProtocol, type SgGroup, type SgRule } from "./model";
 
 /*
@@ -82,11 +82,17 @@ export function networkFromExport(
   const groups: SgGroup[] = [];
   const rules: SgRule[] = [];
   for (const g of sgs.SecurityGroups ?? []) {
+    const rendered = tag(g.Tags, AWS_TAGS.policy) !== undefined;
     const group: SgGroup = {
       id: g.GroupId,
       name: g.GroupName ? `${g.GroupId} (${g.GroupName})` : g.GroupId,
       defaultEgress: false, // an export lists the default egress rule itself when it is there
+      rendered,
     };
+    if (g.VpcId !== undefined) group.vpcId = g.VpcId;
+    if (tag(g.Tags, AWS_BASELINE_TAG) === "true") group.baseline = true;
+    // An export lists the VPC's default group as a group of its own, rules and all.
+    if (g.GroupName === "default") group.isDefault = true;
     const vpc = vpcName(g.VpcId, g.Tags);
     const segment = options.segments?.[g.GroupId] ?? tag(g.Tags, AWS_TAGS.segment);
     if (vpc !== undefined) group.vpc = vpc;
@@ -100,7 +106,8 @@ export function networkFromExport(
         const protocol = parseAwsProtocol(p.IpProtocol);
         if (protocol === undefined) return;
         const ports = awsPorts(protocol, p.FromPort, p.ToPort);
-        const base = { groupId: g.GroupId, direction, protocol, ...(ports ? { ports } : {}) };
+        // A live rule carries no tags: the rules of a rendered group count as rendered.
+        const base = { groupId: g.GroupId, direction, protocol, ...(ports ? { ports } : {}), rendered };
         const at = `${g.GroupId} ${direction === "ingress" ? "IpPermissions" : "IpPermissionsEgress"}[${k}]`;
         for (const r of p.IpRanges ?? [])
           rules.push({

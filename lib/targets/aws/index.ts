@@ -2,8 +2,15 @@
  * The aws target: `render` (plan → security groups, rules, prefix lists, NACL guardrails as plain
  * objects) and `evaluate` (recorded resources or `aws ec2 describe-*` exports → connectivity).
  */
-export { AWS_TAGS, AWS_TYPES } from "./contract";
-export { awsAdapter, awsEvaluator } from "./evaluate";
+export {
+  type AwsCompute,
+  awsComputes,
+  awsComputesFromExport,
+  type DescribeInstancesOutput,
+  type DescribeNetworkInterfacesOutput,
+} from "./bind";
+export { AWS_BASELINE_TAG, AWS_COMPUTE_TYPES, AWS_TAGS, AWS_TYPES } from "./contract";
+export { type AwsEvaluatorOptions, awsAdapter, awsEvaluator } from "./evaluate";
 export {
   type AwsExportOptions,
   type DescribeNetworkAclsOutput,
@@ -24,6 +31,7 @@ export {
   type AwsRenderOptions,
   type AwsRulePeer,
   type AwsSgRule,
+  BASELINE_KEY,
   renderAws,
 } from "./render";
 export {
@@ -38,15 +46,22 @@ export { AWS_LIMITS, type AwsQuotaId, awsUsage } from "./usage";
 
 import type { Plan } from "../../plan/types";
 import type { TargetEvaluator } from "../../verify/types";
+import type { AwsCompute } from "./bind";
 import { awsEvaluator } from "./evaluate";
 import type { AwsExportOptions, DescribeSecurityGroupsOutput } from "./export";
 import { networkFromExport } from "./export";
 
-/** The evaluator of a live export (`aws ec2 describe-security-groups` [+ NACLs, prefix lists]) for a plan. */
+/**
+ * The evaluator of a live export (`aws ec2 describe-security-groups` [+ NACLs, prefix lists]) for a
+ * plan; with `computes` (from `describe-instances` / `describe-network-interfaces`), what the live
+ * interfaces really carry.
+ */
 export function evaluateAwsExport(
   securityGroups: DescribeSecurityGroupsOutput,
   plan: Plan,
-  options?: AwsExportOptions,
+  options?: AwsExportOptions & { computes?: readonly AwsCompute[] },
 ): TargetEvaluator {
-  return awsEvaluator(networkFromExport(securityGroups, options), plan);
+  return awsEvaluator(networkFromExport(securityGroups, options), plan, {
+    ...(options?.computes ? { computes: options.computes } : {}),
+  });
 }

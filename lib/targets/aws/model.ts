@@ -1,6 +1,6 @@
 import { AddressSet, ConnectionSet, IntervalSet, MAX_PORT, Protocol, ServiceSet } from "../../net";
 import type { ResourceRecord } from "../../verify/types";
-import { AWS_TAGS, AWS_TYPES } from "./contract";
+import { AWS_BASELINE_TAG, AWS_COMPUTE_TYPES, AWS_TAGS, AWS_TYPES } from "./contract";
 
 /*
  * The AWS network as the evaluator sees it: security groups with their rules, prefix lists and
@@ -28,13 +28,27 @@ export interface SgRule {
   /** tcp/udp only: the destination port range (AWS ignores ports of every other protocol). */
   ports?: IntervalSet;
   peer: SgPeer;
+  /**
+   * Rendered by blastradius (a standalone rule tagged `blastradius:path`; in an export, any rule of
+   * a rendered group). Anything else was added outside the library.
+   */
+  rendered?: boolean;
 }
 
 export interface SgGroup {
   id: string;
   name: string;
+  /** The placement VPC name (`blastradius:vpc` tag, or an export's mapping). */
   vpc?: string;
+  /** The VPC id the group was created in, when known. */
+  vpcId?: string;
   segment?: string;
+  /** Rendered by blastradius (tagged `blastradius:policy`). */
+  rendered?: boolean;
+  /** The baseline group blastradius renders per VPC: no rules, carried by every workload there. */
+  baseline?: boolean;
+  /** A VPC's default security group (`aws:ec2/defaultSecurityGroup`, or AWS's own when not managed). */
+  isDefault?: boolean;
   /**
    * AWS gives every new VPC security group an allow-all egress rule (0.0.0.0/0 and ::/0). True when
    * nothing in what we read removed it (see `groupsFromRecords`).
@@ -211,13 +225,17 @@ function readNetwork(records: readonly ResourceRecord[]): AwsNetwork {
         const id = idOf(r);
         const inlineEgress = (native ? i.securityGroupEgress : i.egress) as Inputs[] | undefined;
         const inlineIngress = (native ? i.securityGroupIngress : i.ingress) as Inputs[] | undefined;
-        groups.push({
+        const group: SgGroup = {
           id,
           name: r.name,
           vpc: tags[AWS_TAGS.vpc],
           segment: tags[AWS_TAGS.segment],
           defaultEgress: native && !(Array.isArray(inlineEgress) && inlineEgress.length > 0),
-        });
+          rendered: typeof tags[AWS_TAGS.policy] === "string",
+        };
+        if (typeof i.vpcId === "string") group.vpcId = i.vpcId;
+        if (tags[AWS_BASELINE_TAG] === "true") group.baseline = true;
+        groups.push(group);
         for (const [dir, list] of [
           ["ingress", inlineIngress],
           ["egress", inlineEgress],
@@ -242,8 +260,31 @@ function readNetwork(records: readonly ResourceRecord[]): AwsNetwork {
             : str(i.prefixListId)
               ? { kind: "prefixList", id: String(i.prefixListId) }
               : undefined;
+        const rendered = typeof tagsOf(i)[AWS_TAGS.path] === "string";
         if (peer)
-          rules.push({ name: r.name, groupId, direction, protocol, ...(ports ? { ports } : {}), peer });
+          rules.push({
+            name: r.name,
+            groupId,
+            direction,
+            protocol,
+            ...(ports ? { ports } : {}),
+            peer,
+            rendered,
+          });
+        break;
+      }
+      case AWS_COMPUTE_TYPES.defaultSecurityGroup: {
+        // Manages the VPC's default group: its rules become exactly the inline ones listed.
+        const vpcId = typeof i.vpcId === "string" ? i.vpcId : "unknown";
+        const id = defaultGroupId(vpcId);
+        groups.push({ id, name: r.name, vpcId, defaultEgress: false, isDefault: true });
+        for (const [dir, list] of [
+          ["ingress", i.ingress],
+          ["egress", i.egress],
+        ] as const)
+          ((list as Inputs[] | undefined) ?? []).forEach((rule, k) => {
+            rules.push(...inlineRules(rule, `${r.name} inline ${dir}[${k}]`, id, dir, false));
+          });
         break;
       }
       case AWS_TYPES.legacyRule: {
@@ -299,6 +340,9 @@ function readNetwork(records: readonly ResourceRecord[]): AwsNetwork {
   }
   return { groups, rules, prefixLists, nacls: [...nacls.values()] };
 }
+
+/** The id the evaluator gives a VPC's default security group (its real id is AWS's). */
+export const defaultGroupId = (vpcId: string) => `default-security-group:${vpcId}`;
 
 /** Inline rules of `aws.ec2.SecurityGroup` (cidrBlocks, …) or `aws-native:ec2:SecurityGroup` (cidrIp, …). */
 function inlineRules(

@@ -1,7 +1,8 @@
 import type { MovementPath } from "../../model/types";
 import { AddressSet, ConnectionSet, hasPorts, IntervalSet, MAX_PORT, Protocol, ServiceSet } from "../../net";
+import { addressesOutside } from "../../plan/facets";
 import type { CompiledPath, Party, Plan, Slice } from "../../plan/types";
-import { AWS_TAGS } from "./contract";
+import { AWS_BASELINE_TAG, AWS_TAGS } from "./contract";
 
 /** AWS quotas the rendering must fit (defaults: the AWS defaults). */
 export interface AwsQuota {
@@ -34,11 +35,18 @@ export type AwsRulePeer =
   | { kind: "cidr"; family: 4 | 6; cidr: string }
   | { kind: "prefixList"; list: string };
 
-/** One security group per segment with members in the VPC. */
+/**
+ * One security group per segment with members in the VPC, and the VPC's baseline group: no rules,
+ * carried by every workload placed there, so that a workload in no segment still has a group (an
+ * interface with none runs with the VPC's default group, which lets everything out).
+ */
 export interface AwsGroup {
+  /** The segment; for the baseline group, `BASELINE_KEY`. */
   segment: string;
-  /** Logical-name suffix (the segment name). */
+  /** Logical-name suffix (the segment name, or `BASELINE_KEY`). */
   key: string;
+  /** True for the VPC's baseline group. */
+  baseline?: boolean;
   description: string;
   tags: Record<string, string>;
   /** The segment's workloads placed in this VPC: they must carry this group. */
@@ -124,6 +132,11 @@ export const AWS_DEFAULT_QUOTA: Required<AwsQuota> = {
 export const EPHEMERAL_PORTS: readonly [number, number] = [1024, 65535];
 
 const INTERNET = "internet";
+/**
+ * The baseline group's key: segment names never hold "_" (NAME_PATTERN), so it cannot collide with
+ * a segment's, and AWS accepts "_" in group names.
+ */
+export const BASELINE_KEY = "_baseline";
 /** NACL allow-all entries, after every deny (rule numbers 1-32766; `*` is 32767). */
 const NACL_ALLOW_ALL = { 4: 32700, 6: 32701 } as const;
 
@@ -357,12 +370,26 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
       members: [...members],
     });
   }
+  const inThisVpc = plan.policy.workloads.filter((w) => w.placements.aws?.vpc === vpc).map((w) => w.name);
+  if (inThisVpc.length > 0)
+    groups.unshift({
+      segment: BASELINE_KEY,
+      key: BASELINE_KEY,
+      baseline: true,
+      description: awsText(
+        `blastradius ${policy}: baseline of VPC ${vpc} (no rules; every workload carries it)`,
+      ),
+      tags: { Name: `${policy}-${vpc}-baseline`, ...baseTags, [AWS_BASELINE_TAG]: "true" },
+      members: inThisVpc,
+    });
   for (const [workload, segs] of segmentsOf) {
-    if (segs.length > quota.groupsPerInterface)
+    // The baseline group counts against the per-interface limit too.
+    if (segs.length + 1 > quota.groupsPerInterface)
       throw new AwsQuotaError(
         `workload "${workload}" in VPC "${vpc}" is a member of ${segs.length} segments (${segs.join(", ")}), ` +
-          `so its interface would need ${segs.length} security groups; the limit is ${quota.groupsPerInterface} ` +
-          `(quota.groupsPerInterface). Raise the account quota and the option, or reduce overlapping segments.`,
+          `so its interface would need ${segs.length + 1} security groups (the baseline included); the limit is ${quota.groupsPerInterface} ` +
+          `(quota aws.securityGroupsPerInterface). Raise the account quota and say so (the component's quotas, ` +
+          `the stack config blastradius:quotas, or review --quota aws.securityGroupsPerInterface=N), or reduce overlapping segments.`,
       );
   }
 
@@ -427,7 +454,13 @@ export function renderAws(plan: Plan, options: AwsRenderOptions): AwsRendering {
     if (hit) return hit;
     const out: AddressSet[] = [];
     for (const s of slices) {
-      if (ref !== undefined && inVpc(s.party, vpc)) continue;
+      if (ref !== undefined && inVpc(s.party, vpc)) {
+        // The group reference covers its AWS interfaces; its compute elsewhere (another target, at
+        // other addresses) is named by address.
+        const elsewhere = addressesOutside(s.party, "aws").intersect(s.addresses);
+        if (!elsewhere.isEmpty()) out.push(elsewhere);
+        continue;
+      }
       if (s.party.kind === "workload" && s.party.workload.addresses.isEmpty())
         throw new AwsRenderError(
           `path "${path.name}": workload "${s.party.name}" has no addresses, but AWS VPC "${vpc}" can only see it by address; add cidrs to its placement`,
@@ -570,9 +603,10 @@ function checkGroupQuota(
       .join(", ");
     throw new AwsQuotaError(
       `security group for segment "${segment}" in VPC "${vpc}" needs ${c.n} IPv${family} ${direction} rules ` +
-        `after merging adjacent ports and CIDRs, over the limit of ${limit} (quota.rulesPerGroup; AWS counts a ` +
+        `after merging adjacent ports and CIDRs, over the limit of ${limit} (quota aws.rulesPerSecurityGroup; AWS counts a ` +
         `prefix-list reference as its max entries). Paths: ${paths}. Raise the account's "rules per security group" ` +
-        `quota and quota.rulesPerGroup, or narrow these paths. Nothing was rendered.`,
+        `quota and say so (the component's quotas, the stack config blastradius:quotas, or review --quota ` +
+        `aws.rulesPerSecurityGroup=N), or narrow these paths. Nothing was rendered.`,
     );
   }
 }
@@ -685,7 +719,7 @@ function renderNacl(
         throw new AwsQuotaError(
           `network ACL guardrails for VPC "${vpc}" need ${n} IPv${family} ${egress ? "outbound" : "inbound"} entries ` +
             `(deny entries for enforce forbids, allow-all, and the default deny AWS counts), over the limit of ${limit} ` +
-            `(quota.naclRulesPerDirection). Raise the account quota and the option, choose the forbids to guard ` +
+            `(quota aws.rulesPerNetworkAcl). Raise the account quota and say so (quotas, blastradius:quotas or --quota), choose the forbids to guard ` +
             `(nacl.forbids; a forbid naming the internet needs hundreds of entries), or turn the NACL guardrails off.`,
         );
     }

@@ -63,8 +63,9 @@ export function awsResources(rendering: AwsRendering, ctx: AwsResourceContext): 
     out.push({
       type: AWS_TYPES.prefixList,
       name: `${name}-${l.key}`,
+      // No `name`: Pulumi names the list (logical name + suffix), so stacks sharing an account and
+      // Region do not collide; the proof finds lists by id.
       inputs: {
-        name: l.name,
         addressFamily: l.addressFamily,
         maxEntries: l.maxEntries,
         entries: l.entries.map((cidr) => ({ cidr })),

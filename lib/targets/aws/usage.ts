@@ -143,10 +143,13 @@ export function awsUsage(
   if (net.groups.length > 0)
     push("aws.securityGroupsPerRegion", "all VPCs of the rendering (one Region)", net.groups.length);
 
-  // Each workload in a VPC carries the group of every segment it is in there (the attachment contract).
+  // Each workload in a VPC carries the VPC's baseline group and the group of every segment it is
+  // in there (the attachment contract).
   const groupsByVpcSegment = new Map<string, number>();
+  const baselines = new Map<string, number>();
   for (const g of net.groups)
-    if (g.vpc !== undefined && g.segment !== undefined) {
+    if (g.vpc !== undefined && g.baseline) baselines.set(g.vpc, (baselines.get(g.vpc) ?? 0) + 1);
+    else if (g.vpc !== undefined && g.segment !== undefined) {
       const k = `${g.vpc}\u0000${g.segment}`;
       groupsByVpcSegment.set(k, (groupsByVpcSegment.get(k) ?? 0) + 1);
     }
@@ -160,7 +163,11 @@ export function awsUsage(
   for (const w of plan.policy.workloads) {
     const vpc = w.placements.aws?.vpc;
     if (vpc === undefined) continue;
-    push("aws.securityGroupsPerInterface", `workload ${w.name} (vpc ${vpc})`, carried.get(w.name) ?? 0);
+    push(
+      "aws.securityGroupsPerInterface",
+      `workload ${w.name} (vpc ${vpc})`,
+      (carried.get(w.name) ?? 0) + (baselines.get(vpc) ?? 0),
+    );
   }
 
   // Network ACLs: entries per direction and family, plus the default deny AWS counts.

@@ -1,7 +1,10 @@
 import { AddressSet, ConnectionSet, type Packet, parseAddress, ServiceSet } from "../../net";
+import { governs } from "../../plan/facets";
 import type { Party, Plan } from "../../plan/types";
+import { unclaimedAddresses } from "../../plan/universe";
+import { UNKNOWN_VALUE, WORKLOAD_TAG } from "../../verify/binding";
 import { addressFootprint } from "../../verify/footprint";
-import type { Decision, ResourceRecord, TargetEvaluator } from "../../verify/types";
+import type { BindingFinding, Decision, ResourceRecord, TargetEvaluator } from "../../verify/types";
 import {
   allowedByNsg,
   armIdSegment,
@@ -20,6 +23,9 @@ import {
 } from "./nsg";
 import { type Hull, hullOf, hullsApart, restrict } from "./restrict";
 
+/** The component's type token (its inputs map the placement VNet to the Azure VNet name). */
+export const AZURE_COMPONENT_TYPE = "blastradius:azure:AzureSegmentation";
+
 /** The azure-native type tokens the evaluator reads. */
 export const AZURE_TYPES = {
   nsg: "azure-native:network:NetworkSecurityGroup",
@@ -30,8 +36,17 @@ export const AZURE_TYPES = {
   vnet: "azure-native:network:VirtualNetwork",
 } as const;
 
-/** The resource types the Azure adapter owns. */
-export const OWNED = new Set<string>(Object.values(AZURE_TYPES));
+/**
+ * The resource types the Azure adapter owns (the rule sets and what associates them) and the ones
+ * it reads besides (the compute: network interfaces; the VNets' address spaces; the components).
+ */
+export const OWNED = new Set<string>([
+  AZURE_TYPES.nsg,
+  AZURE_TYPES.rule,
+  AZURE_TYPES.asg,
+  AZURE_TYPES.subnet,
+]);
+export const READ = new Set<string>([AZURE_TYPES.nic, AZURE_TYPES.vnet, AZURE_COMPONENT_TYPE]);
 
 /** Tags blastradius puts on what it renders; the evaluator reads the ASG ones for membership. */
 export const TAGS = {
@@ -51,10 +66,36 @@ export interface Attachment {
   nsg: string;
 }
 
+/** A network interface as the stack builds it (or an `az network nic` export lists it). */
+export interface NicInfo {
+  /** Its Pulumi (or Azure) name, for findings. */
+  name: string;
+  /** The `blastradius:workload` tag. */
+  workload?: string;
+  /** ASG keys of its IP configurations. */
+  asgs: string[];
+  /** The NSG associated with the NIC itself (its key), if any. */
+  nsg?: string;
+  /** The subnet's id, when an IP configuration names it. */
+  subnetId?: string;
+  /** Its VNet (Azure name, from the subnet id), when known. */
+  vnet?: string;
+  /** Its private addresses when the stack fixes them; empty when Azure allocates them. */
+  addresses: AddressSet;
+  /** A value unknown during a preview (an ASG or subnet not created yet). */
+  unknown: boolean;
+}
+
 /** Everything the interpreter needs, read from resources (or a live export). */
 export interface AzureNetworkModel {
   nsgs: Map<string, Nsg>;
   attachments: Attachment[];
+  /** Every network interface read (the binding: which compute carries which ASGs). */
+  nics: NicInfo[];
+  /** Subnet id → its VNet (Azure name) and prefixes, for the NICs that name it. */
+  subnets: Map<string, { vnet: string; addresses?: AddressSet; name: string }>;
+  /** Azure VNet name → placement VNet name, from the NSGs blastradius rendered (tag) and what associates them. */
+  vnetNames: Map<string, string>;
   /** Explicit ASG membership from NICs: ASG key → NIC addresses. */
   asgNics: Map<string, AddressSet>;
   /** ASGs tagged with a blastradius segment and VNet: ASG key → {segment, vnet}. */
@@ -121,6 +162,7 @@ export function readRule(raw: unknown, fallbackName: string): NsgRule {
   const asgs = asgsOf;
   const ports = portsOf;
   return {
+    rendered: (str(r.description) ?? "").startsWith("blastradius "),
     name: str(r.securityRuleName) ?? str(r.name) ?? fallbackName,
     priority: Number(r.priority),
     direction: canonical(r.direction, ["Inbound", "Outbound"]) as Direction,
@@ -153,19 +195,29 @@ export function readModel(
   const vnetSpaces = new Map<string, AddressSet>();
   const addSpace = (vnet: string, a: AddressSet) =>
     vnetSpaces.set(vnet, (vnetSpaces.get(vnet) ?? AddressSet.EMPTY).union(a));
+  const nics: NicInfo[] = [];
+  const subnets = new Map<string, { vnet: string; addresses?: AddressSet; name: string }>();
+  const nsgTagVnet = new Map<string, string>();
+  const nsgAssociations: Array<{ nsg: string; vnet: string }> = [];
+  const componentVnets: Array<{ vnet: string; azure: string }> = [];
 
-  const subnetOf = (raw: unknown, vnet: string | undefined, fallbackName: string) => {
+  const subnetOf = (raw: unknown, vnet: string | undefined, fallbackName: string, recordId?: string) => {
     const s = flat(raw);
     const nsgId = idOf(s.networkSecurityGroup);
     const prefixes = strings(s.addressPrefix, s.addressPrefixes);
     const v = str(vnet) ?? armIdSegment(str(s.id) ?? "", "virtualNetworks") ?? "";
     const addresses = prefixes.length > 0 ? cidrs(prefixes) : undefined;
     if (addresses) addSpace(v, addresses);
+    const subnetName = str(s.subnetName) ?? str(s.name) ?? fallbackName;
+    for (const id of [str(s.id), recordId])
+      if (id)
+        subnets.set(id.toLowerCase(), { vnet: v, name: subnetName, ...(addresses ? { addresses } : {}) });
     if (!nsgId) return;
+    nsgAssociations.push({ nsg: asgKey(nsgId), vnet: v });
     const { resourceGroup, name } = parseArmId(nsgId);
     attachments.push({
       level: "subnet",
-      name: str(s.subnetName) ?? str(s.name) ?? fallbackName,
+      name: subnetName,
       vnet: v,
       // Unknown prefixes (an export lists subnets by id only): the NSG guards the whole VNet.
       addresses,
@@ -179,6 +231,9 @@ export function readModel(
       case AZURE_TYPES.nsg: {
         const name = str(i.networkSecurityGroupName) ?? str(i.name) ?? rec.name;
         const key = armKey(str(i.resourceGroupName) ?? str(i.resourceGroup), name);
+        const tags = (i.tags ?? {}) as Record<string, unknown>;
+        const tagged = str(tags[TAGS.vnet]);
+        if (tagged && str(tags[TAGS.policy])) nsgTagVnet.set(key, tagged);
         const custom = list(i.securityRules).map((r, n) => readRule(r, `${name}-rule-${n}`));
         const defaults = list(i.defaultSecurityRules).map((r, n) => ({
           ...readRule(r, `default-${n}`),
@@ -188,6 +243,7 @@ export function readModel(
         nsgs.set(key, {
           name,
           key,
+          rendered: prior?.rendered || nsgTagVnet.has(key),
           rules: [
             ...(prior?.rules ?? []),
             ...custom,
@@ -214,11 +270,17 @@ export function readModel(
         break;
       }
       case AZURE_TYPES.subnet:
-        subnetOf(i, str(i.virtualNetworkName), rec.name);
+        subnetOf(i, str(i.virtualNetworkName), rec.name, rec.id);
         break;
       case AZURE_TYPES.nic:
         readNic(i, rec.name);
         break;
+      case AZURE_COMPONENT_TYPE: {
+        const vnet = str(i.vnet);
+        const azure = str(i.virtualNetworkName);
+        if (vnet && azure) componentVnets.push({ vnet, azure });
+        break;
+      }
       case AZURE_TYPES.vnet: {
         const vnet = str(i.virtualNetworkName) ?? str(i.name) ?? rec.name;
         const space = strings(flat(i.addressSpace).addressPrefixes);
@@ -231,9 +293,35 @@ export function readModel(
 
   function readNic(i: Record<string, unknown>, fallbackName: string) {
     const configs = list(i.ipConfigurations).map(flat);
-    const addresses = AddressSet.unionAll(
-      configs.flatMap((c) => strings(c.privateIPAddress)).map((a) => AddressSet.parse(a)),
-    );
+    const parsed: AddressSet[] = [];
+    for (const a of configs.flatMap((c) => strings(c.privateIPAddress)))
+      try {
+        parsed.push(AddressSet.parse(a));
+      } catch {
+        // not an address (an unknown value): Azure allocates it
+      }
+    const addresses = AddressSet.unionAll(parsed);
+    const tags = (i.tags ?? {}) as Record<string, unknown>;
+    const subnetId = configs.map((c) => idOf(c.subnet)).find((x) => x !== undefined);
+    const nicNsg = idOf(i.networkSecurityGroup);
+    const unknown =
+      JSON.stringify(i).includes(UNKNOWN_VALUE) ||
+      configs.some((c) => list(c.applicationSecurityGroups).some((a) => idOf(a) === undefined));
+    const info: NicInfo = {
+      name: str(i.networkInterfaceName) ?? str(i.name) ?? fallbackName,
+      asgs: [...new Set(configs.flatMap((c) => asgsOf(c.applicationSecurityGroups)))].sort(),
+      addresses,
+      unknown,
+    };
+    const workload = typeof tags[WORKLOAD_TAG] === "string" ? (tags[WORKLOAD_TAG] as string) : undefined;
+    if (workload !== undefined) info.workload = workload;
+    if (nicNsg) info.nsg = asgKey(nicNsg);
+    if (subnetId) {
+      info.subnetId = subnetId;
+      const v = armIdSegment(subnetId, "virtualNetworks");
+      if (v) info.vnet = v;
+    }
+    nics.push(info);
     for (const c of configs)
       for (const a of list(c.applicationSecurityGroups)) {
         const id = idOf(a);
@@ -243,7 +331,6 @@ export function readModel(
       }
     const nsgId = idOf(i.networkSecurityGroup);
     if (!nsgId) return;
-    const subnetId = configs.map((c) => idOf(c.subnet)).find((x) => x !== undefined);
     const { resourceGroup, name } = parseArmId(nsgId);
     attachments.push({
       level: "nic",
@@ -263,7 +350,22 @@ export function readModel(
     }
     nsg.rules.push(rule);
   }
-  return { nsgs, attachments, asgNics, asgSegments, vnetSpaces };
+  // Which placement VNet each Azure VNet is: what the components say, then the VNets whose subnets
+  // associate an NSG blastradius rendered for a placement VNet (tagged), then the name itself.
+  const vnetNames = new Map<string, string>();
+  for (const c of componentVnets) vnetNames.set(c.azure, c.vnet);
+  for (const a of nsgAssociations) {
+    const placement = nsgTagVnet.get(a.nsg);
+    if (placement && a.vnet !== "" && !vnetNames.has(a.vnet)) vnetNames.set(a.vnet, placement);
+  }
+  const normal = (v: string) => vnetNames.get(v) ?? v;
+  for (const a of attachments) a.vnet = normal(a.vnet);
+  for (const n of nics) if (n.vnet !== undefined) n.vnet = normal(n.vnet);
+  for (const s of subnets.values()) s.vnet = normal(s.vnet);
+  const spaces = new Map<string, AddressSet>();
+  for (const [v, a] of vnetSpaces)
+    spaces.set(normal(v), (spaces.get(normal(v)) ?? AddressSet.EMPTY).union(a));
+  return { nsgs, attachments, asgNics, asgSegments, vnetSpaces: spaces, nics, subnets, vnetNames };
 }
 
 /** The addresses a workload has in Azure (its `azure` placement), or undefined when not placed there. */
@@ -279,9 +381,6 @@ export function azureAddresses(party: Party): AddressSet | undefined {
   return a;
 }
 const azureAddressCache = new WeakMap<object, AddressSet>();
-
-const vnetOf = (party: Party) =>
-  party.kind === "workload" ? party.workload.placements.azure?.vnet : undefined;
 
 /** The evaluator, with the model it read (for tests and for `decide` explanations). */
 export interface AzureEvaluator extends TargetEvaluator {
@@ -358,7 +457,7 @@ export function azureEvaluator(
     }
   const azureWorkloads: Array<{ party: Party; vnet: string; addresses: AddressSet }> = [];
   for (const party of plan.parties) {
-    const vnet = vnetOf(party);
+    const vnet = party.kind === "workload" ? party.workload.placements.azure?.vnet : undefined;
     if (vnet) azureWorkloads.push({ party, vnet, addresses: azureAddresses(party)! });
   }
   const vnetAddresses = unionsByKey(azureWorkloads.map((w) => [w.vnet, w.addresses]));
@@ -370,30 +469,167 @@ export function azureEvaluator(
     ),
   );
 
-  // A workload whose addresses are exactly its Azure CIDRs is seen by VNet and segments alone; one
-  // placed elsewhere too (with other addresses) is its own class, so a class's addresses are always
-  // Azure addresses.
-  const keys = new WeakMap<Party, string>();
-  const pureAzure = new WeakMap<Party, boolean>();
-  const isPure = (party: Party): boolean => {
-    let p = pureAzure.get(party);
-    if (p === undefined) {
-      const mine = azureAddresses(party);
-      p =
-        mine !== undefined &&
-        !mine.isEmpty() &&
-        party.kind === "workload" &&
-        mine.equals(party.workload.addresses);
-      pureAzure.set(party, p);
+  // ---------------------------------------------------------------- binding (network interfaces)
+  const bound = model.nics.length > 0;
+  const findings: BindingFinding[] = [];
+  const finding = (f: Omit<BindingFinding, "target">) => findings.push({ target: "azure", ...f });
+  const workloads = new Map(plan.policy.workloads.map((w) => [w.name, w] as const));
+  const unclaimed = unclaimedAddresses(plan);
+  /** ASG key → the addresses of the NICs that carry it (bound mode). */
+  const asgBound = new Map<string, AddressSet>();
+  /** Workload → the identity (ASGs and NIC NSG) its NICs carry; several are a finding. */
+  const nicIdentity = new Map<string, string>();
+  const others = new Map<string, { party: Party; vnet: string | undefined }>();
+  const nicAttachments: Attachment[] = [];
+  for (const n of model.nics) {
+    const w = n.workload !== undefined ? workloads.get(n.workload) : undefined;
+    const subnet = n.subnetId ? model.subnets.get(n.subnetId.toLowerCase()) : undefined;
+    if (n.unknown)
+      finding({
+        kind: "unknown",
+        severity: "error",
+        resource: n.name,
+        message: `network interface ${n.name}: an attachment is unknown until apply (an ASG, subnet or NSG not created yet); the proof cannot see what it will carry`,
+      });
+    if (n.workload !== undefined && !w)
+      finding({
+        kind: "unbound-compute",
+        severity: "error",
+        resource: n.name,
+        message: `network interface ${n.name} is tagged ${WORKLOAD_TAG}=${n.workload}, but policy "${plan.policy.name}" has no workload of that name`,
+      });
+    else if (w && !w.placements.azure)
+      finding({
+        kind: "unbound-compute",
+        severity: "error",
+        resource: n.name,
+        workload: w.name,
+        message: `network interface ${n.name} is bound to workload "${w.name}", which is not placed on azure`,
+      });
+    const placed = w?.placements.azure ? w : undefined;
+    let addresses: AddressSet;
+    if (placed) {
+      const cidrs = AddressSet.fromCidrs(placed.placements.azure!.cidrs);
+      addresses = n.addresses.isEmpty() ? cidrs : n.addresses;
+      const vnet = placed.placements.azure!.vnet;
+      if (n.vnet !== undefined && n.vnet !== vnet)
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: `network interface ${n.name} of workload "${placed.name}" (placed in VNet ${vnet}) sits in VNet ${n.vnet}`,
+        });
+      if (!n.addresses.isEmpty() && !n.addresses.isSubsetOf(cidrs))
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: `network interface ${n.name} of workload "${placed.name}" has addresses (${n.addresses}) outside the workload's cidrs (${placed.placements.azure!.cidrs.join(", ")}): the NSGs decide by address, so the proof would be about other addresses`,
+        });
+      if (subnet?.addresses && !cidrs.isSubsetOf(subnet.addresses))
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: `network interface ${n.name} of workload "${placed.name}" is in subnet ${subnet.name} (${subnet.addresses}), which does not hold the workload's cidrs (${placed.placements.azure!.cidrs.join(", ")}): the subnet's NSG guards other addresses`,
+        });
+      const identity = `${n.asgs.join(",")}|${n.nsg ?? ""}`;
+      const had = nicIdentity.get(placed.name);
+      if (had === undefined) nicIdentity.set(placed.name, identity);
+      else if (had !== identity)
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: `the network interfaces of workload "${placed.name}" carry different application security groups or NSGs (${n.name}: ${n.asgs.join(", ") || "none"}${n.nsg ? `, NSG ${n.nsg}` : ""}); NSGs decide by address and the proof cannot tell its NICs apart: give every NIC of a workload the same ASGs and NSG, or make them two workloads`,
+        });
+    } else {
+      // A NIC bound to no workload: an endpoint the model does not name, somewhere in its subnet
+      // (Azure allocates it an address there, even one a workload's cidrs claim).
+      addresses = !n.addresses.isEmpty() ? n.addresses : (subnet?.addresses ?? unclaimed);
+      const key = `other:azure:nic:${n.name}`;
+      others.set(key, {
+        vnet: n.vnet,
+        party: {
+          kind: "other",
+          name: `network interface ${n.name}`,
+          key,
+          addresses,
+          scope: `VNet ${n.vnet ?? "unknown"}`,
+          targets: ["azure"],
+        },
+      });
+      if (n.workload === undefined)
+        finding({
+          kind: "unbound-compute",
+          severity: "warning",
+          resource: n.name,
+          message: `network interface ${n.name} (VNet ${n.vnet ?? "unknown"}) is bound to no workload; tag it ${WORKLOAD_TAG}=<workload> if it is one. The proof treats it as an unmodelled endpoint: default deny must hold between it and every workload`,
+        });
     }
-    return p;
+    for (const k of n.asgs) asgBound.set(k, (asgBound.get(k) ?? AddressSet.EMPTY).union(addresses));
+    if (n.nsg)
+      nicAttachments.push({
+        level: "nic",
+        name: n.name,
+        vnet: n.vnet ?? placed?.placements.azure?.vnet ?? "",
+        addresses,
+        nsg: n.nsg,
+      });
+  }
+  if (bound) {
+    // What the NICs carry replaces the contract's assumption (ASG membership by segment).
+    model.attachments = [...model.attachments.filter((a) => a.level !== "nic"), ...nicAttachments];
+    for (const w of plan.policy.workloads)
+      if (w.placements.azure && !nicIdentity.has(w.name))
+        finding({
+          kind: "unbound-workload",
+          severity: "error",
+          workload: w.name,
+          message: `workload "${w.name}" is placed in VNet ${w.placements.azure.vnet} but no network interface of this stack is bound to it (tag its NICs ${WORKLOAD_TAG}=${w.name}); the proof takes its addresses (${w.placements.azure.cidrs.join(", ")}) in no application security group`,
+        });
+    for (const [key, tagged] of model.asgSegments)
+      if (
+        !asgBound.has(key) &&
+        (segmentMembers.get(`${tagged.segment}\u0000${tagged.vnet}`) ?? AddressSet.EMPTY).isEmpty() === false
+      )
+        finding({
+          kind: "unattached",
+          severity: "error",
+          resource: key,
+          message: `application security group ${key} (segment ${tagged.segment}, VNet ${tagged.vnet}) is carried by no network interface: put the NICs of its workloads in it (applicationSecurityGroupsFor(<workload>))`,
+        });
+  }
+  for (const nsg of model.nsgs.values())
+    if (nsg.rendered && !model.attachments.some((a) => a.nsg === nsg.key))
+      finding({
+        kind: "unattached",
+        severity: "error",
+        resource: nsg.name,
+        message: `network security group ${nsg.name} is associated with no subnet and no network interface: it enforces nothing (create the subnets through the component, or set networkSecurityGroup on them)`,
+      });
+
+  const vnetOf = (party: Party): string | undefined => {
+    if (party.kind === "other") return others.get(party.key)?.vnet;
+    if (party.kind !== "workload" || !governs(party, "azure")) return undefined;
+    return party.workload.placements.azure?.vnet;
   };
+
+  // Parties in the same VNet with the same ASG membership are alike to every rule (NSGs decide by
+  // address, and a class's representative carries its members' addresses); a facet of a workload
+  // placed elsewhere too has Azure addresses only.
+  const keys = new WeakMap<Party, string>();
   const partyKey = (party: Party): string => {
     let k = keys.get(party);
     if (k === undefined) {
       const vnet = vnetOf(party);
       if (vnet === undefined) k = "address";
-      else if (!isPure(party)) k = `party\u0000${party.key}`;
+      else if (party.kind === "other") k = `other\u0000${party.key}`;
+      else if (bound) k = `vnet\u0000${vnet}\u0000nic\u0000${nicIdentity.get(party.name) ?? ""}`;
       else {
         const segments = [...(segmentsOf.get(party.name) ?? [])].sort();
         k = `vnet\u0000${vnet}\u0000${segments.join("\u0000")}`;
@@ -402,13 +638,13 @@ export function azureEvaluator(
     }
     return k;
   };
-  /** The addresses a party stands for in Azure (see above); for parties outside Azure, all of theirs. */
-  const addressesIn = (party: Party): AddressSet =>
-    vnetOf(party) === undefined ? party.addresses : isPure(party) ? party.addresses : azureAddresses(party)!;
+  /** The addresses a party stands for in Azure: all of its own (a facet holds its Azure addresses only). */
+  const addressesIn = (party: Party): AddressSet => party.addresses;
 
   const asgMemberCache = new Map<string, AddressSet>();
   const asgMembers = (key: string): AddressSet => {
     let m = asgMemberCache.get(key);
+    if (!m && bound) asgMemberCache.set(key, (m = asgBound.get(key) ?? AddressSet.EMPTY));
     if (!m) {
       const tagged = model.asgSegments.get(key);
       m = (model.asgNics.get(key) ?? AddressSet.EMPTY).union(
@@ -723,16 +959,58 @@ export function azureEvaluator(
     };
   };
 
+  // Other NICs of each VNet the policy places workloads in: at the VNet's addresses no one claims
+  // (known from its subnets and address space), guarded by whatever NSG guards those addresses.
+  for (const vnet of [...new Set(azureWorkloads.map((w) => w.vnet))].sort()) {
+    const space = AddressSet.unionAll([
+      model.vnetSpaces.get(vnet) ?? AddressSet.EMPTY,
+      AddressSet.fromCidrs(options.addressSpaces?.[vnet] ?? []),
+    ]).intersect(unclaimed);
+    if (space.isEmpty()) continue;
+    const key = `other:azure:vnet:${vnet}`;
+    others.set(key, {
+      vnet,
+      party: {
+        kind: "other",
+        name: `other NICs of VNet ${vnet}`,
+        key,
+        addresses: space,
+        scope: `VNet ${vnet}`,
+        targets: ["azure"],
+      },
+    });
+  }
+
+  /** Whether an NSG guarding some of the party's addresses holds rules blastradius did not render. */
+  const foreign = (party: Party): boolean => {
+    const vnet = vnetOf(party);
+    if (vnet === undefined) return false;
+    for (const a of model.attachments) {
+      if (a.vnet !== vnet || !addressesOf(a).overlaps(party.addresses)) continue;
+      const nsg = nsgOf(a.nsg);
+      if (!nsg.rendered || nsg.rules.some((r) => !r.isDefault && !r.rendered)) return true;
+    }
+    return false;
+  };
+
   return {
     target: "azure",
+    binding: bound ? "bound" : "assumed",
+    universe: () => [...others.values()].map((o) => o.party),
+    // NSG verdicts depend on addresses only (ASGs resolve to their members' addresses).
+    footprint: (party, direction) => addressFootprint(allowed, party, direction),
+    identityNames: () => [],
+    // NSGs decide by address: the other NICs of a VNet (at unclaimed addresses) are what the
+    // unmodelled-address party already is to a workload. An unbound NIC may sit at a workload's
+    // addresses, and carries ASGs: checked.
+    relevant: (u) => !u.key.startsWith("other:azure:vnet:"),
+    findings: () => findings,
+    foreign,
     model,
     enforces: (party) => vnetOf(party) !== undefined,
     allowed,
     decide,
     partyKey,
-    // NSG verdicts depend on addresses only (ASGs resolve to their members' addresses).
-    footprint: (party, direction) => addressFootprint(allowed, party, direction),
-    identityNames: () => [],
     passOut: (vnet) => pass(vnet, "Outbound"),
     passIn: (vnet) => pass(vnet, "Inbound"),
   };

@@ -108,6 +108,8 @@ export function readNicExport(json: unknown): ResourceRecord[] {
       name,
       inputs: {
         networkInterfaceName: name,
+        // The binding tag (`blastradius:workload`) is read from here.
+        ...(nic.tags && typeof nic.tags === "object" ? { tags: nic.tags } : {}),
         ...(nic.networkSecurityGroup ? { networkSecurityGroup: nic.networkSecurityGroup } : {}),
         ipConfigurations: configs.map((c) => ({
           name: c.name,

@@ -48,6 +48,8 @@ export interface NsgRule {
   destinationPortRanges: string[];
   /** True for Azure's built-in default rules. */
   isDefault?: boolean;
+  /** Rendered by blastradius (its description says so); anything else was added outside the library. */
+  rendered?: boolean;
 }
 
 export interface Nsg {
@@ -57,6 +59,8 @@ export interface Nsg {
   key: string;
   /** Custom rules and default rules, in any order. */
   rules: NsgRule[];
+  /** Rendered by blastradius (tagged with its policy). */
+  rendered?: boolean;
 }
 
 /** The lookup key of an NSG or ASG: `<resource group>/<name>`, lower-cased. */

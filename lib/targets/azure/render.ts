@@ -1,4 +1,5 @@
 import { AddressSet, IntervalSet, MAX_PORT, Protocol, ServiceSet } from "../../net";
+import { addressesOutside } from "../../plan/facets";
 import type { CompiledPath, Party, Plan, Slice } from "../../plan/types";
 
 /**
@@ -284,7 +285,13 @@ function sidesOf(
   if (sides) return sides;
   const outside: AddressSet[] = [];
   for (const s of slices) {
-    if (here && vnetOfParty(s.party) === vnet) continue;
+    if (here && vnetOfParty(s.party) === vnet) {
+      // The ASG names its NICs in this VNet; its compute on other targets (other addresses) is
+      // named by prefix.
+      const elsewhere = addressesOutside(s.party, "azure").intersect(s.addresses);
+      if (!elsewhere.isEmpty()) outside.push(elsewhere);
+      continue;
+    }
     if (forbid && s.party.kind === "workload" && s.party.workload.addresses.isEmpty()) continue;
     outside.push(s.addresses);
   }

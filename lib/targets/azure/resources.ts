@@ -152,7 +152,9 @@ export function azureResources(
   const nsgSpec: AzureResourceSpec = {
     type: AZURE_TYPES.nsg,
     name: nsg,
-    inputs: { ...rg, networkSecurityGroupName: rendering.networkSecurityGroupName, ...location, tags },
+    // No `networkSecurityGroupName`: Pulumi names the NSG (logical name + suffix) so that stacks
+    // sharing a resource group do not collide; the rules take its name from the NSG itself.
+    inputs: { ...rg, ...location, tags },
     refs: {},
   };
   if (mode === "inline") {
@@ -165,9 +167,9 @@ export function azureResources(
     out.push({
       type: AZURE_TYPES.asg,
       name: asgName(a.segment),
+      // Named by Pulumi too (see the NSG); the segment is in the tags.
       inputs: {
         ...rg,
-        applicationSecurityGroupName: a.name,
         ...location,
         tags: { ...tags, [TAGS.segment]: a.segment },
       },
@@ -279,7 +281,8 @@ export function azureRecords(
       for (const n of ref.ids) ids.push({ id: get(n, `${s.name}.${key}`).id });
       return ids;
     });
-    const azureName = String(inputs[NAME_INPUT[s.type]]);
+    // A resource named by Pulumi has no name input: the runner's mocks name it by its logical name.
+    const azureName = String(inputs[NAME_INPUT[s.type]] ?? s.name);
     const id = `/subscriptions/${subscription}/resourceGroups/${String(inputs.resourceGroupName)}/providers/Microsoft.Network/${COLLECTION[s.type]}/${azureName}`;
     byName.set(s.name, { id, azureName });
     out.push({ type: s.type, name: s.name, inputs, id });

@@ -123,7 +123,8 @@ export function azureUsage(
       destinations += r.destinationAddressPrefixes.length;
       for (const side of [r.sourceApplicationSecurityGroups, r.destinationApplicationSecurityGroups]) {
         for (const a of side) asgs.add(a);
-        if (side.length > widest) {
+        // Ties go to the first rule by name, so the scope does not depend on the records' order.
+        if (side.length > widest || (side.length === widest && widest > 0 && r.name < widestRule)) {
           widest = side.length;
           widestRule = r.name;
         }

@@ -6,7 +6,9 @@ import type { BlueFieldRuleSet } from "./render";
  *
  * - `rules.flows`: the flow file, byte for byte what `render` produced;
  * - `rules.manifest`: `key=value` lines naming the format, the host the bundle is for (as the agent
- *   knows itself), the bridge, our cookie match, the flow count and the sha256 of `rules.flows`;
+ *   knows itself), the bridge, our cookie match, the flow count, the sha256 of `rules.flows`, the
+ *   bundle's serial (the agent refuses a bundle older than the one it applied: no rollback) and
+ *   the host-facing ports (which the agent isolates until a first bundle is applied);
  * - `rules.manifest.sig`: the Ed25519 signature of `rules.manifest`, base64.
  *
  * The agent checks the signature with the public key it was provisioned with, then the digest and
@@ -26,10 +28,30 @@ export interface SignedBundle {
   digest: string;
 }
 
-/** The manifest of a rule set (deterministic). */
-export function bundleManifest(ruleSet: BlueFieldRuleSet, policy: string, agentHost = ruleSet.host): string {
+/** The largest serial the agent reads (15 decimal digits: its shell arithmetic is 64-bit). */
+export const MAX_SERIAL = 999_999_999_999_999;
+
+/** A serial as the manifest carries it; RangeError naming `what` unless a whole number 0..MAX_SERIAL. */
+export function checkSerial(serial: number, what = "serial"): number {
+  if (!Number.isSafeInteger(serial) || serial < 0 || serial > MAX_SERIAL)
+    throw new RangeError(`${what} must be a whole number from 0 to ${MAX_SERIAL}, not ${serial}`);
+  return serial;
+}
+
+/**
+ * The manifest of a rule set (deterministic: the same rule set, host and serial give the same text).
+ * `serial` orders bundles: the agent refuses one whose serial is below the applied bundle's, and one
+ * with the same serial that it applied before and then replaced (a replay).
+ */
+export function bundleManifest(
+  ruleSet: BlueFieldRuleSet,
+  policy: string,
+  agentHost = ruleSet.host,
+  serial = 0,
+): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(agentHost))
     throw new RangeError(`agent host name "${agentHost}" may only hold letters, digits, "_", "." and "-"`);
+  checkSerial(serial);
   return [
     `format=${BUNDLE_FORMAT}`,
     `policy=${policy}`,
@@ -38,6 +60,8 @@ export function bundleManifest(ruleSet: BlueFieldRuleSet, policy: string, agentH
     `cookie=${ruleSet.cookie}`,
     `flows=${ruleSet.flowCount}`,
     `sha256=${ruleSet.digest}`,
+    `serial=${serial}`,
+    `ports=${Object.keys(ruleSet.ports).sort().join(",")}`,
     "",
   ].join("\n");
 }
@@ -74,14 +98,15 @@ export function publicKeyPem(privateKeyPem: string): string {
   return createPublicKey(ed25519PrivateKey(privateKeyPem)).export({ type: "spki", format: "pem" }).toString();
 }
 
-/** Signs a rule set for the agent on `agentHost` (default: the rule set's host). */
+/** Signs a rule set for the agent on `agentHost` (default: the rule set's host) with a serial (default 0). */
 export function signRuleSet(
   ruleSet: BlueFieldRuleSet,
   privateKeyPem: string,
   policy: string,
   agentHost = ruleSet.host,
+  serial = 0,
 ): SignedBundle {
-  const manifest = bundleManifest(ruleSet, policy, agentHost);
+  const manifest = bundleManifest(ruleSet, policy, agentHost, serial);
   const signature = sign(null, Buffer.from(manifest, "utf8"), ed25519PrivateKey(privateKeyPem)).toString(
     "base64",
   );

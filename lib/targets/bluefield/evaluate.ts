@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Workload } from "../../model/types";
 import { AddressSet, ConnectionSet, type Packet, ServiceSet } from "../../net";
+import { governs } from "../../plan/facets";
 import type { Party, Plan } from "../../plan/types";
+import { unclaimedAddresses } from "../../plan/universe";
 import { addressFootprint } from "../../verify/footprint";
-import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import type { Decision, Footprint, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { applyFlowMods, copyFlow, type OvsFlow, parseDumpFlows, parseFlow, parseFlowFile } from "./flows";
 import { allParts, meet, PassIndex } from "./passindex";
 import { type CtModel, Pipeline, type Trace } from "./pipeline";
@@ -30,6 +32,12 @@ export const HOST_ANNOTATION = "blastradius.io/dpu-host";
 export const TARGET_LABEL = "blastradius.io/target";
 export const FLOWS_KEY = "rules.flows";
 export const MANIFEST_KEY = "rules.manifest";
+
+/**
+ * The port a host the model does not name enters on: no flow can name it (OVS port names hold no
+ * spaces), so its packets meet only the flows that match any port.
+ */
+export const OTHER_PORT = "<unmodelled port>";
 
 /** The bridge's own flow before anyone programs it: a standalone bridge forwards NORMAL. */
 export const DEFAULT_BRIDGE_FLOW = "table=0,priority=0,actions=NORMAL";
@@ -191,24 +199,54 @@ export function evaluatorFromTables(
     return { verdict: trace.verdict, by: describe(host, trace), trace };
   };
 
-  const isBf = (p: Party): p is Extract<Party, { kind: "workload" }> =>
-    p.kind === "workload" && p.workload.placements.bluefield !== undefined;
+  // Hosts behind a DPU port no workload claims: one party per DPU host, entering on a port no flow
+  // names (its traffic meets only the flows that match any port) at addresses no one claims.
+  const others = new Map<string, { party: Party; hosts: string[] }>();
+  const unclaimed = unclaimedAddresses(plan);
+  for (const h of [...planHosts].sort()) {
+    const key = `other:bluefield:${h}`;
+    others.set(key, {
+      hosts: [h],
+      party: {
+        kind: "other",
+        name: `other ports of DPU ${h}`,
+        key,
+        addresses: unclaimed,
+        scope: `DPU ${h}`,
+        targets: ["bluefield"],
+      },
+    });
+  }
+
+  /** Where a party sits behind DPUs: its hosts and port, or undefined when no DPU governs it. */
+  const bfOf = (p: Party): { hosts: readonly string[]; port: string } | undefined => {
+    if (p.kind === "other") {
+      const o = others.get(p.key);
+      return o ? { hosts: o.hosts, port: OTHER_PORT } : undefined;
+    }
+    if (p.kind !== "workload" || !governs(p, "bluefield")) return undefined;
+    return p.workload.placements.bluefield;
+  };
+  const isBf = (p: Party): boolean => bfOf(p) !== undefined;
 
   // What the DPU decides of a workload's traffic: the packets whose source (egress) or destination
   // (ingress) is one of its BlueField addresses. A workload placed only behind DPUs (all its
   // addresses are BlueField addresses) is decided on all its addresses, so a proof may ask for a
-  // class of such workloads with the union of their addresses (partyKey).
+  // class of such workloads with the union of their addresses (partyKey). An unmodelled port's
+  // party is decided on all of its addresses.
   const fullyBehind = new Map<Workload, boolean>();
-  const constrained = (p: Extract<Party, { kind: "workload" }>): AddressSet => {
+  const constrained = (p: Party): AddressSet => {
+    if (p.kind !== "workload") return p.addresses;
     const w = p.workload;
     let full = fullyBehind.get(w);
     if (full === undefined) fullyBehind.set(w, (full = w.addresses.isSubsetOf(bfAddresses(w))));
     return full ? p.addresses : bfAddresses(w);
   };
   const partyKey = (p: Party): string => {
-    if (!isBf(p)) return "address";
-    const pl = p.workload.placements.bluefield!;
+    const pl = bfOf(p);
+    if (!pl) return "address";
     const where = `dpu:${[...pl.hosts].sort().join(",")}|${pl.port}`;
+    if (p.kind !== "workload") return where;
     constrained(p);
     return fullyBehind.get(p.workload) ? where : `${where}|${bfAddresses(p.workload).key()}`;
   };
@@ -223,13 +261,8 @@ export function evaluatorFromTables(
     return r;
   };
   /** `r` with its part inside the DPU's region of the party (source or destination side) cut to what passes. */
-  const through = (
-    r: ConnectionSet,
-    p: Extract<Party, { kind: "workload" }>,
-    side: "src" | "dst",
-    ends: AddressSet,
-  ): ConnectionSet => {
-    const pl = p.workload.placements.bluefield!;
+  const through = (r: ConnectionSet, p: Party, side: "src" | "dst", ends: AddressSet): ConnectionSet => {
+    const pl = bfOf(p)!;
     const pass = passOf(pl.hosts, side === "src" ? pl.port : uplink);
     const region = constrained(p);
     if (ends.isSubsetOf(region)) return r.intersect(pass);
@@ -242,8 +275,8 @@ export function evaluatorFromTables(
 
   const indexCache = new Map<string, PassIndex>();
   /** The pass set of a workload's crossing side, indexed (shared by the workloads of a DPU port). */
-  const indexOf = (p: Extract<Party, { kind: "workload" }>, side: "src" | "dst"): PassIndex => {
-    const pl = p.workload.placements.bluefield!;
+  const indexOf = (p: Party, side: "src" | "dst"): PassIndex => {
+    const pl = bfOf(p)!;
     const port = side === "src" ? pl.port : uplink;
     const key = `${pl.hosts.join(",")}|${port}`;
     let ix = indexCache.get(key);
@@ -251,9 +284,31 @@ export function evaluatorFromTables(
     return ix;
   };
   /** Whether the DPU decides all of a party's addresses (then `through` is a plain intersection). */
-  const wholly = (p: Extract<Party, { kind: "workload" }>): boolean => {
+  const wholly = (p: Party): boolean => {
     const region = constrained(p);
     return region === p.addresses || p.addresses.isSubsetOf(region);
+  };
+
+  /*
+   * Footprints (lib/radius): flows match addresses (and the DPU port a packet enters on), never the
+   * far end's identity. A workload's is what it may exchange with any address. An unmodelled port's
+   * party stands for every unclaimed address (thousands of ranges, a costly question): its port's
+   * pass set as a whole bounds it, destinations (egress) or sources at the uplink (ingress), one
+   * projection per DPU side. A party the DPUs decide only part of passes the rest undecided.
+   */
+  const projections = new Map<string, AddressSet>();
+  const footprint = (party: Party, direction: "egress" | "ingress"): Footprint => {
+    if (party.kind === "workload") return addressFootprint(allowed, party, direction);
+    const pl = bfOf(party);
+    if (!pl || !wholly(party)) return { addresses: AddressSet.ALL, names: [] };
+    const port = direction === "egress" ? pl.port : uplink;
+    const key = `${direction}|${pl.hosts.join(",")}|${port}`;
+    let addresses = projections.get(key);
+    if (!addresses) {
+      const pass = passOf(pl.hosts, port);
+      projections.set(key, (addresses = direction === "egress" ? pass.destinations() : pass.sources()));
+    }
+    return { addresses, names: [] };
   };
 
   const allowed = (from: Party, to: Party): ConnectionSet => {
@@ -302,19 +357,19 @@ export function evaluatorFromTables(
     if ((!fb || wholly(from)) && (!tb || wholly(to))) {
       let r = within;
       if (fb) {
-        const pl = from.workload.placements.bluefield!;
+        const pl = bfOf(from)!;
         r = cut(r, passOf(pl.hosts, pl.port));
       }
-      if (tb && !r.isEmpty()) r = cut(r, passOf(to.workload.placements.bluefield!.hosts, uplink));
+      if (tb && !r.isEmpty()) r = cut(r, passOf(bfOf(to)!.hosts, uplink));
       return r;
     }
     return allowed(from, to).intersect(within);
   };
 
   /** The verdict of one crossing side: some host of the workload lets it through, or the first refusal. */
-  const crossing = (w: Workload, port: string, packet: Packet): Decision => {
+  const crossing = (hostsOf: readonly string[], port: string, packet: Packet): Decision => {
     let first: Decision | undefined;
-    for (const h of w.placements.bluefield!.hosts) {
+    for (const h of hostsOf) {
       const d = traceOn(h, port, packet);
       if (d.verdict === "allow") return { verdict: "allow", by: d.by };
       first ??= { verdict: "deny", by: d.by };
@@ -324,13 +379,15 @@ export function evaluatorFromTables(
 
   const decide = (from: Party, to: Party, packet: Packet): Decision => {
     let allowBy: string | undefined;
-    if (isBf(from) && constrained(from).has(packet.src)) {
-      const d = crossing(from.workload, from.workload.placements.bluefield!.port, packet);
+    const fpl = bfOf(from);
+    const tpl = bfOf(to);
+    if (fpl && constrained(from).has(packet.src)) {
+      const d = crossing(fpl.hosts, fpl.port, packet);
       if (d.verdict === "deny") return d;
       allowBy = d.by;
     }
-    if (isBf(to) && constrained(to).has(packet.dst)) {
-      const d = crossing(to.workload, uplink, packet);
+    if (tpl && constrained(to).has(packet.dst)) {
+      const d = crossing(tpl.hosts, uplink, packet);
       if (d.verdict === "deny") return d;
       allowBy = d.by;
     }
@@ -343,12 +400,16 @@ export function evaluatorFromTables(
     refused,
     enforces: isBf,
     partyKey,
+    universe: () => [...others.values()].map((o) => o.party),
+    footprint,
+    identityNames: () => [],
+    // A DPU decides a workload's side by the workload's port (egress) or the uplink (ingress) and
+    // by addresses, never by the far host's port: to a workload, another port's host is an
+    // unclaimed address, which the unmodelled-address party covers.
+    relevant: (u) => !others.has(u.key),
     allowed,
     allowedWithin,
     decide,
-    // Flows match addresses (and the DPU port a packet enters on), never the far end's identity.
-    footprint: (party, direction) => addressFootprint(allowed, party, direction),
-    identityNames: () => [],
     pipeline: (h) => state(h).pipeline,
     traceOn,
   };

@@ -283,8 +283,21 @@ export function bluefieldRecords(
     manifest: (r, h) => bundle(r, h).manifest,
     signature: (r, h) => bundle(r, h).signature,
   });
+  // URNs and parents as the engine gives them (the form ciliumRecords uses): analyses that skip our
+  // own components' children (e.g. pod binding, which must not count the agent's DaemonSet as a
+  // workload's compute) see the same thing offline as under the engine.
+  const urn = `${OFFLINE_URN_PREFIX}${COMPONENT_TYPE}::${name}`;
   return [
-    { type: COMPONENT_TYPE, name, inputs: {} },
-    ...objects.map((o) => ({ type: o.type, name: o.name, inputs: o.inputs })),
+    { type: COMPONENT_TYPE, name, urn, inputs: {} },
+    ...objects.map((o) => ({
+      type: o.type,
+      name: o.name,
+      urn: `${OFFLINE_URN_PREFIX}${COMPONENT_TYPE}$${o.type}::${o.name}`,
+      parent: urn,
+      inputs: o.inputs,
+    })),
   ];
 }
+
+/** The stack and project part of offline URNs (the same as the other targets' offline records). */
+const OFFLINE_URN_PREFIX = "urn:pulumi:dev::blastradius-offline::";

@@ -8,9 +8,66 @@ import {
   parseAddress,
   ServiceSet,
 } from "../../net";
+import { governs } from "../../plan/facets";
 import type { Party, Plan } from "../../plan/types";
-import type { Decision, Footprint, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import { unclaimedAddresses } from "../../plan/universe";
+import type {
+  BindingFinding,
+  Decision,
+  Footprint,
+  ResourceRecord,
+  TargetAdapter,
+  TargetEvaluator,
+} from "../../verify/types";
+import { POD_TYPES, type PodCompute, podComputes } from "./bind";
+import { labelClasses } from "./label-classes";
+import { clustersOf } from "./selectors";
 import { ciliumUsage } from "./usage";
+
+/** What the binding read of the stack's pods, for the evaluator (see `bind.ts`). */
+export interface CiliumEvaluatorOptions {
+  /**
+   * The pods the stack runs (Pods and the pod templates of Deployments, StatefulSets, DaemonSets,
+   * Jobs, CronJobs) with their labels. With none, the proof assumes the binding contract: every
+   * workload's pods carry exactly its podLabels.
+   */
+  pods?: readonly PodCompute[];
+  /** Provider reference → cluster, for objects created with a provider (default: the only cluster). */
+  providerClusters?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The namespace the unmodelled pods of "every other namespace" stand in: not a valid namespace name,
+ * so no selector names it.
+ */
+const OTHER_NAMESPACE = "<other namespace>";
+
+/** Every endpoint selector of a policy object (subjects and peers), as the evaluator compiles them. */
+function selectorsOf(p: ClusterPolicy): Selector[] {
+  const o = p.object;
+  const kind = String(o.kind ?? "");
+  const namespaced = kind === "CiliumNetworkPolicy";
+  if (!namespaced && kind !== "CiliumClusterwideNetworkPolicy") return [];
+  const meta = (o.metadata ?? {}) as { namespace?: string };
+  const ns = namespaced ? (meta.namespace ?? "default") : undefined;
+  const out: Selector[] = [];
+  const specs = [...(o.spec ? [o.spec] : []), ...asList(o.specs)];
+  for (const raw of specs) {
+    const r = (raw ?? {}) as Record<string, unknown>;
+    try {
+      if (r.endpointSelector !== undefined) out.push(compileSelector(r.endpointSelector, "", ns));
+      for (const dir of ["ingress", "egress", "ingressDeny", "egressDeny"] as const)
+        for (const rule of asList(r[dir])) {
+          const x = (rule ?? {}) as Record<string, unknown>;
+          for (const f of ["fromEndpoints", "toEndpoints"])
+            for (const sel of asList(x[f])) out.push(compileSelector(sel, "", ns));
+        }
+    } catch {
+      // A malformed selector is reported when the policy is loaded.
+    }
+  }
+  return out;
+}
 
 /**
  * An independent interpreter of Cilium's policy language (CiliumNetworkPolicy and
@@ -41,6 +98,8 @@ import { ciliumUsage } from "./usage";
  */
 
 export const CNP_TYPE = "kubernetes:cilium.io/v2:CiliumNetworkPolicy";
+/** Kubernetes NetworkPolicy: Cilium enforces it too, alongside its own policies. */
+export const NP_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 export const CCNP_TYPE = "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy";
 export const COMPONENT_TYPE = "blastradius:cilium:CiliumSegmentation";
 const CLUSTER_LABEL = "blastradius.io/cluster";
@@ -488,7 +547,10 @@ const NO_PARTS: DirectionParts = { enables: false, allows: [], denies: [] };
 const DIRECTIONS = ["ingress", "egress"] as const;
 
 interface Endpoint {
-  workload: Workload;
+  /** The workload it is (or a variant of), or undefined for an endpoint the model does not name. */
+  workload: Workload | undefined;
+  /** How verdicts name it: the workload's name, or the unmodelled party's. */
+  name: string;
   cluster: string;
   namespace: string;
   labels: IdLabel[];
@@ -509,9 +571,14 @@ type Match = typeof FULL | typeof NONE | AddressSet;
 
 const WORLD_LABELS: IdLabel[] = [{ source: "reserved", key: "world", value: "" }];
 
-function podLabels(cluster: string, namespace: string, pod: Record<string, string>): IdLabel[] {
+function podLabels(
+  cluster: string,
+  namespace: string,
+  pod: Record<string, string> | ReadonlyMap<string, string>,
+): IdLabel[] {
+  const entries = pod instanceof Map ? [...pod] : Object.entries(pod as Record<string, string>);
   return [
-    ...Object.entries(pod).map(([key, value]) => ({ source: "k8s", key, value })),
+    ...entries.map(([key, value]) => ({ source: "k8s", key, value })),
     { source: "k8s", key: NS_KEY, value: namespace },
     { source: "k8s", key: "io.cilium.k8s.policy.cluster", value: cluster },
     { source: "k8s", key: "io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name", value: namespace },
@@ -724,7 +791,8 @@ export interface HttpRuleInfo {
 
 export class CiliumEvaluator implements TargetEvaluator {
   readonly target = "cilium" as const;
-  private readonly endpoints = new Map<string, Endpoint>();
+  /** Spec ids of policies blastradius rendered (labelled with its policy). */
+  private readonly renderedSpecs = new Set<number>();
   private readonly byNs = new Map<string, Endpoint[]>();
   private readonly byCluster = new Map<string, Endpoint[]>();
   private readonly cache = new Map<string, { from: AddressSet; to: AddressSet; set: ConnectionSet }>();
@@ -735,32 +803,203 @@ export class CiliumEvaluator implements TargetEvaluator {
   private peerOfDone = false;
   private specCount = 0;
 
+  /** Each workload's endpoints: one, or one per distinct label set of its bound pods (variants). */
+  private readonly workloadEndpoints = new Map<string, Endpoint[]>();
+  /** Endpoints the model does not name, by party key, with their parties. */
+  private readonly others = new Map<string, { ep: Endpoint; party: Party }>();
+  private readonly found: BindingFinding[] = [];
+  readonly binding: "bound" | "assumed";
+
   constructor(
     policies: readonly ClusterPolicy[],
     readonly plan: Plan,
+    options: CiliumEvaluatorOptions = {},
   ) {
-    for (const w of plan.policy.workloads) {
-      const k = w.placements.kubernetes;
-      if (!k) continue;
-      const ep: Endpoint = {
-        workload: w,
-        cluster: k.cluster,
-        namespace: k.namespace,
-        labels: podLabels(k.cluster, k.namespace, k.podLabels),
-        ingress: { defaultDeny: false, allows: [], denies: [] },
-        egress: { defaultDeny: false, allows: [], denies: [] },
-        specs: [],
-        peerOf: [],
+    const computes = options.pods ?? [];
+    this.binding = computes.length > 0 ? "bound" : "assumed";
+    const clusters = clustersOf(plan);
+    const finding = (f: Omit<BindingFinding, "target">) => this.found.push({ target: "cilium", ...f });
+    const unclaimed = unclaimedAddresses(plan);
+    const k8sWorkloads = plan.policy.workloads.filter((w) => w.placements.kubernetes);
+
+    // Pods the stack runs: bound to the workload whose podLabels they carry in their namespace.
+    const boundLabels = new Map<string, Array<Map<string, string>>>();
+    for (const c of computes) {
+      const cluster =
+        (c.provider !== undefined ? options.providerClusters?.get(c.provider) : undefined) ??
+        (clusters.length === 1 ? clusters[0] : undefined);
+      if (c.unknown)
+        finding({
+          kind: "unknown",
+          severity: "error",
+          resource: c.resource,
+          message: `${c.resource}: its namespace or pod labels are unknown until apply; the proof cannot see which policies select its pods`,
+        });
+      if (cluster === undefined) {
+        finding({
+          kind: "unknown",
+          severity: "error",
+          resource: c.resource,
+          message: `${c.resource}: cannot tell which cluster it runs in (the policy has clusters ${clusters.join(", ")}); create it with the same Kubernetes provider as that cluster's CiliumSegmentation`,
+        });
+        continue;
+      }
+      const carriers = k8sWorkloads.filter((w) => {
+        const k = w.placements.kubernetes!;
+        return (
+          k.cluster === cluster &&
+          k.namespace === c.namespace &&
+          Object.entries(k.podLabels).every(([key, v]) => c.labels.get(key) === v)
+        );
+      });
+      // A pod carrying several workloads' podLabels is the most specific of them (the renderer's
+      // selectors exclude it from the others with NotIn); without one, it is ambiguous.
+      const podLabelsOf = (x: Workload) => Object.entries(x.placements.kubernetes!.podLabels);
+      const w = carriers.find((x) =>
+        carriers.every((y) =>
+          podLabelsOf(y).every(([key, v]) => x.placements.kubernetes!.podLabels[key] === v),
+        ),
+      );
+      if (carriers.length > 1 && !w)
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: c.resource,
+          message: `${c.resource}: its pods carry the podLabels of ${carriers.map((x) => `"${x.name}"`).join(" and ")}, none more specific than the others; a pod is one workload: make their podLabels tell them apart`,
+        });
+      if (w) {
+        const list = boundLabels.get(w.name) ?? [];
+        const key = [...c.labels].sort().join("\u0000");
+        if (!list.some((l) => [...l].sort().join("\u0000") === key)) list.push(c.labels);
+        boundLabels.set(w.name, list);
+        continue;
+      }
+      const party: Party = {
+        kind: "other",
+        name: c.resource,
+        key: `other:cilium:pods:${cluster}:${c.resource}`,
+        addresses: unclaimed,
+        scope: `namespace ${cluster}/${c.namespace}`,
+        targets: ["cilium"],
       };
-      this.endpoints.set(w.name, ep);
-      const nsKey = `${k.cluster}/${k.namespace}`;
-      if (!this.byNs.has(nsKey)) this.byNs.set(nsKey, []);
-      this.byNs.get(nsKey)!.push(ep);
-      if (!this.byCluster.has(k.cluster)) this.byCluster.set(k.cluster, []);
-      this.byCluster.get(k.cluster)!.push(ep);
+      this.addOther(party, cluster, c.namespace, podLabels(cluster, c.namespace, c.labels));
+      finding({
+        kind: "unbound-compute",
+        severity: "warning",
+        resource: c.resource,
+        message: `${c.resource} (cluster ${cluster}) carries the podLabels of no workload placed in namespace ${c.namespace}; the proof treats its pods as unmodelled endpoints: default deny must hold between them and every workload`,
+      });
+    }
+
+    for (const w of k8sWorkloads) {
+      const k = w.placements.kubernetes!;
+      const sets = this.binding === "bound" ? boundLabels.get(w.name) : undefined;
+      if (this.binding === "bound" && !sets)
+        finding({
+          kind: "unbound-workload",
+          severity: "error",
+          workload: w.name,
+          message: `workload "${w.name}" is placed in namespace ${k.cluster}/${k.namespace} but no pod of this stack carries its podLabels (${Object.entries(
+            k.podLabels,
+          )
+            .map(([a, b]) => `${a}=${b}`)
+            .join(", ")}); the proof assumes its pods carry exactly those`,
+        });
+      const list = (sets ?? [new Map(Object.entries(k.podLabels))]).map((labels) =>
+        this.addEndpoint(w, w.name, k.cluster, k.namespace, podLabels(k.cluster, k.namespace, labels)),
+      );
+      this.workloadEndpoints.set(w.name, list);
+    }
+
+    // The pods the model does not name, class by class (see label-classes.ts), in every namespace
+    // that holds a workload and in every other namespace of the cluster.
+    const selectorsByCluster = new Map<string, Selector[]>();
+    for (const p of policies) {
+      let list = selectorsByCluster.get(p.cluster);
+      if (!list) selectorsByCluster.set(p.cluster, (list = []));
+      list.push(...selectorsOf(p));
+    }
+    for (const cluster of clusters) {
+      const selectors = selectorsByCluster.get(cluster) ?? [];
+      const namespaces = [
+        ...new Set(
+          k8sWorkloads
+            .filter((w) => w.placements.kubernetes!.cluster === cluster)
+            .map((w) => w.placements.kubernetes!.namespace),
+        ),
+      ].sort();
+      for (const ns of [...namespaces, undefined]) {
+        const namespace = ns ?? OTHER_NAMESPACE;
+        const fixed = new Map(podLabels(cluster, namespace, {}).map((l) => [l.key, l.value] as const));
+        const excluded = k8sWorkloads
+          .filter(
+            (w) =>
+              w.placements.kubernetes!.cluster === cluster &&
+              w.placements.kubernetes!.namespace === namespace,
+          )
+          .map((w) => new Map(Object.entries(w.placements.kubernetes!.podLabels)));
+        const classes = labelClasses(selectors, excluded, fixed);
+        const where =
+          ns === undefined ? `every other namespace of cluster ${cluster}` : `namespace ${cluster}/${ns}`;
+        if (!classes) {
+          finding({
+            kind: "unknown",
+            severity: "error",
+            message: `${where}: the policies' selectors combine into too many label classes to enumerate the pods the model does not name; simplify the selectors`,
+          });
+          continue;
+        }
+        for (const c of classes) {
+          const shown = [...c.labels].map(([k, v]) => `${k}=${v}`).join(", ");
+          const name = `${ns === undefined ? `pods of other namespaces of cluster ${cluster}` : `other pods of ${cluster}/${ns}`}${shown ? ` labelled ${shown}` : ""}`;
+          const party: Party = {
+            kind: "other",
+            name,
+            key: `other:cilium:class:${cluster}:${namespace}:${shown}`,
+            addresses: unclaimed,
+            scope: where,
+            targets: ["cilium"],
+          };
+          this.addOther(party, cluster, namespace, podLabels(cluster, namespace, c.labels));
+        }
+      }
     }
     for (const p of policies) this.load(p);
     this.buildSides();
+  }
+
+  private addEndpoint(
+    workload: Workload | undefined,
+    name: string,
+    cluster: string,
+    namespace: string,
+    labels: IdLabel[],
+  ): Endpoint {
+    const ep: Endpoint = {
+      workload,
+      name,
+      cluster,
+      namespace,
+      labels,
+      ingress: { defaultDeny: false, allows: [], denies: [] },
+      egress: { defaultDeny: false, allows: [], denies: [] },
+      specs: [],
+      peerOf: [],
+    };
+    const nsKey = `${cluster}/${namespace}`;
+    if (!this.byNs.has(nsKey)) this.byNs.set(nsKey, []);
+    this.byNs.get(nsKey)!.push(ep);
+    if (!this.byCluster.has(cluster)) this.byCluster.set(cluster, []);
+    this.byCluster.get(cluster)!.push(ep);
+    return ep;
+  }
+
+  private addOther(party: Party, cluster: string, namespace: string, labels: IdLabel[]) {
+    if (this.others.has(party.key)) return;
+    this.others.set(party.key, {
+      party,
+      ep: this.addEndpoint(undefined, party.name, cluster, namespace, labels),
+    });
   }
 
   private intern(requirements: Selector): SelectorRef {
@@ -800,9 +1039,13 @@ export class CiliumEvaluator implements TargetEvaluator {
     if (!namespaced && kind !== "CiliumClusterwideNetworkPolicy") return;
     const ns = namespaced ? (meta.namespace ?? "default") : undefined;
     const base = `${kind} ${ns ? `${ns}/` : ""}${meta.name ?? p.source}`;
+    const labels = (o.metadata as { labels?: Record<string, unknown> } | undefined)?.labels;
+    const rendered = typeof labels?.["blastradius.io/policy"] === "string";
+    const first = this.specCount;
     if (o.spec) this.loadSpec(o.spec, `${base} spec`, p.cluster, ns);
     const specs = asList(o.specs);
     for (let i = 0; i < specs.length; i++) this.loadSpec(specs[i], `${base} specs[${i}]`, p.cluster, ns);
+    if (rendered) for (let i = first; i < this.specCount; i++) this.renderedSpecs.add(i);
   }
 
   /** The parts of each spec selecting some endpoint, by spec id (sides are built from them). */
@@ -845,7 +1088,7 @@ export class CiliumEvaluator implements TargetEvaluator {
               this.httpInfo.push({
                 rule: a.ref,
                 cluster,
-                workload: ep.workload.name,
+                workload: ep.name,
                 direction: dir,
                 ports: h.ports.toString(),
                 http: h.rules.map((m) => ({ ...m.text })),
@@ -854,13 +1097,23 @@ export class CiliumEvaluator implements TargetEvaluator {
     this.specParts[spec] = parts;
   }
 
+  /** The workloads' endpoints (their first variant each): what Cilium's per-pod limits count. */
+  private workloadEndpointList(): Endpoint[] {
+    return [...this.workloadEndpoints.values()].map((l) => l[0]!);
+  }
+
+  /** Every endpoint: the workloads' (every variant) and the unmodelled ones. */
+  private allEndpoints(): Endpoint[] {
+    return [...[...this.workloadEndpoints.values()].flat(), ...[...this.others.values()].map((o) => o.ep)];
+  }
+
   /**
    * Each endpoint's sides: the parts of the specs selecting it, in load order. Endpoints selected by
    * the same specs share their sides (built once).
    */
   private buildSides() {
     const built = new Map<string, { ingress: Side; egress: Side }>();
-    for (const ep of this.endpoints.values()) {
+    for (const ep of this.allEndpoints()) {
       if (ep.specs.length === 0) continue;
       const key = ep.specs.join(",");
       let sides = built.get(key);
@@ -960,9 +1213,58 @@ export class CiliumEvaluator implements TargetEvaluator {
     return l4;
   }
 
-  /** The pod of a party in a cluster, if the party is a workload placed there. */
+  /**
+   * The pod of a party in a cluster: a workload placed there (its variant's, when it has several),
+   * or an unmodelled endpoint of this cluster. A workload with several variants asked as itself is
+   * answered variant by variant (`allowed`, `decide`), never here.
+   */
   private endpointOf(party: Party): Endpoint | undefined {
-    return party.kind === "workload" ? this.endpoints.get(party.name) : undefined;
+    if (party.kind === "other") return this.others.get(party.key)?.ep;
+    if (party.kind !== "workload" || !governs(party, "cilium")) return undefined;
+    const list = this.workloadEndpoints.get(party.name);
+    if (!list) return undefined;
+    if (party.variant?.startsWith("cilium:")) return list[Number(party.variant.slice(7))] ?? list[0];
+    return list[0];
+  }
+
+  /** A workload party asked as itself when its pods come in several variants: its variants. */
+  private split(party: Party): Party[] | undefined {
+    if (party.kind !== "workload" || party.variant?.startsWith("cilium:") || !governs(party, "cilium"))
+      return undefined;
+    const list = this.workloadEndpoints.get(party.name);
+    if (!list || list.length < 2) return undefined;
+    return list.map((_, k) => ({
+      ...party,
+      key: `${party.key}~cilium${k}`,
+      base: party.base ?? party.key,
+      variant: `cilium:${k}`,
+    }));
+  }
+
+  variants(party: Party): Party[] {
+    return this.split(party) ?? [];
+  }
+
+  universe(): Party[] {
+    return [...this.others.values()].map((o) => o.party);
+  }
+
+  /** Pods are matched by labels only inside their cluster; elsewhere they are addresses. */
+  relevant(u: Party, w: Party): boolean {
+    const o = this.others.get(u.key)?.ep;
+    if (!o) return true;
+    const eps = this.split(w)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(w)];
+    return eps.some((ep) => ep?.cluster === o.cluster);
+  }
+
+  findings(): BindingFinding[] {
+    return this.found;
+  }
+
+  /** Whether a policy blastradius did not render selects the party's pods. */
+  foreign(party: Party): boolean {
+    const eps = this.split(party)?.map((p) => this.endpointOf(p)!) ?? [this.endpointOf(party)];
+    return eps.some((ep) => ep !== undefined && ep.specs.some((s) => !this.renderedSpecs.has(s)));
   }
 
   enforces(party: Party): boolean {
@@ -983,36 +1285,43 @@ export class CiliumEvaluator implements TargetEvaluator {
   }
 
   /**
-   * What one side of a pod lets through at all (lib/radius): everything when the side is not in
-   * default deny; else its allow rules' peers: CIDRs and the world entities by address (every
-   * address: a party outside the cluster may have any), selectors and the cluster entity by name.
-   * Deny rules only narrow, so they are left out.
+   * What one side of a pod lets through at all (lib/radius), over every variant's pods: everything
+   * when the side is not in default deny; else its allow rules' peers: CIDRs and the world
+   * entities by address (every address: a party outside the cluster may have any), selectors and
+   * the cluster entity by name. Deny rules only narrow, so they are left out.
    */
   footprint(party: Party, direction: "egress" | "ingress"): Footprint {
-    const ep = this.endpointOf(party);
-    const side = ep?.[direction];
-    if (!ep || !side?.defaultDeny) return { addresses: AddressSet.ALL, names: [] };
+    const eps = this.split(party)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(party)];
     const addresses: AddressSet[] = [];
     const names = new Set<string>();
-    for (const rule of side.allows) {
-      const p = rule.peer;
-      const info = peerInfo(p);
-      if (info.any || info.world) return { addresses: AddressSet.ALL, names: [] };
-      if (p.entities.has("world-ipv4")) addresses.push(V4);
-      if (p.entities.has("world-ipv6")) addresses.push(V6);
-      if (!p.cidrs.isEmpty()) addresses.push(p.cidrs);
-      if (info.cluster) names.add(`cilium-cluster:${ep.cluster}`);
-      for (const sel of p.endpoints) names.add(`cilium-sel:${ep.cluster}:${sel.id}`);
+    for (const ep of eps) {
+      const side = ep?.[direction];
+      if (!ep || !side?.defaultDeny) return { addresses: AddressSet.ALL, names: [] };
+      for (const rule of side.allows) {
+        const p = rule.peer;
+        const info = peerInfo(p);
+        if (info.any || info.world) return { addresses: AddressSet.ALL, names: [] };
+        if (p.entities.has("world-ipv4")) addresses.push(V4);
+        if (p.entities.has("world-ipv6")) addresses.push(V6);
+        if (!p.cidrs.isEmpty()) addresses.push(p.cidrs);
+        if (info.cluster) names.add(`cilium-cluster:${ep.cluster}`);
+        for (const sel of p.endpoints) names.add(`cilium-sel:${ep.cluster}:${sel.id}`);
+      }
     }
     return { addresses: AddressSet.unionAll(addresses), names: [...names] };
   }
 
   /** A pod is named by its cluster (entity "cluster") and by the peer selectors picking it there. */
   identityNames(party: Party): string[] {
-    const ep = this.endpointOf(party);
-    if (!ep) return [];
+    const eps = this.split(party)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(party)];
     this.fillPeerOf();
-    return [`cilium-cluster:${ep.cluster}`, ...ep.peerOf.map((id) => `cilium-sel:${ep.cluster}:${id}`)];
+    const out = new Set<string>();
+    for (const ep of eps) {
+      if (!ep) continue;
+      out.add(`cilium-cluster:${ep.cluster}`);
+      for (const id of ep.peerOf) out.add(`cilium-sel:${ep.cluster}:${id}`);
+    }
+    return [...out];
   }
 
   /** Fills every endpoint's `peerOf` (once, after loading). */
@@ -1181,6 +1490,12 @@ export class CiliumEvaluator implements TargetEvaluator {
    * of parties with one key can be asked once with the union of its members' addresses.
    */
   allowed(from: Party, to: Party): ConnectionSet {
+    const fs = this.split(from);
+    const ts = this.split(to);
+    if (fs || ts)
+      return ConnectionSet.unionAll(
+        (fs ?? [from]).flatMap((f) => (ts ?? [to]).map((t) => this.allowed(f, t))),
+      );
     const key = `${from.key}\u0000${to.key}`;
     const hit = this.cache.get(key);
     if (hit && hit.from === from.addresses && hit.to === to.addresses) return hit.set;
@@ -1257,6 +1572,18 @@ export class CiliumEvaluator implements TargetEvaluator {
   }
 
   decide(from: Party, to: Party, packet: Packet): Decision {
+    const fs = this.split(from);
+    const ts = this.split(to);
+    if (fs || ts) {
+      let first: Decision | undefined;
+      for (const f of fs ?? [from])
+        for (const t of ts ?? [to]) {
+          const d = this.decide(f, t, packet);
+          if (d.verdict === "allow") return d;
+          first ??= d;
+        }
+      return first!;
+    }
     const sides: Array<[Endpoint, "ingress" | "egress"]> = [];
     const src = this.endpointOf(from);
     const dst = this.endpointOf(to);
@@ -1270,12 +1597,11 @@ export class CiliumEvaluator implements TargetEvaluator {
     const open: string[] = [];
     for (const [ep, dir] of sides) {
       if (!ep[dir].defaultDeny) {
-        open.push(`allow-all: no policy puts ${ep.namespace}/${ep.workload.name} in default deny at ${dir}`);
+        open.push(`allow-all: no policy puts ${ep.namespace}/${ep.name} in default deny at ${dir}`);
         continue;
       }
       const allow = this.matching(ep[dir].allows, ep, dir, from, to, packet, true)[0];
-      if (!allow)
-        return { verdict: "deny", by: `default-deny (${dir} of ${ep.namespace}/${ep.workload.name})` };
+      if (!allow) return { verdict: "deny", by: `default-deny (${dir} of ${ep.namespace}/${ep.name})` };
       by.push(allow.ref);
     }
     // Name the rules that let the packet through; an unselected side only when no rule decided.
@@ -1327,7 +1653,7 @@ export class CiliumEvaluator implements TargetEvaluator {
     const out: Array<{ cluster: string; namespace: string; workload: string; entries: number }> = [];
     const l4Count = new Map<L4, number>();
     const peerCount = new Map<Peer, number>();
-    for (const ep of this.endpoints.values()) {
+    for (const ep of this.workloadEndpointList()) {
       let entries = 0;
       const seen = new Set<string>();
       for (const dir of ["ingress", "egress"] as const)
@@ -1346,7 +1672,7 @@ export class CiliumEvaluator implements TargetEvaluator {
             seen.add(k);
             entries += ids * keys;
           }
-      out.push({ cluster: ep.cluster, namespace: ep.namespace, workload: ep.workload.name, entries });
+      out.push({ cluster: ep.cluster, namespace: ep.namespace, workload: ep.name, entries });
     }
     return out;
   }
@@ -1370,6 +1696,84 @@ export class CiliumEvaluator implements TargetEvaluator {
 // Sources: recorded Pulumi resources and kubectl exports
 
 /**
+ * A Kubernetes NetworkPolicy as the CiliumNetworkPolicy Cilium enforces for it (Cilium translates
+ * them alike): `podSelector` selects pods of the policy's namespace; a policy type in `policyTypes`
+ * (default Ingress, plus Egress when it has egress rules) puts them in default deny for that
+ * direction; a rule allows its peers (`podSelector` in the policy's namespace, `namespaceSelector`
+ * with an optional `podSelector`, `ipBlock` with `except`; none: every peer) on its ports (`port`,
+ * `endPort`, `protocol` default TCP; none: every port).
+ */
+export function fromNetworkPolicy(object: Record<string, unknown>): Record<string, unknown> {
+  const meta = (object.metadata ?? {}) as Record<string, unknown>;
+  const spec = (object.spec ?? {}) as Record<string, unknown>;
+  const types = asList(spec.policyTypes).map(String);
+  const hasEgress = asList(spec.egress).length > 0;
+  const ingressType = types.length === 0 ? true : types.includes("Ingress");
+  const egressType = types.length === 0 ? hasEgress : types.includes("Egress");
+  const NS_LABEL_PREFIX = "k8s:io.cilium.k8s.namespace.labels.";
+  const peerOf = (x: Record<string, unknown>, dir: "from" | "to") => {
+    const endpoints = dir === "from" ? "fromEndpoints" : "toEndpoints";
+    const cidrSet = dir === "from" ? "fromCIDRSet" : "toCIDRSet";
+    if (x.ipBlock !== undefined) {
+      const b = x.ipBlock as { cidr?: string; except?: string[] };
+      return { [cidrSet]: [{ cidr: b.cidr, ...(b.except ? { except: b.except } : {}) }] };
+    }
+    const pod = (x.podSelector ?? {}) as {
+      matchLabels?: Record<string, string>;
+      matchExpressions?: unknown[];
+    };
+    const selector: { matchLabels: Record<string, string>; matchExpressions: unknown[] } = {
+      matchLabels: { ...(pod.matchLabels ?? {}) },
+      matchExpressions: [...(pod.matchExpressions ?? [])],
+    };
+    if (x.namespaceSelector !== undefined) {
+      const ns = x.namespaceSelector as {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: Array<Record<string, unknown>>;
+      };
+      // Namespace labels become Cilium's namespace-label identity labels; an empty selector is
+      // every namespace (a requirement no pod fails, so namespace defaulting does not apply).
+      for (const [k, v] of Object.entries(ns.matchLabels ?? {}))
+        selector.matchLabels[`${NS_LABEL_PREFIX}${k}`] = v;
+      for (const e of ns.matchExpressions ?? [])
+        selector.matchExpressions.push({ ...e, key: `${NS_LABEL_PREFIX}${String(e.key)}` });
+      selector.matchExpressions.push({ key: "k8s:io.kubernetes.pod.namespace", operator: "Exists" });
+    }
+    return { [endpoints]: [selector] };
+  };
+  const rules = (list: unknown[], dir: "from" | "to") =>
+    list.flatMap((raw) => {
+      const r = (raw ?? {}) as Record<string, unknown>;
+      const ports = asList(r.ports).map((p) => {
+        const x = (p ?? {}) as { port?: unknown; endPort?: number; protocol?: string };
+        return {
+          port: x.port === undefined ? "0" : String(x.port),
+          ...(x.endPort !== undefined ? { endPort: x.endPort } : {}),
+          protocol: x.protocol ?? "TCP",
+        };
+      });
+      const l4 = ports.length > 0 ? { toPorts: [{ ports }] } : {};
+      const peers = asList(r[dir]);
+      const entities = dir === "from" ? "fromEntities" : "toEntities";
+      if (peers.length === 0) return [{ [entities]: ["all"], ...l4 }];
+      return peers.map((peer) => ({ ...peerOf((peer ?? {}) as Record<string, unknown>, dir), ...l4 }));
+    });
+  return {
+    kind: "CiliumNetworkPolicy",
+    metadata: {
+      name: `${String(meta.name ?? "networkpolicy")} (NetworkPolicy)`,
+      namespace: meta.namespace ?? "default",
+    },
+    spec: {
+      endpointSelector: spec.podSelector ?? {},
+      enableDefaultDeny: { ingress: ingressType, egress: egressType },
+      ...(ingressType ? { ingress: rules(asList(spec.ingress), "from") } : {}),
+      ...(egressType ? { egress: rules(asList(spec.egress), "to") } : {}),
+    },
+  };
+}
+
+/**
  * Policies from recorded resources. A policy's cluster is its `blastradius.io/cluster` label, else
  * the `cluster` input of the CiliumSegmentation component it belongs to, else the plan's only
  * cluster; anything else is an error naming the resource.
@@ -1388,7 +1792,7 @@ export function policiesFromRecords(records: readonly ResourceRecord[], plan: Pl
   ];
   const out: ClusterPolicy[] = [];
   for (const r of records) {
-    if (r.type !== CNP_TYPE && r.type !== CCNP_TYPE) continue;
+    if (r.type !== CNP_TYPE && r.type !== CCNP_TYPE && r.type !== NP_TYPE) continue;
     const meta = (r.inputs.metadata ?? {}) as { labels?: Record<string, string> };
     const cluster =
       meta.labels?.[CLUSTER_LABEL] ??
@@ -1398,7 +1802,11 @@ export function policiesFromRecords(records: readonly ResourceRecord[], plan: Pl
       throw new CiliumEvaluateError(
         `${r.type} "${r.name}": cannot tell which cluster it applies to; label it ${CLUSTER_LABEL} or create it inside a CiliumSegmentation`,
       );
-    out.push({ cluster, object: r.inputs, source: r.name });
+    out.push({
+      cluster,
+      object: r.type === NP_TYPE ? fromNetworkPolicy(r.inputs) : r.inputs,
+      source: r.name,
+    });
   }
   return out;
 }
@@ -1410,17 +1818,48 @@ export function policiesFromRecords(records: readonly ResourceRecord[], plan: Pl
 export function policiesFromKubectl(json: unknown, cluster: string): ClusterPolicy[] {
   const doc = (typeof json === "string" ? JSON.parse(json) : json) as Record<string, unknown>;
   const items = Array.isArray(doc.items) ? doc.items : [doc];
-  return items.map((o) => ({ cluster, object: o as Record<string, unknown>, source: "kubectl" }));
+  return items.map((o) => {
+    const object = o as Record<string, unknown>;
+    // `kubectl get networkpolicies -A -o json` lists Kubernetes NetworkPolicies: Cilium enforces them too.
+    const np = object.kind === "NetworkPolicy";
+    return { cluster, object: np ? fromNetworkPolicy(object) : object, source: "kubectl" };
+  });
 }
 
-export function ciliumEvaluator(policies: readonly ClusterPolicy[], plan: Plan): CiliumEvaluator {
-  return new CiliumEvaluator(policies, plan);
+export function ciliumEvaluator(
+  policies: readonly ClusterPolicy[],
+  plan: Plan,
+  options: CiliumEvaluatorOptions = {},
+): CiliumEvaluator {
+  return new CiliumEvaluator(policies, plan, options);
+}
+
+/** Provider reference → cluster, from the policies blastradius rendered into each cluster. */
+function providerClusters(
+  records: readonly ResourceRecord[],
+  policies: readonly ClusterPolicy[],
+): Map<string, string> {
+  const byName = new Map(policies.map((p) => [p.source, p.cluster] as const));
+  const out = new Map<string, string>();
+  for (const r of records) {
+    if (r.provider === undefined || (r.type !== CNP_TYPE && r.type !== CCNP_TYPE)) continue;
+    const cluster = byName.get(r.name);
+    if (cluster !== undefined && !out.has(r.provider)) out.set(r.provider, cluster);
+  }
+  return out;
 }
 
 /** How the proof finds Cilium policies among recorded resources. */
 export const ciliumAdapter: TargetAdapter = {
   target: "cilium",
-  owns: (r) => r.type === CNP_TYPE || r.type === CCNP_TYPE || r.type === COMPONENT_TYPE,
-  evaluator: (records, plan) => new CiliumEvaluator(policiesFromRecords(records, plan), plan),
+  owns: (r) => r.type === CNP_TYPE || r.type === CCNP_TYPE || r.type === NP_TYPE || r.type === COMPONENT_TYPE,
+  reads: (r) => POD_TYPES.has(r.type),
+  evaluator: (records, plan) => {
+    const policies = policiesFromRecords(records, plan);
+    return new CiliumEvaluator(policies, plan, {
+      pods: podComputes(records),
+      providerClusters: providerClusters(records, policies),
+    });
+  },
   usage: (records, plan, limits) => ciliumUsage(records, plan, limits),
 };

@@ -1,5 +1,6 @@
 // The cilium target: render (plan → CiliumNetworkPolicy objects) and evaluate (policies → connectivity).
 export * from "./artefacts";
+export { type PodCompute, podComputes, podsFromKubectl } from "./bind";
 export * from "./dns";
 export * from "./evaluate";
 export * from "./l7";

@@ -1,5 +1,6 @@
 import type { HttpRule, MovementPath } from "../../model/types";
 import { AddressSet, IntervalSet, Protocol, ServiceSet } from "../../net";
+import { addressesOutside } from "../../plan/facets";
 import type { CompiledPath, Plan, Slice } from "../../plan/types";
 import { jsonBytes } from "./json-size";
 import { type Pod, PodSelectors, podsOf } from "./selectors";
@@ -28,6 +29,12 @@ export interface CiliumRenderOptions {
   cluster: string;
   /** Default "namespaced". */
   guardrails?: GuardrailMode;
+  /**
+   * The start of every object's name (default: the policy's name). Names are unique per namespace
+   * (cluster for clusterwide guardrails): two stacks rendering one policy into one cluster give each
+   * its own. Keys (and so Pulumi's logical names) do not change with it.
+   */
+  namePrefix?: string;
 }
 
 /** One rendered policy object and what it stands for. */
@@ -337,10 +344,15 @@ class PlanIndex {
     const outside: AddressSet[] = [];
     for (const s of slices) {
       const pod = this.podOf(s);
-      if (pod && pod.cluster === cluster) continue;
+      if (pod && pod.cluster === cluster) {
+        // The selector names its pods; its compute on other targets (other addresses) is named by CIDR.
+        const elsewhere = addressesOutside(s.party, "cilium").intersect(s.addresses);
+        if (!elsewhere.isEmpty()) outside.push(elsewhere);
+        continue;
+      }
       // A workload known by identity only has no addresses another target could name: skip it
       // (an allow to it is a compile error; a forbid stays closed by default deny).
-      if (s.party.kind === "peer" || !s.party.workload.addresses.isEmpty()) outside.push(s.addresses);
+      if (s.party.kind !== "workload" || !s.party.workload.addresses.isEmpty()) outside.push(s.addresses);
     }
     rules = cidrRules(AddressSet.unionAll(outside));
     m.set(key, rules);
@@ -493,6 +505,9 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
   const index = planIndex(plan);
   const selectors = index.selectors(cluster);
   const policy = plan.policy.name;
+  const stem = options.namePrefix ?? policy;
+  /** An object's name: the key's name with the prefix in place of the policy name. */
+  const named = (name: string) => `${stem}${name.slice(policy.length)}`;
   const out: RenderedPolicy[] = [];
   const sizes = new WeakMap<object, number>();
 
@@ -525,7 +540,11 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
             {
               apiVersion: CILIUM_API_VERSION,
               kind: "CiliumNetworkPolicy",
-              metadata: { name, namespace: ns, labels: labels(plan, cluster, "default-deny", {}) },
+              metadata: {
+                name: named(name),
+                namespace: ns,
+                labels: labels(plan, cluster, "default-deny", {}),
+              },
             },
             specs,
           ),
@@ -585,7 +604,7 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
                 apiVersion: CILIUM_API_VERSION,
                 kind: "CiliumNetworkPolicy",
                 metadata: {
-                  name,
+                  name: named(name),
                   namespace: ns,
                   labels: labels(plan, cluster, "segment", { [LABELS.segment]: segment }),
                 },
@@ -633,7 +652,7 @@ export function renderCilium(plan: Plan, options: CiliumRenderOptions): Rendered
                 apiVersion: CILIUM_API_VERSION,
                 kind: "CiliumClusterwideNetworkPolicy",
                 metadata: {
-                  name,
+                  name: named(name),
                   labels: labels(plan, cluster, "guardrail", { [LABELS.path]: c.path.name }),
                 },
               },

@@ -1,5 +1,6 @@
 import type { Workload } from "../../model/types";
 import type { Plan } from "../../plan/types";
+import { type LabelRequirement, labelClasses } from "./label-classes";
 import type { EndpointSelector } from "./types";
 
 /** The namespace label Cilium gives every pod identity (`k8s:` source). */
@@ -131,7 +132,11 @@ export class PodSelectors {
     const hasCommon = (p: Pod) => commonEntries.every(([k, v]) => p.podLabels[k] === v);
     const wanted = new Set(pods);
     let found: EndpointSelector | undefined;
-    if (commonEntries.length > 0 && ns.every((p) => hasCommon(p) === wanted.has(p)))
+    if (
+      commonEntries.length > 0 &&
+      ns.every((p) => hasCommon(p) === wanted.has(p)) &&
+      !admitsUnmodelled({ matchLabels: common }, pods)
+    )
       found = { matchLabels: sortedRecord(common) };
     const keys = found
       ? []
@@ -144,8 +149,10 @@ export class PodSelectors {
       const picks = (p: Pod) =>
         hasCommon(p) && p.podLabels[key] !== undefined && inValues.has(p.podLabels[key]!);
       if (ns.every((p) => picks(p) === wanted.has(p))) {
-        found = { matchExpressions: [{ key, operator: "In", values }] };
-        if (commonEntries.length > 0) found.matchLabels = sortedRecord(common);
+        const candidate: EndpointSelector = { matchExpressions: [{ key, operator: "In", values }] };
+        if (commonEntries.length > 0) candidate.matchLabels = sortedRecord(common);
+        if (admitsUnmodelled(candidate, pods)) continue;
+        found = candidate;
         break;
       }
     }
@@ -193,6 +200,35 @@ export class PodSelectors {
     if (policyNamespace === namespace) return selector;
     return { ...selector, matchLabels: { ...selector.matchLabels, [NAMESPACE_LABEL]: namespace } };
   }
+}
+
+/**
+ * Whether some pod the model does not name could match the selector: labels that satisfy it while
+ * carrying none of the wanted workloads' podLabels (a pod carrying them is that workload, by the
+ * binding contract). A group selector must not, or it admits pods nobody modelled (DESIGN.md rule 8).
+ */
+function admitsUnmodelled(selector: EndpointSelector, wanted: readonly Pod[]): boolean {
+  const reqs: LabelRequirement[] = [
+    ...Object.entries(selector.matchLabels ?? {}).map(([key, v]) => ({
+      source: "any",
+      key,
+      op: "In" as const,
+      values: [v],
+    })),
+    ...(selector.matchExpressions ?? []).map((e) => ({
+      source: "any",
+      key: e.key,
+      op: e.operator,
+      values: e.values ?? [],
+    })),
+  ];
+  const classes = labelClasses(
+    [reqs],
+    wanted.map((p) => new Map(Object.entries(p.podLabels))),
+    new Map(),
+  );
+  // Too many combinations to tell: take it as admitting (render one selector per workload).
+  return classes === undefined || classes.some((c) => c.matches.includes(0));
 }
 
 function sortedRecord(r: Record<string, string>): Record<string, string> {

@@ -1,7 +1,17 @@
 import type { Workload } from "../../model/types";
 import { AddressSet, ConnectionSet, IntervalSet, MAX_PORT, type Packet, ServiceSet } from "../../net";
+import { governs } from "../../plan/facets";
 import type { Party, Plan } from "../../plan/types";
-import type { Decision, Footprint, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import { unclaimedAddresses } from "../../plan/universe";
+import type {
+  BindingFinding,
+  Decision,
+  Footprint,
+  ResourceRecord,
+  TargetAdapter,
+  TargetEvaluator,
+} from "../../verify/types";
+import { GCP_COMPUTE_TYPES, type GcpCompute, gcpComputes } from "./bind";
 import { COMPONENT_TYPE, FIREWALL_TYPE } from "./types";
 import { gcpUsage } from "./usage";
 
@@ -46,6 +56,8 @@ export interface FirewallRuleView {
   targetServiceAccounts: string[];
   targetTags: string[];
   disabled: boolean;
+  /** Rendered by blastradius (its description says so); anything else was added outside the library. */
+  rendered: boolean;
 }
 
 export class GcpRuleError extends Error {
@@ -173,6 +185,7 @@ function view(
     targetServiceAccounts: strings(o.targetServiceAccounts),
     targetTags: strings(o.targetTags),
     disabled: o.disabled === true,
+    rendered: typeof o.description === "string" && o.description.startsWith("blastradius "),
   };
 }
 
@@ -203,8 +216,16 @@ export interface GcpEvaluatorOptions {
    * (`networkId` → `network`), else the last path segment of the rule's network.
    */
   networks?: Record<string, string>;
-  /** Network tags of each workload's instances (by workload name); default none. */
+  /**
+   * Network tags of each workload's instances (by workload name), when the stack builds no VM;
+   * default none.
+   */
   tags?: Record<string, string[]>;
+  /**
+   * The stack's VMs (instances, templates) with the account they run as and their tags. With none,
+   * the proof assumes the binding contract: every workload's VMs run as its placement's account.
+   */
+  computes?: readonly GcpCompute[];
 }
 
 interface Indexed {
@@ -255,8 +276,7 @@ const IMPLIED: Record<Direction, Decision> = {
 /** A TargetEvaluator over firewall rules (from records or a gcloud export) for a plan's topology. */
 export function gcpEvaluator(
   rules: readonly FirewallRuleView[],
-  // The topology (network, service account, addresses) travels with each Party of this plan.
-  _plan: Plan,
+  plan: Plan,
   options: GcpEvaluatorOptions = {},
 ): TargetEvaluator {
   const networkOf = (r: FirewallRuleView) => options.networks?.[r.network] ?? lastSegment(r.network);
@@ -268,16 +288,165 @@ export function gcpEvaluator(
     entry[rule.direction].push({ rule });
   }
 
-  const gcpOf = (p: Party): Workload["placements"]["gcp"] =>
-    p.kind === "workload" ? p.workload.placements.gcp : undefined;
-  const tagsOf = (p: Party) => (p.kind === "workload" ? (options.tags?.[p.name] ?? []) : []);
+  // ---------------------------------------------------------------- identities and binding
+  /** What the rules can see of a VM: its network (placement name), service account and tags. */
+  interface Identity {
+    network: string;
+    sa: string | undefined;
+    tags: readonly string[];
+    key: string;
+  }
+  const identityCache = new Map<string, Identity>();
+  const identity = (network: string, sa: string | undefined, tags: readonly string[]): Identity => {
+    const sorted = [...new Set(tags)].sort();
+    const k = `${network}\u0000${sa ?? ""}\u0000${sorted.join(",")}`;
+    let id = identityCache.get(k);
+    if (!id) identityCache.set(k, (id = { network, sa, tags: sorted, key: k }));
+    return id;
+  };
+  const networkOfCompute = (n: string | undefined) =>
+    n === undefined ? undefined : (options.networks?.[n] ?? lastSegment(n));
 
-  const appliesTo = (rule: FirewallRuleView, p: Party): boolean => {
-    if (rule.targetServiceAccounts.length > 0) {
-      const sa = gcpOf(p)?.serviceAccount;
-      return sa !== undefined && rule.targetServiceAccounts.includes(sa);
+  const computes = options.computes ?? [];
+  const bound = computes.length > 0;
+  const findings: BindingFinding[] = [];
+  const finding = (f: Omit<BindingFinding, "target">) => findings.push({ target: "gcp", ...f });
+  const workloadOfAccount = new Map<string, Workload>();
+  for (const w of plan.policy.workloads) {
+    const g = w.placements.gcp;
+    if (g?.serviceAccount && !workloadOfAccount.has(`${g.network}\u0000${g.serviceAccount}`))
+      workloadOfAccount.set(`${g.network}\u0000${g.serviceAccount}`, w);
+  }
+  const accountsInUse = new Map<string, string>();
+  for (const w of plan.policy.workloads)
+    if (w.placements.gcp?.serviceAccount) accountsInUse.set(w.placements.gcp.serviceAccount, w.name);
+  const byWorkload = new Map<string, Identity[]>();
+  const others = new Map<string, { party: Party; identity: Identity }>();
+  const unclaimed = unclaimedAddresses(plan);
+  for (const c of computes) {
+    const network = networkOfCompute(c.network);
+    if (c.unknown)
+      finding({
+        kind: "unknown",
+        severity: "error",
+        resource: c.resource,
+        message: `${c.kind} ${c.resource}: its service account, tags or network are unknown until apply; the proof cannot see what it will run as`,
+      });
+    const candidate = c.serviceAccount !== undefined ? accountsInUse.get(c.serviceAccount) : undefined;
+    const w =
+      c.serviceAccount !== undefined && network !== undefined
+        ? workloadOfAccount.get(`${network}\u0000${c.serviceAccount}`)
+        : undefined;
+    if (candidate !== undefined && !w) {
+      const placed = plan.policy.workloads.find((x) => x.name === candidate)!;
+      finding({
+        kind: "unbound-compute",
+        severity: "error",
+        resource: c.resource,
+        workload: candidate,
+        message: `${c.kind} ${c.resource} runs as ${c.serviceAccount} (workload "${candidate}", placed in network ${placed.placements.gcp!.network}) but sits in network ${network ?? c.network ?? "unknown"}`,
+      });
     }
-    if (rule.targetTags.length > 0) return tagsOf(p).some((t) => rule.targetTags.includes(t));
+    if (w) {
+      const id = identity(w.placements.gcp!.network, c.serviceAccount, c.tags);
+      const list = byWorkload.get(w.name);
+      if (!list) byWorkload.set(w.name, [id]);
+      else if (!list.includes(id)) list.push(id);
+      continue;
+    }
+    const id = identity(network ?? c.network ?? "unknown", c.serviceAccount, c.tags);
+    const key = `other:gcp:${c.kind}:${c.resource}`;
+    others.set(key, {
+      identity: id,
+      party: {
+        kind: "other",
+        name: `${c.kind} ${c.resource}`,
+        key,
+        addresses: c.addresses ?? unclaimed,
+        scope: `network ${id.network}`,
+        targets: ["gcp"],
+      },
+    });
+    finding({
+      kind: "unbound-compute",
+      severity: "warning",
+      resource: c.resource,
+      message: `${c.kind} ${c.resource} (network ${id.network}) runs as ${c.serviceAccount ?? "the default compute service account"}, which no workload is placed as; the proof treats it as an unmodelled endpoint: default deny must hold between it and every workload`,
+    });
+  }
+  if (bound)
+    for (const w of plan.policy.workloads) {
+      const g = w.placements.gcp;
+      if (!g || byWorkload.has(w.name)) continue;
+      finding({
+        kind: "unbound-workload",
+        severity: "error",
+        workload: w.name,
+        message: g.serviceAccount
+          ? `workload "${w.name}" is placed in network ${g.network} as ${g.serviceAccount}, but no instance or template of this stack runs as it; the proof assumes its VMs run as it with no network tags`
+          : `workload "${w.name}" is placed in network ${g.network} with no serviceAccount: no VM of this stack can be bound to it (give it the service account its VMs run as)`,
+      });
+    }
+
+  // Other VMs of each network: they run as an account no rule names and carry any network tags;
+  // one party per set of the tags the network's rules name (the rules cannot tell the rest apart).
+  const MAX_TAGS = 8;
+  for (const network of [
+    ...new Set(plan.policy.workloads.flatMap((w) => (w.placements.gcp ? [w.placements.gcp.network] : []))),
+  ].sort()) {
+    const named = new Set<string>();
+    for (const direction of ["INGRESS", "EGRESS"] as const)
+      for (const { rule } of byNetwork.get(network)?.[direction] ?? [])
+        for (const t of [...rule.targetTags, ...rule.sourceTags]) named.add(t);
+    const tags = [...named].sort();
+    if (tags.length > MAX_TAGS) {
+      finding({
+        kind: "unknown",
+        severity: "error",
+        message: `network ${network}: its firewall rules name ${tags.length} network tags (${tags.join(", ")}); the proof covers unmodelled VMs by every set of the tags rules name, up to ${MAX_TAGS}: target workloads by service account instead`,
+      });
+      continue;
+    }
+    for (let mask = 0; mask < 1 << tags.length; mask++) {
+      const carried = tags.filter((_, i) => (mask >> i) & 1);
+      const key = `other:gcp:network:${network}:${carried.join(",")}`;
+      others.set(key, {
+        identity: identity(network, undefined, carried),
+        party: {
+          kind: "other",
+          name: `other VMs of network ${network}${carried.length > 0 ? ` tagged ${carried.join(", ")}` : ""}`,
+          key,
+          addresses: unclaimed,
+          scope: `network ${network}`,
+          targets: ["gcp"],
+        },
+      });
+    }
+  }
+
+  /** The identities of a party's VMs (several: its VMs differ in tags; none: GCP does not govern it). */
+  const identitiesOf = (p: Party): Identity[] => {
+    if (p.kind === "other") {
+      const o = others.get(p.key);
+      return o ? [o.identity] : [];
+    }
+    if (p.kind !== "workload" || !governs(p, "gcp")) return [];
+    const g = p.workload.placements.gcp;
+    if (!g) return [];
+    const list = (bound && byWorkload.get(p.name)) || [
+      identity(g.network, g.serviceAccount, options.tags?.[p.name] ?? []),
+    ];
+    if (p.variant?.startsWith("gcp:")) {
+      const v = list[Number(p.variant.slice(4))];
+      if (v) return [v];
+    }
+    return list;
+  };
+
+  const appliesTo = (rule: FirewallRuleView, id: Identity): boolean => {
+    if (rule.targetServiceAccounts.length > 0)
+      return id.sa !== undefined && rule.targetServiceAccounts.includes(id.sa);
+    if (rule.targetTags.length > 0) return id.tags.some((t) => rule.targetTags.includes(t));
     return true;
   };
 
@@ -313,30 +482,30 @@ export function gcpEvaluator(
       signatures.set(network, out);
     }
   }
-  // By placement object: a class representative the proof builds keeps its workload's placement.
-  const keys = new WeakMap<object, string>();
-  const partyKey = (p: Party): string => {
-    const g = gcpOf(p);
-    if (!g) return "address";
-    const tagged = options.tags !== undefined;
-    let key = tagged ? undefined : keys.get(g);
-    if (key === undefined) {
-      const sa = g.serviceAccount === undefined ? 0 : (signatures.get(g.network)?.get(g.serviceAccount) ?? 0);
-      const tags = tagged ? [...tagsOf(p)].sort().join(",") : "";
-      key = `gcp\u0000${g.network}\u0000${sa}\u0000${tags}`;
-      if (!tagged) keys.set(g, key);
+  const signatureKeys = new Map<Identity, string>();
+  const signatureOf = (id: Identity): string => {
+    let k = signatureKeys.get(id);
+    if (k === undefined) {
+      const sa = id.sa === undefined ? 0 : (signatures.get(id.network)?.get(id.sa) ?? 0);
+      signatureKeys.set(id, (k = `${id.network}\u0000${sa}\u0000${id.tags.join(",")}`));
     }
-    return key;
+    return k;
+  };
+  const partyKey = (p: Party): string => {
+    const ids = identitiesOf(p);
+    if (ids.length === 0) return "address";
+    return `gcp\u0000${ids.map(signatureOf).join("|")}`;
   };
 
   const applicable = new Map<string, FirewallRuleView[]>();
-  /** The rules of the party's network that apply to its instances, in precedence order. */
-  const rulesAt = (p: Party, direction: Direction): FirewallRuleView[] => {
-    const key = `${direction}\u0000${partyKey(p)}`;
+  /** The rules of the identity's network that apply to its VMs, in precedence order. */
+  const rulesAt = (id: Identity, direction: Direction): FirewallRuleView[] => {
+    const key = `${direction}\u0000${signatureOf(id)}`;
     let list = applicable.get(key);
     if (!list) {
-      const network = gcpOf(p)!.network;
-      list = (byNetwork.get(network)?.[direction] ?? []).map((i) => i.rule).filter((r) => appliesTo(r, p));
+      list = (byNetwork.get(id.network)?.[direction] ?? [])
+        .map((i) => i.rule)
+        .filter((r) => appliesTo(r, id));
       applicable.set(key, list);
     }
     return list;
@@ -348,12 +517,17 @@ export function gcpEvaluator(
     return addresses.isSubsetOf(ranges) ? addresses : ranges.intersect(addresses);
   };
 
-  /** Source addresses of `from` the rule matches (ingress at a GCP instance). */
-  const ingressSources = (rule: FirewallRuleView, from: Party, network: string): AddressSet => {
-    const sameNetwork = gcpOf(from)?.network === network;
-    const sa = sameNetwork ? gcpOf(from)?.serviceAccount : undefined;
+  /** Source addresses of `from` (VMs of identity `fid`, if GCP ones) the rule matches (ingress at a GCP VM). */
+  const ingressSources = (
+    rule: FirewallRuleView,
+    from: Party,
+    fid: Identity | undefined,
+    network: string,
+  ): AddressSet => {
+    const sameNetwork = fid?.network === network;
+    const sa = sameNetwork ? fid?.sa : undefined;
     if (sa !== undefined && rule.sourceServiceAccounts.includes(sa)) return from.addresses;
-    if (sameNetwork && rule.sourceTags.length > 0 && tagsOf(from).some((t) => rule.sourceTags.includes(t)))
+    if (sameNetwork && rule.sourceTags.length > 0 && fid!.tags.some((t) => rule.sourceTags.includes(t)))
       return from.addresses;
     const none = rule.sourceServiceAccounts.length === 0 && rule.sourceTags.length === 0;
     // gcloud fills 0.0.0.0/0 when an ingress rule names no source; read "no source at all" the same way.
@@ -371,11 +545,13 @@ export function gcpEvaluator(
   const matchOf = (
     rule: FirewallRuleView,
     from: Party,
+    fid: Identity | undefined,
     to: Party,
+    tid: Identity | undefined,
     direction: Direction,
   ): Match | undefined => {
     let src: AddressSet;
-    if (direction === "INGRESS") src = ingressSources(rule, from, gcpOf(to)!.network);
+    if (direction === "INGRESS") src = ingressSources(rule, from, fid, tid!.network);
     else if (!rule.sourceRanges) src = from.addresses;
     else src = narrow(rule.sourceRanges, from.addresses);
     if (src.isEmpty()) return undefined;
@@ -396,10 +572,16 @@ export function gcpEvaluator(
 
   // Not cached: proofs over thousands of workloads visit each pair about once, and caching every
   // pair's matches costs more in garbage collection than recomputing the few a decision needs.
-  const matchesAt = (from: Party, to: Party, direction: Direction): Match[] => {
+  const matchesAt = (
+    from: Party,
+    fid: Identity | undefined,
+    to: Party,
+    tid: Identity | undefined,
+    direction: Direction,
+  ): Match[] => {
     const list: Match[] = [];
-    for (const rule of rulesAt(direction === "INGRESS" ? to : from, direction)) {
-      const m = matchOf(rule, from, to, direction);
+    for (const rule of rulesAt(direction === "INGRESS" ? tid! : fid!, direction)) {
+      const m = matchOf(rule, from, fid, to, tid, direction);
       if (m) list.push(m);
     }
     return list;
@@ -461,54 +643,93 @@ export function gcpEvaluator(
     if (direction === "EGRESS") allowedParts.push(restrict.subtract(decided));
     return ConnectionSet.unionAll(allowedParts);
   };
-  const sideAllowed = (from: Party, to: Party, direction: Direction): ConnectionSet => {
-    const matches = matchesAt(from, to, direction);
+  const sideAllowed = (
+    from: Party,
+    fid: Identity | undefined,
+    to: Party,
+    tid: Identity | undefined,
+    direction: Direction,
+  ): ConnectionSet => {
+    const matches = matchesAt(from, fid, to, tid, direction);
     return familyAllowed(from, to, direction, 4, matches).union(
       familyAllowed(from, to, direction, 6, matches),
     );
   };
 
-  const enforces = (p: Party) => gcpOf(p) !== undefined;
+  const enforces = (p: Party) => identitiesOf(p).length > 0;
 
-  const firstMatch = (from: Party, to: Party, direction: Direction, packet: Packet): Decision => {
-    for (const m of matchesAt(from, to, direction))
+  const firstMatch = (
+    from: Party,
+    fid: Identity | undefined,
+    to: Party,
+    tid: Identity | undefined,
+    direction: Direction,
+    packet: Packet,
+  ): Decision => {
+    for (const m of matchesAt(from, fid, to, tid, direction))
       if (setOf(m).has(packet)) return { verdict: m.rule.action, by: m.rule.name };
     return IMPLIED[direction];
   };
 
-  const allowed = (from: Party, to: Party): ConnectionSet => {
-    const egress = enforces(from) ? sideAllowed(from, to, "EGRESS") : undefined;
-    const ingress = enforces(to) ? sideAllowed(from, to, "INGRESS") : undefined;
+  const allowedWith = (from: Party, fid: Identity | undefined, to: Party, tid: Identity | undefined) => {
+    const egress = fid ? sideAllowed(from, fid, to, tid, "EGRESS") : undefined;
+    const ingress = tid ? sideAllowed(from, fid, to, tid, "INGRESS") : undefined;
     if (egress && ingress) return egress.intersect(ingress);
     return egress ?? ingress ?? ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
   };
+  const decideWith = (
+    from: Party,
+    fid: Identity | undefined,
+    to: Party,
+    tid: Identity | undefined,
+    packet: Packet,
+  ): Decision => {
+    let last: Decision = { verdict: "allow", by: "not-enforced-by-gcp" };
+    if (fid) {
+      last = firstMatch(from, fid, to, tid, "EGRESS", packet);
+      if (last.verdict === "deny") return last;
+    }
+    if (tid) last = firstMatch(from, fid, to, tid, "INGRESS", packet);
+    return last;
+  };
+  /** Every pair of identities of the two parties (one each, or `undefined` where GCP does not govern). */
+  const pairsOf = (from: Party, to: Party) => {
+    const f = identitiesOf(from);
+    const t = identitiesOf(to);
+    const fl: Array<Identity | undefined> = f.length > 0 ? f : [undefined];
+    const tl: Array<Identity | undefined> = t.length > 0 ? t : [undefined];
+    return fl.flatMap((fid) => tl.map((tid) => [fid, tid] as const));
+  };
+
+  /** Whether a rule blastradius did not render applies to the party's VMs. */
+  const foreign = (p: Party): boolean =>
+    identitiesOf(p).some((id) =>
+      (["INGRESS", "EGRESS"] as const).some((d) => rulesAt(id, d).some((r) => !r.rendered)),
+    );
 
   /*
-   * Footprints (lib/radius), by first match over the far end's ranges alone: an allow rule adds the
-   * far addresses it names (less what deny rules for every service and every address of the party
-   * decided before it), and identities (ingress: service accounts and tags of the same network);
-   * the implied allow-egress adds what no such deny decided. Deny rules naming some services, part
-   * of the party's addresses or identities are left out: they only narrow, and a footprint may be
-   * larger than what passes. Egress rules name no destination identity.
+   * Footprints (lib/radius), per identity of the party (every variant's), by first match over the
+   * far end's ranges alone: an allow rule adds the far addresses it names (less what deny rules for
+   * every service and every address of the party decided before it) and identities (ingress:
+   * service accounts and tags of the same network); the implied allow-egress adds what no such deny
+   * decided. Deny rules naming some services, part of the party's addresses or identities are left
+   * out: they only narrow, and a footprint may be larger than what passes. Egress rules name no
+   * destination identity.
    */
-  const identityNames = (p: Party): string[] => {
-    const g = gcpOf(p);
-    if (!g) return [];
-    const out = tagsOf(p).map((t) => `gcp-tag:${g.network}:${t}`);
-    if (g.serviceAccount !== undefined) out.push(`gcp-sa:${g.network}:${g.serviceAccount}`);
-    return out;
-  };
-  const footprint = (p: Party, direction: "egress" | "ingress"): Footprint => {
-    const ingress = direction === "ingress";
-    const network = gcpOf(p)!.network;
+  const identityNames = (p: Party): string[] =>
+    identitiesOf(p).flatMap((id) => [
+      ...id.tags.map((t) => `gcp-tag:${id.network}:${t}`),
+      ...(id.sa !== undefined ? [`gcp-sa:${id.network}:${id.sa}`] : []),
+    ]);
+  const footprintOf = (id: Identity, ingress: boolean): Footprint => {
     const names = new Set<string>();
     const reached: AddressSet[] = [];
     let denied = AddressSet.EMPTY;
-    for (const rule of rulesAt(p, ingress ? "INGRESS" : "EGRESS")) {
+    for (const rule of rulesAt(id, ingress ? "INGRESS" : "EGRESS")) {
       const identities = ingress
         ? [
-            ...rule.sourceServiceAccounts.map((sa) => `gcp-sa:${network}:${sa}`),
-            ...rule.sourceTags.map((t) => `gcp-tag:${network}:${t}`),
+            ...rule.sourceServiceAccounts.map((sa) => `gcp-sa:${id.network}:${sa}`),
+            ...rule.sourceTags.map((t) => `gcp-tag:${id.network}:${t}`),
           ]
         : [];
       const ranges = ingress ? rule.sourceRanges : rule.destinationRanges;
@@ -528,22 +749,57 @@ export function gcpEvaluator(
     if (!ingress) reached.push(AddressSet.ALL.subtract(denied));
     return { addresses: AddressSet.unionAll(reached), names: [...names] };
   };
+  const footprint = (p: Party, direction: "egress" | "ingress"): Footprint => {
+    const parts = identitiesOf(p).map((id) => footprintOf(id, direction === "ingress"));
+    if (parts.length === 1) return parts[0]!;
+    return {
+      addresses: AddressSet.unionAll(parts.map((f) => f.addresses)),
+      names: [...new Set(parts.flatMap((f) => f.names))],
+    };
+  };
 
   return {
     target: "gcp",
-    enforces,
-    partyKey,
-    allowed,
+    binding: bound ? "bound" : "assumed",
     footprint,
     identityNames,
+    enforces,
+    partyKey,
+    variants(p) {
+      const ids = identitiesOf(p);
+      if (ids.length < 2) return [];
+      return ids.map((_, k) => ({
+        ...p,
+        key: `${p.key}~gcp${k}`,
+        base: p.base ?? p.key,
+        variant: `gcp:${k}`,
+      }));
+    },
+    universe: () => [...others.values()].map((o) => o.party),
+    // A workload's rules see another VM by its account or tags only in their network; an untagged
+    // VM running as an account no rule names is an address to them (the unmodelled-address party).
+    relevant(u, w) {
+      const o = others.get(u.key);
+      if (!o) return true;
+      if (!u.key.startsWith("other:gcp:network:")) return true;
+      const wid = identitiesOf(w);
+      return o.identity.tags.length > 0 && wid.some((i) => i.network === o.identity.network);
+    },
+    findings: () => findings,
+    foreign,
+    allowed(from, to) {
+      const pairs = pairsOf(from, to);
+      if (pairs.length === 1) return allowedWith(from, pairs[0]![0], to, pairs[0]![1]);
+      return ConnectionSet.unionAll(pairs.map(([f, t]) => allowedWith(from, f, to, t)));
+    },
     decide(from, to, packet) {
-      let last: Decision = { verdict: "allow", by: "not-enforced-by-gcp" };
-      if (enforces(from)) {
-        last = firstMatch(from, to, "EGRESS", packet);
-        if (last.verdict === "deny") return last;
+      let first: Decision | undefined;
+      for (const [f, t] of pairsOf(from, to)) {
+        const d = decideWith(from, f, to, t, packet);
+        if (d.verdict === "allow") return d;
+        first ??= d;
       }
-      if (enforces(to)) last = firstMatch(from, to, "INGRESS", packet);
-      return last;
+      return first!;
     },
   };
 }
@@ -559,15 +815,19 @@ export function networksFromComponents(records: readonly ResourceRecord[]): Reco
   return out;
 }
 
+const READ = new Set<string>(Object.values(GCP_COMPUTE_TYPES));
+
 /** How the proof finds GCP firewall rules (and the components that map networks) among records. */
 export function gcpAdapter(options: GcpEvaluatorOptions = {}): TargetAdapter {
   return {
     target: "gcp",
     owns: (r) => r.type === FIREWALL_TYPE || r.type === COMPONENT_TYPE,
+    reads: (r) => READ.has(r.type),
     evaluator: (resources, plan) =>
       gcpEvaluator(rulesFromRecords(resources), plan, {
         ...options,
         networks: { ...networksFromComponents(resources), ...options.networks },
+        computes: gcpComputes(resources),
       }),
     usage: gcpUsage,
   };

@@ -1,4 +1,6 @@
 /** The gcp target: render (plan → VPC firewall rules) and evaluate (firewall rules → connectivity). */
+
+export { GCP_COMPUTE_TYPES, type GcpCompute, gcpComputes, gcpComputesFromExport } from "./bind";
 export {
   type FirewallRuleView,
   type GcpEvaluatorOptions,

@@ -1,5 +1,6 @@
 import type { Workload } from "../../model/types";
 import { AddressSet, IntervalSet, MAX_PORT, ServiceSet } from "../../net";
+import { addressesOutside } from "../../plan/facets";
 import type { CompiledPath, Plan, Slice } from "../../plan/types";
 import {
   DEFAULT_LIMITS,
@@ -49,9 +50,14 @@ function slug(text: string): string {
     .replace(/^-+|-+$/g, "");
 }
 
-/** A GCP resource name (RFC 1035, ≤ 63 chars): `br-<policy>-<network>-<key>`, hashed when too long. */
-export function gcpRuleName(policy: string, network: string, key: string): string {
-  const full = `br-${slug(policy)}-${slug(network)}-${key}`.replace(/-+/g, "-");
+/**
+ * A GCP resource name (RFC 1035, ≤ 63 chars): `<prefix>-<key>`, the prefix by default
+ * `br-<policy>-<network>`, hashed when too long. Firewall rule names are unique per project: two
+ * stacks rendering the same policy into one project give each its own prefix.
+ */
+export function gcpRuleName(policy: string, network: string, key: string, prefix?: string): string {
+  const stem = prefix !== undefined ? slug(prefix) : `br-${slug(policy)}-${slug(network)}`;
+  const full = `${/^[a-z]/.test(stem) ? "" : "br-"}${stem}-${key}`.replace(/-+/g, "-");
   if (full.length <= 63) return full.replace(/-$/, "");
   return `${full.slice(0, 54).replace(/-+$/, "")}-${digest(full)}`;
 }
@@ -170,6 +176,7 @@ interface Ctx {
   limits: GcpLimits;
   logging: Record<GcpRuleKind, boolean>;
   logMetadata: boolean;
+  namePrefix?: string;
 }
 
 const localWorkload = (ctx: Ctx, s: Slice): Workload | undefined =>
@@ -263,7 +270,7 @@ function materialise(
         const key = `${prefix}-${out.length}`;
         const rule: GcpFirewallRule = {
           key,
-          name: gcpRuleName(ctx.plan.policy.name, ctx.network, key),
+          name: gcpRuleName(ctx.plan.policy.name, ctx.network, key, ctx.namePrefix),
           description,
           direction: spec.direction,
           priority,
@@ -461,8 +468,13 @@ function groupRules(ctx: Ctx, g: Group): GcpFirewallRule[] {
     for (const s of slices) {
       const w = ingress ? localWorkload(ctx, s) : undefined;
       const account = w ? serviceAccountOf(w) : undefined;
-      if (account !== undefined) end.accounts.push(account);
-      else if (unknownAddresses(s)) {
+      if (account !== undefined) {
+        end.accounts.push(account);
+        // The account names its GCP VMs; its compute on other targets (at other addresses) is
+        // named by range.
+        const elsewhere = addressesOutside(s.party, "gcp").intersect(s.addresses);
+        if (!elsewhere.isEmpty()) end.addresses.push(elsewhere);
+      } else if (unknownAddresses(s)) {
         // Guardrails leave parties that cannot be named to the targets that place them: denying
         // "every address" here would break legitimate allows.
         if (g.kind === "allow") throw unnamedError(ctx, g, c, s.party.name);
@@ -533,6 +545,7 @@ function resolveOptions(options: GcpRenderOptions): Omit<Ctx, "plan" | "network"
     limits,
     logging: { guardrail: true, allow: false, baseline: false, ...options.logging },
     logMetadata: options.logMetadata ?? true,
+    ...(options.namePrefix !== undefined ? { namePrefix: options.namePrefix } : {}),
   };
 }
 

@@ -75,6 +75,11 @@ export interface GcpRenderOptions {
   logging?: Partial<Record<GcpRuleKind, boolean>>;
   /** Include metadata in logs (default true). */
   logMetadata?: boolean;
+  /**
+   * The start of every rule's name (default `br-<policy>-<network>`): firewall rule names are
+   * unique per project, so two stacks rendering one policy into one project need their own.
+   */
+  namePrefix?: string;
 }
 
 export const DEFAULT_PRIORITIES: GcpPriorities = { guardrail: 0, allow: 1000, baseline: 65534 };

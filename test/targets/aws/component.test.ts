@@ -21,6 +21,8 @@ describe("AwsSegmentation under the recording mocks", () => {
     const ids = outputs.ids as Record<string, string>;
     expect(resources.map((r) => [r.type, r.name])).toEqual([
       [AWS_TYPES.component, "seg"],
+      // The VPC's baseline group (no rules) comes first: every workload here carries it.
+      [AWS_TYPES.securityGroup, "seg-_baseline"],
       [AWS_TYPES.securityGroup, "seg-training"],
       [AWS_TYPES.egressRule, "seg-training-out-training-publishes-models-10.30.4.0_24-tcp-443"],
       [AWS_TYPES.egressRule, "seg-training-out-training-reads-datalake-10.20.0.0_20-tcp-443"],
@@ -235,7 +237,7 @@ describe("AwsSegmentation: bad input and quotas fail before anything is register
     d.workloads[0]!.labels = { seg: "s0", a: "1" };
     for (let i = 0; i < 5; i++) d.segments[`extra${i}`] = { matchLabels: { a: "1" } };
     await expect(runAws(planOf(d))).rejects.toThrow(
-      'workload "w0" in VPC "big" is a member of 6 segments (s0, extra0, extra1, extra2, extra3, extra4), so its interface would need 6 security groups; the limit is 5',
+      'workload "w0" in VPC "big" is a member of 6 segments (s0, extra0, extra1, extra2, extra3, extra4), so its interface would need 7 security groups (the baseline included); the limit is 5',
     );
   });
 });
@@ -255,7 +257,7 @@ describe("stable names", () => {
     ]);
     const gone = before.filter((r) => !after.some((a) => key(a) === key(r)));
     expect(gone).toEqual([]);
-    expect(before.length).toBe(50 + 100 + 1);
+    expect(before.length).toBe(50 + 100 + 1 + 1);
   });
 
   it("renders byte-identical resources in the same order twice", async () => {

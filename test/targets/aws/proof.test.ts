@@ -146,7 +146,7 @@ describe("blastradius review with the aws module", () => {
     expect(await reviewCommand(FLAGSHIP, { modules: [awsModule!], json: join(dir, "r.json") }, io)).toBe(0);
     const review = JSON.parse(readFileSync(join(dir, "r.json"), "utf8")) as ReviewJson;
     expect(review.targets).toEqual(["aws"]);
-    expect(review.resources).toEqual({ aws: 3 });
+    expect(review.resources).toEqual({ aws: 4 });
     expect(review.forbidden.filter((f) => f.target === "aws").map((f) => f.status)).toEqual([
       "blocked",
       "blocked",

@@ -211,7 +211,7 @@ describe("usage", () => {
   it("counts rules as AWS does: a CIDR or a group reference one rule, per direction and family", () => {
     // partner → api: 2 CIDRs (one per family) × 2 ports on api's ingress; api → worker: one group
     // reference on each side.
-    expect(usage).toMatchObject({ rules: 6, guardrailRules: 0, resources: 8 });
+    expect(usage).toMatchObject({ rules: 6, guardrailRules: 0, resources: 9 });
     const api = "security group aws-app-api (vpc app)";
     const worker = "security group aws-app-worker (vpc app)";
     expect(used("aws.rulesPerSecurityGroup", api, "inbound IPv4")).toEqual([[2, 60]]);
@@ -221,11 +221,12 @@ describe("usage", () => {
     expect(used("aws.rulesPerSecurityGroup", api, "outbound IPv6")).toEqual([[1, 60]]);
     expect(used("aws.rulesPerSecurityGroup", worker, "inbound IPv4")).toEqual([[1, 60]]);
     expect(used("aws.rulesPerSecurityGroup", worker, "outbound IPv4")).toEqual([[0, 60]]);
-    expect(used("aws.securityGroupsPerInterface", "workload api (vpc app)")).toEqual([[1, 5]]);
+    // The baseline group and api's segment group.
+    expect(used("aws.securityGroupsPerInterface", "workload api (vpc app)")).toEqual([[2, 5]]);
     expect(used("aws.securityGroupsPerRegion", "all VPCs of the rendering (one Region)")).toEqual([
-      [2, 2500],
+      [3, 2500],
     ]);
-    expect(usage.quotas.filter((q) => q.quota === "aws.rulesPerSecurityGroup")).toHaveLength(8);
+    expect(usage.quotas.filter((q) => q.quota === "aws.rulesPerSecurityGroup")).toHaveLength(12);
     // The bound: partner → api is 2 edges (two port ranges) at one end, api → worker 1 edge at two.
     expect(ruleBound(plan, "aws")).toEqual({ allows: 4, guardrails: 0 });
   });
@@ -295,8 +296,9 @@ describe("usage", () => {
       awsResources(rendering, { name: "aws-data", vpcId: "vpc-data", subnetIds: ["subnet-1"] }),
     );
     const u = awsUsage(recs, forbid);
-    // One deny (inbound from the office), four allow-all entries (two directions × two families).
-    expect(u).toMatchObject({ rules: 5, guardrailRules: 1, resources: 1 + 1 + 5 });
+    // One deny (inbound from the office), four allow-all entries (two directions × two families);
+    // resources: the baseline and db groups, the NACL, its five entries.
+    expect(u).toMatchObject({ rules: 5, guardrailRules: 1, resources: 2 + 1 + 5 });
     const nacl = u.quotas
       .filter((q) => q.quota === "aws.rulesPerNetworkAcl")
       .map((q) => [q.description, q.used, q.limit]);

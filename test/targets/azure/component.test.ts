@@ -39,9 +39,9 @@ describe("AzureSegmentation under the recording runner", () => {
 
     const nsgs = children.filter((r) => r.type === AZURE_TYPES.nsg);
     expect(nsgs).toHaveLength(1);
+    // No name input: Pulumi names the NSG (and the ASGs), so stacks sharing a resource group do not collide.
     expect(nsgs[0]!.inputs).toEqual({
       resourceGroupName: "rg-net",
-      networkSecurityGroupName: "nsg-mixed-spoke",
       location: "westeurope",
       tags: { team: "platform", "blastradius-policy": "mixed", "blastradius-vnet": "spoke" },
     });
@@ -57,14 +57,15 @@ describe("AzureSegmentation under the recording runner", () => {
       },
     ]);
     expect(run.outputs.asgs).toEqual({
-      db: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/applicationSecurityGroups/asg-mixed-spoke-db",
+      db: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/applicationSecurityGroups/spoke-asg-db",
     });
 
     const rules = children.filter((r) => r.type === AZURE_TYPES.rule);
     const byName = Object.fromEntries(rules.map((r) => [r.inputs.securityRuleName as string, r.inputs]));
     expect(byName["api-to-db-in-v4-tcp"]).toEqual({
       resourceGroupName: "rg-net",
-      networkSecurityGroupName: "nsg-mixed-spoke",
+      // The NSG's name as the provider gives it (here the runner's mocks: its logical name).
+      networkSecurityGroupName: "spoke-nsg",
       securityRuleName: "api-to-db-in-v4-tcp",
       description: 'blastradius mixed: allow "api-to-db" api -> db (tcp/5432)',
       priority: expect.any(Number),

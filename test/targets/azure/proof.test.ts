@@ -54,9 +54,9 @@ describe("proof over the recorded Azure resources", () => {
     const blocked = Object.fromEntries(proof.forbidden.map((f) => [f.path, f]));
     expect(blocked["no-corp-to-db"]!.status).toBe("blocked");
     expect(blocked["no-corp-to-db"]!.by).toMatch(
-      /^nsg-mixed-spoke\/no-corp-to-db-in-v4-any \(inbound \d+\)$/,
+      /^azure-spoke-nsg\/no-corp-to-db-in-v4-any \(inbound \d+\)$/,
     );
-    expect(blocked["no-db-exfil"]!.by).toMatch(/nsg-mixed-spoke\/no-db-exfil-out-v4-any/);
+    expect(blocked["no-db-exfil"]!.by).toMatch(/azure-spoke-nsg\/no-db-exfil-out-v4-any/);
     // The monitored forbid overlaps an allow: open, with what enforcing would close.
     expect(blocked["watch-api-to-db"]).toMatchObject({
       mode: "monitor",
@@ -79,7 +79,7 @@ describe("proof over the recorded Azure resources", () => {
     const extra = () =>
       new network.SecurityRule("hand-added-ssh", {
         resourceGroupName: azureName("rg-mixed-spoke"),
-        networkSecurityGroupName: "nsg-mixed-spoke",
+        networkSecurityGroupName: "azure-spoke-nsg",
         securityRuleName: "hand-added-ssh",
         priority: 1650,
         direction: "Inbound",
@@ -106,7 +106,7 @@ describe("proof over the recorded Azure resources", () => {
       mode: "enforce",
       target: "azure",
       status: "open",
-      by: "nsg-mixed-spoke/hand-added-ssh (inbound 1650)",
+      by: "azure-spoke-nsg/hand-added-ssh (inbound 1650)",
       witness: { src: "10.200.0.1", dst: "10.41.1.1", protocol: "tcp", port: 22, from: "corp", to: "db" },
       open: "tcp/22",
     });
@@ -122,7 +122,7 @@ describe("proof over the recorded Azure resources", () => {
     expect(proof.allowed.find((a) => a.path === "api-to-db")).toMatchObject({
       status: "broken",
       missing: "tcp/5432",
-      by: "nsg-mixed-spoke/deny-all-inbound (inbound 4096)",
+      by: "azure-spoke-nsg/deny-all-inbound (inbound 4096)",
     });
   });
 
@@ -136,7 +136,7 @@ describe("proof over the recorded Azure resources", () => {
         mode: "monitor",
         target: "azure",
         status: "blocked",
-        by: "nsg-quiet-core/deny-all-outbound (outbound 4096)",
+        by: "azure-core-nsg/deny-all-outbound (outbound 4096)",
       },
     ]);
     const noDenyAll = records.filter((r) => !String(r.inputs.securityRuleName).startsWith("deny-all-"));
@@ -144,7 +144,7 @@ describe("proof over the recorded Azure resources", () => {
     expect(open.forbidden[0]).toMatchObject({
       path: "watch-cache-to-app",
       status: "open",
-      by: "nsg-quiet-core/AllowVnetOutBound (outbound 65000); nsg-quiet-core/AllowVnetInBound (inbound 65000)",
+      by: "azure-core-nsg/AllowVnetOutBound (outbound 65000); azure-core-nsg/AllowVnetInBound (inbound 65000)",
       open: "any",
     });
     // Internet egress is open too (AllowInternetOutBound), though no path allows it.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { prove } from "../../../lib";
+import { checkPolicyDocument, prove } from "../../../lib";
 import {
   AZURE_LIMITS,
   azureEvaluator,
@@ -7,6 +7,7 @@ import {
   renderAzure,
   renderAzureVnet,
 } from "../../../lib/targets/azure";
+import { uncheckedPlanOf } from "../../support/unchecked-plan";
 import { MIXED } from "./policies";
 import { mirrorRecords, planOf } from "./support";
 
@@ -189,7 +190,13 @@ describe("Azure rendering", () => {
       segments: { a: { matchLabels: { r: "a" } }, b: { matchLabels: { r: "b" } } },
       paths: [path("signalling", "a", "b", ["sctp/3868", "tcp/3868"], { verdict })],
     });
-    expect(() => renderAzure(planOf(doc("allow")))).toThrow(
+    // check refuses it, naming the path's services; the renderer still refuses it on its own.
+    expect(checkPolicyDocument(doc("allow")).diagnostics.map((d) => d.message)).toContainEqual(
+      expect.stringContaining(
+        "Azure NSG rules can only name tcp, udp, icmp, esp (50), ah (51) or any protocol, not sctp",
+      ),
+    );
+    expect(() => renderAzure(uncheckedPlanOf(doc("allow")))).toThrow(
       /path "signalling": Azure NSG rules can only name Tcp, Udp, Icmp, Esp, Ah or any protocol, not sctp/,
     );
     const forbid = renderAzure(planOf(doc("forbid")))[0]!;

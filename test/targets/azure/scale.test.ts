@@ -1,7 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { azureModule } from "../../../components/azure/module";
-import { AddressSet, ConnectionSet, checkPolicyDocument, type Proof, prove, ServiceSet } from "../../../lib";
+import {
+  AddressSet,
+  ConnectionSet,
+  checkPolicyDocument,
+  facetParties,
+  governs,
+  type Party,
+  type Proof,
+  prove,
+  ServiceSet,
+} from "../../../lib";
 import { AZURE_TYPES, azureEvaluator, azureUsage, BANDS, renderAzureVnet } from "../../../lib/targets/azure";
 import { restrict } from "../../../lib/targets/azure/restrict";
 import { propertyRuns } from "../../support/property-runs";
@@ -58,7 +68,7 @@ const verdicts = (proof: Proof) => [
 ];
 
 describe("Azure at scale: party keys", () => {
-  it("workloads of one VNet and segment share a key; a workload with other addresses elsewhere is its own; the rest are 'address'", () => {
+  it("workloads of one VNet and segment share a key; a workload with other addresses elsewhere shares it with its Azure facet only; the rest are 'address'", () => {
     const plan = planOf(
       documentOf(
         [
@@ -75,7 +85,14 @@ describe("Azure at scale: party keys", () => {
     const key = (n: string) => ev.partyKey(plan.party(`workload:${n}`) ?? plan.party(`peer:${n}`)!);
     expect(key("w0")).toBe(key("w1"));
     expect(key("w0")).not.toBe(key("w2"));
-    expect(new Set([key("w0"), key("w2"), key("w3")]).size).toBe(3);
+    // w3 is on Azure and AWS at different addresses: two facets. Azure decides only the Azure one,
+    // which holds Azure addresses only (like w0's); the AWS one it sees by address.
+    const [f1, f2] = facetParties(plan.party("workload:w3")!);
+    const azureFacet = f1!.targets!.includes("azure") ? f1! : f2!;
+    const awsFacet = azureFacet === f1 ? f2! : f1!;
+    expect(azureFacet.addresses.toString()).toBe("10.4.0.0/24");
+    expect(ev.partyKey(azureFacet)).toBe(key("w0"));
+    expect(ev.partyKey(awsFacet)).toBe("address");
     expect(key("w4")).toBe("address");
     expect(key("partner")).toBe("address");
   });
@@ -147,18 +164,26 @@ describe("Azure at scale: party keys", () => {
           fc.pre(r.ok && r.plan !== undefined);
           const plan = r.plan!;
           const ev = azureEvaluator(mirrorRecords(plan), plan);
-          for (const from of plan.parties)
-            for (const to of plan.parties) {
-              const fromVnet = from.kind === "workload" ? from.workload.placements.azure?.vnet : undefined;
-              const toVnet = to.kind === "workload" ? to.workload.placements.azure?.vnet : undefined;
+          // The proof sees a workload on Azure and AWS (other addresses) as two facets.
+          const parties = plan.parties.flatMap((p) => facetParties(p));
+          const vnetOf = (p: Party) =>
+            p.kind === "workload" && governs(p, "azure") ? p.workload.placements.azure?.vnet : undefined;
+          for (const from of parties)
+            for (const to of parties) {
+              const fromVnet = vnetOf(from);
+              const toVnet = vnetOf(to);
               if (!fromVnet && !toVnet) continue;
-              const src = fromVnet
-                ? AddressSet.fromCidrs(from.kind === "workload" ? from.workload.placements.azure!.cidrs : [])
-                : from.addresses;
-              const dst = toVnet
-                ? AddressSet.fromCidrs(to.kind === "workload" ? to.workload.placements.azure!.cidrs : [])
-                : to.addresses;
-              let want = ConnectionSet.of(src, dst, ServiceSet.ALL);
+              // A facet Azure governs holds its Azure addresses only.
+              if (fromVnet)
+                expect(
+                  from.addresses.isSubsetOf(
+                    AddressSet.fromCidrs(
+                      (from as { workload: { placements: { azure: { cidrs: string[] } } } }).workload
+                        .placements.azure.cidrs,
+                    ),
+                  ),
+                ).toBe(true);
+              let want = ConnectionSet.of(from.addresses, to.addresses, ServiceSet.ALL);
               if (fromVnet) want = want.intersect(ev.passOut(fromVnet));
               if (toVnet) want = want.intersect(ev.passIn(toVnet));
               expect(ev.allowed(from, to).equals(want), `${from.name} -> ${to.name}`).toBe(true);
@@ -188,22 +213,22 @@ describe("Azure at scale: usage", () => {
     const q = (quota: string, scope: string) =>
       u.quotas.find((x) => x.quota === quota && x.scope.startsWith(scope));
     const spoke = renderAzureVnet(plan, "spoke");
-    expect(q("azure.rulesPerNsg", "NSG nsg-mixed-spoke")).toMatchObject({
+    expect(q("azure.rulesPerNsg", "NSG azure-spoke-nsg")).toMatchObject({
       used: spoke.rules.length,
       limit: 1000,
     });
-    expect(q("azure.prioritiesPerDirection", "NSG nsg-mixed-spoke inbound")).toMatchObject({
+    expect(q("azure.prioritiesPerDirection", "NSG azure-spoke-nsg inbound")).toMatchObject({
       used: spoke.rules.filter((r) => r.direction === "Inbound").length,
       limit: 3997,
     });
-    expect(q("azure.sourcePrefixesPerNsg", "NSG nsg-mixed-spoke")!.used).toBe(
+    expect(q("azure.sourcePrefixesPerNsg", "NSG azure-spoke-nsg")!.used).toBe(
       spoke.rules.reduce(
         (n, r) => n + (r.sourceAddressPrefixes?.length ?? (r.sourceAddressPrefix ? 1 : 0)),
         0,
       ),
     );
-    expect(q("azure.asgsPerNsg", "NSG nsg-mixed-spoke")).toMatchObject({ used: 1, limit: 100 });
-    expect(q("azure.asgsPerRuleSide", "NSG nsg-mixed-spoke")).toMatchObject({ used: 1, limit: 10 });
+    expect(q("azure.asgsPerNsg", "NSG azure-spoke-nsg")).toMatchObject({ used: 1, limit: 100 });
+    expect(q("azure.asgsPerRuleSide", "NSG azure-spoke-nsg")).toMatchObject({ used: 1, limit: 10 });
     expect(q("azure.asgsPerNic", "VNet hub")).toMatchObject({ used: 1, limit: 20 });
     expect(q("azure.ipConfigurationsPerAsg", "VNet spoke")).toMatchObject({ used: 1, limit: 4000 });
     expect(q("azure.nsgsPerSubscription", "subscription")).toMatchObject({ used: 2, limit: 5000 });
@@ -265,8 +290,8 @@ describe("Azure at scale: usage", () => {
     const u = azureUsage(azureModule.records(plan), plan, { "azure.rulesPerNsg": 3 });
     const over = u.quotas.filter((x) => x.used > x.limit);
     expect(over.map((x) => `${x.quota} ${x.scope}`).sort()).toEqual([
-      "azure.rulesPerNsg NSG nsg-mixed-hub",
-      "azure.rulesPerNsg NSG nsg-mixed-spoke",
+      "azure.rulesPerNsg NSG azure-hub-nsg",
+      "azure.rulesPerNsg NSG azure-spoke-nsg",
     ]);
     expect(over.every((x) => x.limit === 3)).toBe(true);
   });

@@ -214,10 +214,20 @@ describe("BlueFieldSegmentation proofs over more policies", () => {
     ]);
     const copy = custom[0]!.inputs;
     expect(copy.localPath).toBe(AGENT_PATH);
-    expect(copy.remotePath).toMatch(/^\/tmp\/blastradius-agent-[0-9a-f]{12}$/);
+    // Staged in the SSH user's home, never at a predictable path in world-writable /tmp.
+    expect(copy.remotePath).toMatch(/^\.blastradius-agent-[0-9a-f]{12}$/);
     expect(get(copy, "connection", "host")).toBe("192.0.2.10");
     const install = custom[1]!.inputs;
-    expect(install.create).toContain("blastradius-agent provision --host 'dpu-a' --interval 30");
+    expect(install.create).toContain(
+      "/usr/local/sbin/blastradius-agent' provision --host 'dpu-a' --interval 30",
+    );
+    // The hash is checked on a private copy before install, and install reads only that copy.
+    const lines = String(install.create).split("\n");
+    const check = lines.findIndex((l) => l.includes('sha256sum "$private/blastradius-agent"'));
+    const inst = lines.findIndex((l) => l.includes("install -D -m 0755"));
+    expect(check).toBeGreaterThan(0);
+    expect(inst).toBeGreaterThan(check);
+    expect(lines[inst]).toContain('"$private/blastradius-agent"');
     expect(install.delete).toContain("systemctl disable --now blastradius-agent.service");
     const sections = readBundleSections(install.stdin as string);
     expect([...sections.keys()]).toEqual([

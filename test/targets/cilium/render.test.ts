@@ -7,6 +7,7 @@ import {
   MAX_OBJECT_BYTES,
   renderCilium,
 } from "../../../lib/targets/cilium";
+import { uncheckedPlanOf } from "../../support/unchecked-plan";
 import { evaluatorOf, party, planOf, renderRecords } from "./support";
 
 const meta = { owner: "o@example.com", justification: "test" };
@@ -66,7 +67,17 @@ describe("rendering decisions", () => {
   });
 
   it("errors: identical pod labels, protocols Cilium cannot match, port 0 ranges", () => {
-    const same = planOf({
+    // Identical pod labels are refused by `check` already (DESIGN.md rule 9), before any render...
+    expect(() =>
+      planOf({
+        name: "same",
+        workloads: [pod("a", "ns", { app: "x" }), pod("b", "ns", { app: "x" })],
+        segments: seg("a"),
+        paths: [{ name: "a-self", from: "a", to: "a", services: ["tcp/1"], ...meta }],
+      }),
+    ).toThrow(/workload "b" has the same podLabels \(app=x\) as workload "a" in cluster k, namespace ns/);
+    // ...and the renderer still refuses them on its own.
+    const same = uncheckedPlanOf({
       name: "same",
       workloads: [pod("a", "ns", { app: "x" }), pod("b", "ns", { app: "x" })],
       segments: seg("a"),
@@ -75,7 +86,8 @@ describe("rendering decisions", () => {
     expect(() => renderCilium(same, { cluster: "k" })).toThrow(
       /workloads "a" and "b" have the same podLabels in cluster "k", namespace "ns"/,
     );
-    const gre = planOf({
+    // check refuses these two (lib/plan/expressible.ts); the renderer still refuses them on its own.
+    const gre = uncheckedPlanOf({
       name: "gre",
       workloads: [pod("a", "ns", { app: "a" })],
       segments: seg("a"),
@@ -84,7 +96,7 @@ describe("rendering decisions", () => {
     expect(() => renderCilium(gre, { cluster: "k" })).toThrow(
       /path "a-gre": Cilium policies cannot match IP protocol 47/,
     );
-    const zero = planOf({
+    const zero = uncheckedPlanOf({
       name: "zero",
       workloads: [pod("a", "ns", { app: "a" })],
       segments: seg("a"),

@@ -5,7 +5,7 @@ import { ciliumArtefacts, clustersOf, renderCilium } from "../../../lib/targets/
 import { flagship, l7Policy } from "./policies";
 import { CRD_PATH, crdValidator, planOf, re2ToJs } from "./support";
 
-describe("rendered objects validate against Cilium's own CRD schema (shared/schemas/cilium)", () => {
+describe("rendered objects validate against Cilium's own CRD schema (vendor/cilium)", () => {
   it("finds the CRD beside the repository", () => {
     expect(existsSync(CRD_PATH)).toBe(true);
     expect(re2ToJs("^\\PC*$")).toBe("^\\P{C}*$");
@@ -24,7 +24,7 @@ describe("rendered objects validate against Cilium's own CRD schema (shared/sche
       let n = 0;
       for (const cluster of clustersOf(plan)) {
         for (const r of renderCilium(plan, { cluster, guardrails })) {
-          // CiliumClusterwideNetworkPolicy: its CRD is not in shared/, and its spec schema is the
+          // CiliumClusterwideNetworkPolicy: its CRD is not vendored, and its spec schema is the
           // same Rule type, so it is validated against the CiliumNetworkPolicy schema.
           const ok = validate(r.object);
           if (!ok) throw new Error(`${r.key}: ${JSON.stringify(validate.errors?.slice(0, 5), null, 1)}`);

@@ -13,8 +13,8 @@ import {
 } from "../../../lib/targets/cilium";
 
 export const REPO = join(__dirname, "..", "..", "..");
-/** Cilium's own CRD, from shared/ beside the repository (CI clones shared/ next to it). */
-export const CRD_PATH = join(REPO, "..", "shared", "schemas", "cilium", "ciliumnetworkpolicies.yaml");
+/** Cilium's own CRD, vendored with its provenance in vendor/cilium (SOURCE.md). */
+export const CRD_PATH = join(REPO, "vendor", "cilium", "ciliumnetworkpolicies.yaml");
 
 /** Go RE2 `\pX` / `\PX` → JavaScript `\p{X}` / `\P{X}` (compiled with the `u` flag). */
 export function re2ToJs(pattern: string): string {

@@ -1,0 +1,107 @@
+import { UNKNOWN_VALUE } from "../../verify/binding";
+import type { ResourceRecord } from "../../verify/types";
+
+/*
+ * Which pods a stack really runs, with which labels: the binding contract read from recorded
+ * Kubernetes objects (or `kubectl get pods -A -o json`). A pod (or the pod template of a
+ * Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob) is bound to the workload placed
+ * in its cluster and namespace whose `podLabels` its labels carry. Its other labels matter too:
+ * every selector of every policy sees them.
+ */
+
+/** Kubernetes kinds that run pods, by Pulumi type token, with where their pod labels are. */
+const POD_TEMPLATES: Record<string, { kind: string; template: (i: Record<string, unknown>) => unknown }> = {
+  "kubernetes:core/v1:Pod": { kind: "Pod", template: (i) => i },
+  "kubernetes:apps/v1:Deployment": { kind: "Deployment", template: (i) => spec(i)?.template },
+  "kubernetes:apps/v1:StatefulSet": { kind: "StatefulSet", template: (i) => spec(i)?.template },
+  "kubernetes:apps/v1:DaemonSet": { kind: "DaemonSet", template: (i) => spec(i)?.template },
+  "kubernetes:apps/v1:ReplicaSet": { kind: "ReplicaSet", template: (i) => spec(i)?.template },
+  "kubernetes:batch/v1:Job": { kind: "Job", template: (i) => spec(i)?.template },
+  "kubernetes:batch/v1:CronJob": {
+    kind: "CronJob",
+    template: (i) => spec(spec(i)?.jobTemplate as Record<string, unknown> | undefined)?.template,
+  },
+};
+
+/** The Pulumi type tokens of what runs pods. */
+export const POD_TYPES: ReadonlySet<string> = new Set(Object.keys(POD_TEMPLATES));
+
+function spec(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const s = o?.spec;
+  return s && typeof s === "object" ? (s as Record<string, unknown>) : undefined;
+}
+
+/** Pods (or the pods of one template) as the stack runs them. */
+export interface PodCompute {
+  /** `<Kind> <namespace>/<name>` for findings. */
+  resource: string;
+  namespace: string;
+  /** The pod labels (user keys, in a Map: never an object built from them). */
+  labels: Map<string, string>;
+  /** The cluster, when the record says (its provider), else undefined. */
+  provider?: string;
+  /** A label or the namespace unknown during a preview. */
+  unknown: boolean;
+}
+
+function labelsOf(v: unknown): { labels: Map<string, string>; unknown: boolean } {
+  const labels = new Map<string, string>();
+  let unknown = v === UNKNOWN_VALUE;
+  if (v && typeof v === "object" && !Array.isArray(v))
+    for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+      if (val === UNKNOWN_VALUE) unknown = true;
+      else if (typeof val === "string") labels.set(k, val);
+    }
+  return { labels, unknown };
+}
+
+/** Every pod-running object of the records, with its namespace and pod labels. */
+export function podComputes(records: readonly ResourceRecord[]): PodCompute[] {
+  const out: PodCompute[] = [];
+  for (const r of records) {
+    const t = POD_TEMPLATES[r.type];
+    if (!t) continue;
+    // What a blastradius component runs itself (the BlueField agent's DaemonSet, on the DPUs) is
+    // no application workload.
+    if (r.parent?.includes("::blastradius:")) continue;
+    out.push(podCompute(t.kind, r.name, r.inputs, t.template(r.inputs), r.provider));
+  }
+  return out;
+}
+
+/** One object from its inputs (or a kubectl item) and its pod template. */
+export function podCompute(
+  kind: string,
+  name: string,
+  object: Record<string, unknown>,
+  template: unknown,
+  provider?: string,
+): PodCompute {
+  const meta = (object.metadata ?? {}) as Record<string, unknown>;
+  const ns = meta.namespace;
+  const namespace = typeof ns === "string" && ns !== "" && ns !== UNKNOWN_VALUE ? ns : "default";
+  const tmeta = ((template as Record<string, unknown> | undefined)?.metadata ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const { labels, unknown } = labelsOf(tmeta.labels);
+  const objectName = typeof meta.name === "string" && meta.name !== UNKNOWN_VALUE ? meta.name : name;
+  const c: PodCompute = {
+    resource: `${kind} ${namespace}/${objectName}`,
+    namespace,
+    labels,
+    unknown: unknown || ns === UNKNOWN_VALUE,
+  };
+  if (provider) c.provider = provider;
+  return c;
+}
+
+/** Pods of `kubectl get pods -A -o json` (a List, or one Pod). */
+export function podsFromKubectl(json: unknown): PodCompute[] {
+  const doc = (typeof json === "string" ? JSON.parse(json) : json) as Record<string, unknown>;
+  const items = Array.isArray(doc.items) ? doc.items : [doc];
+  return items.map((o) => {
+    const object = o as Record<string, unknown>;
+    return podCompute("Pod", "pod", object, object);
+  });
+}

@@ -1,0 +1,174 @@
+import { AddressSet, ConnectionSet, type Packet, protocolName, ServiceSet } from "../net";
+import type { Party, Plan, Slice } from "../plan/types";
+import { everythingElse } from "../plan/universe";
+import { ClassView, type Group, membersOf } from "./classes";
+import type { BindingFinding, TargetEvaluator } from "./types";
+import type { UnexplainedOpening } from "./unexplained";
+
+/**
+ * The proof about the stack as deployed, beside the proof of the policy's paths (DESIGN.md rules 2,
+ * 7 and 8): default deny holds between every workload and every endpoint the model does not name
+ * (other pods, VMs, NICs, DPU ports, unbound compute, every unclaimed address), both ways; rules
+ * blastradius did not render open nothing beyond the policy's intended connectivity; and what
+ * reading the stack's binding found.
+ */
+export interface DeploymentProof {
+  /** Openings to or from unmodelled endpoints, and openings rules outside the library make beyond the policy. */
+  unexplained: UnexplainedOpening[];
+  /** Every target's binding findings, in target order. */
+  findings: BindingFinding[];
+  /** The unmodelled endpoints the proof covered, per target (every address no one claims included). */
+  universe: Array<{ name: string; scope: string; targets: readonly string[] }>;
+}
+
+const ALL_SERVICES = ServiceSet.ALL;
+
+function opening(
+  ev: TargetEvaluator,
+  set: ConnectionSet,
+  from: Group,
+  to: Group,
+  reason: UnexplainedOpening["reason"],
+): UnexplainedOpening {
+  const packet: Packet = set.sample()!;
+  const m = membersOf(packet, from, to);
+  const witness: UnexplainedOpening["witness"] = {
+    src: packet.src,
+    dst: packet.dst,
+    protocol: protocolName(packet.protocol, packet.family),
+  };
+  if (packet.port !== undefined) witness.port = packet.port;
+  return {
+    target: ev.target,
+    from: m.from.party.name,
+    to: m.to.party.name,
+    services: set.services().toString(),
+    by: ev.decide(m.from.party, m.to.party, packet).by,
+    witness,
+    reason,
+  };
+}
+
+const ALL_ADDRESSES = AddressSet.ALL;
+
+/**
+ * `allowed(from, to)` where the unmodelled side is a class the target sees by address only (the
+ * unclaimed addresses, thousands of ranges at scale): asked with that side widened to every address,
+ * which the target decides address by address alike (the `partyKey` contract), then cut to the
+ * class's addresses, so the rules meet a one-range set instead of the unclaimed space.
+ */
+function byAddress(ev: TargetEvaluator, from: Group, to: Group, unmodelledIsSource: boolean): ConnectionSet {
+  const f = unmodelledIsSource ? { ...from.representative, addresses: ALL_ADDRESSES } : from.representative;
+  const t = unmodelledIsSource ? to.representative : { ...to.representative, addresses: ALL_ADDRESSES };
+  const wide = ev.allowed(f, t);
+  if (!wide.overlapsProduct(from.addresses, to.addresses, ALL_SERVICES)) return ConnectionSet.EMPTY;
+  return wide.intersect(ConnectionSet.of(from.addresses, to.addresses, ALL_SERVICES));
+}
+
+/** What the policy intends between two classes: the union over their members' pairs. */
+function intendedBetween(plan: Plan, from: Group, to: Group, within: ConnectionSet): ConnectionSet {
+  const parts: ConnectionSet[] = [];
+  for (const f of from.slices)
+    for (const t of to.slices) {
+      if (!within.overlapsProduct(f.addresses, t.addresses, ALL_SERVICES)) continue;
+      const want = plan.intended(f.party, t.party);
+      if (!want.isEmpty())
+        parts.push(want.intersect(ConnectionSet.of(f.addresses, t.addresses, ALL_SERVICES)));
+    }
+  return ConnectionSet.unionAll(parts);
+}
+
+/** What the enforce forbids name between two classes' members (their workloads' or peers' slices). */
+function forbiddenBetween(plan: Plan, from: Group, to: Group): ConnectionSet {
+  const parts: ConnectionSet[] = [];
+  for (const g of plan.guardrails)
+    for (const fs of g.from)
+      for (const ts of g.to)
+        for (const f of from.slices) {
+          if (fs.party.key !== (f.party.base ?? f.party.key)) continue;
+          for (const t of to.slices) {
+            if (ts.party.key !== (t.party.base ?? t.party.key)) continue;
+            parts.push(
+              ConnectionSet.of(
+                fs.addresses.intersect(f.addresses),
+                ts.addresses.intersect(t.addresses),
+                g.path.services,
+              ),
+            );
+          }
+        }
+  return ConnectionSet.unionAll(parts);
+}
+
+/**
+ * Proves the deployed-stack rules over every target's evaluator. Unmodelled endpoints come from
+ * each target (`universe`) plus the party for every unclaimed address; workloads are split by
+ * facet and by attachment variant exactly as in the path proof, and decided class by class.
+ */
+export function proveDeployment(plan: Plan, evaluators: readonly TargetEvaluator[]): DeploymentProof {
+  const universe = new Map<string, Party>();
+  const add = (p: Party) => {
+    if (!universe.has(p.key)) universe.set(p.key, p);
+  };
+  add(everythingElse(plan));
+  for (const ev of evaluators) for (const p of ev.universe?.() ?? []) add(p);
+  const slice = (p: Party): Slice => ({ party: p, addresses: p.addresses });
+  const universeSlices = [...universe.values()].map(slice);
+  const workloadSlices = plan.parties.filter((p) => p.kind === "workload").map(slice);
+  const peerSlices = plan.parties.filter((p) => p.kind === "peer").map(slice);
+
+  const unexplained: UnexplainedOpening[] = [];
+  for (const ev of evaluators) {
+    const view = new ClassView(ev);
+    const others = view.groupsOf(universeSlices);
+    const workloads = view.groupsOf(workloadSlices);
+    // Default deny between the unmodelled and every workload, both ways: nothing is intended there.
+    // It is the workload's default deny: the targets that enforce the workload must hold it (an
+    // unmodelled VM's own target need not stop it reaching a workload that another target guards).
+    for (const u of others)
+      for (const w of workloads) {
+        if (!view.enforces(w)) continue;
+        if (ev.relevant && !ev.relevant(u.representative, w.representative)) continue;
+        for (const [f, t] of [
+          [u, w],
+          [w, u],
+        ] as const) {
+          const set = view.enforces(u) ? view.allowed(f, t) : byAddress(ev, f, t, u === f);
+          if (!set.isEmpty()) unexplained.push(opening(ev, set, f, t, "unmodelled"));
+        }
+      }
+    // Rules the library did not render: what they open is checked against the policy in full.
+    if (!ev.foreign) continue;
+    const peers = view.groupsOf(peerSlices);
+    const suspects = workloads.filter((g) => ev.foreign!(g.representative));
+    const done = new Set<string>();
+    for (const s of suspects)
+      for (const x of [...workloads, ...peers])
+        for (const [f, t] of [
+          [s, x],
+          [x, s],
+        ] as const) {
+          const pair = `${f.key}\u0000${t.key}`;
+          if (done.has(pair)) continue;
+          done.add(pair);
+          if (!view.enforces(f) && !view.enforces(t)) continue;
+          if (f.representative.kind === "peer" && t.representative.kind === "peer") continue;
+          const set = view.allowed(f, t);
+          if (set.isEmpty()) continue;
+          let excess = set.subtract(intendedBetween(plan, f, t, set));
+          // What an enforce forbid names is reported (and fails) as that forbid, open: not twice.
+          if (!excess.isEmpty()) excess = excess.subtract(forbiddenBetween(plan, f, t));
+          if (!excess.isEmpty()) unexplained.push(opening(ev, excess, f, t, "beyond-policy"));
+        }
+  }
+  const findings = evaluators.flatMap((ev) => [...(ev.findings?.() ?? [])]);
+  return {
+    unexplained,
+    findings,
+    universe: [...universe.values()].map((p) => ({
+      name: p.name,
+      scope: p.kind === "other" ? p.scope : "",
+      targets: p.targets ?? [],
+    })),
+  };
+}
