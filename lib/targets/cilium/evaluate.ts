@@ -137,6 +137,9 @@ interface Requirement {
 }
 
 const NS_KEY = "io.kubernetes.pod.namespace";
+/** Namespace labels in a pod's identity, and the one every namespace has (its name). */
+const NS_LABELS_PREFIX = "io.cilium.k8s.namespace.labels.";
+const NS_NAME_LABEL = "io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name";
 
 function splitKey(raw: string): { source: string; key: string } {
   const i = raw.indexOf(":");
@@ -920,16 +923,28 @@ export class CiliumEvaluator implements TargetEvaluator {
     }
     for (const cluster of clusters) {
       const selectors = selectorsByCluster.get(cluster) ?? [];
-      const namespaces = [
-        ...new Set(
-          k8sWorkloads
-            .filter((w) => w.placements.kubernetes!.cluster === cluster)
-            .map((w) => w.placements.kubernetes!.namespace),
-        ),
-      ].sort();
+      const modelled = new Set(
+        k8sWorkloads
+          .filter((w) => w.placements.kubernetes!.cluster === cluster)
+          .map((w) => w.placements.kubernetes!.namespace),
+      );
+      // Namespaces the selectors name are told apart too (a policy may name one the model does not).
+      const named = new Set<string>();
+      const nsLabelKeys = new Set<string>();
+      for (const sel of selectors)
+        for (const q of sel) {
+          if (q.key === NS_KEY) for (const v of q.values) named.add(v);
+          else if (q.key.startsWith(NS_LABELS_PREFIX) && q.key !== NS_NAME_LABEL) nsLabelKeys.add(q.key);
+        }
+      const namespaces = [...new Set([...modelled, ...named])].sort();
       for (const ns of [...namespaces, undefined]) {
         const namespace = ns ?? OTHER_NAMESPACE;
-        const fixed = new Map(podLabels(cluster, namespace, {}).map((l) => [l.key, l.value] as const));
+        const fixed = new Map<string, string | undefined>(
+          podLabels(cluster, namespace, {}).map((l) => [l.key, l.value] as const),
+        );
+        // A modelled namespace carries no label beyond its name (what its workloads' pods carry);
+        // another namespace may carry any.
+        if (ns !== undefined && modelled.has(ns)) for (const k of nsLabelKeys) fixed.set(k, undefined);
         const excluded = k8sWorkloads
           .filter(
             (w) =>
