@@ -57,12 +57,20 @@ const ALL_ADDRESSES = AddressSet.ALL;
  * which the target decides address by address alike (the `partyKey` contract), then cut to the
  * class's addresses, so the rules meet a one-range set instead of the unclaimed space.
  */
+const widened = new WeakMap<Group, Party>();
+/** A class's representative at every address (one object per class: evaluators cache by it). */
+function wide(g: Group): Party {
+  let p = widened.get(g);
+  if (!p) widened.set(g, (p = { ...g.representative, addresses: ALL_ADDRESSES }));
+  return p;
+}
+
 function byAddress(ev: TargetEvaluator, from: Group, to: Group, unmodelledIsSource: boolean): ConnectionSet {
-  const f = unmodelledIsSource ? { ...from.representative, addresses: ALL_ADDRESSES } : from.representative;
-  const t = unmodelledIsSource ? to.representative : { ...to.representative, addresses: ALL_ADDRESSES };
-  const wide = ev.allowed(f, t);
-  if (!wide.overlapsProduct(from.addresses, to.addresses, ALL_SERVICES)) return ConnectionSet.EMPTY;
-  return wide.intersect(ConnectionSet.of(from.addresses, to.addresses, ALL_SERVICES));
+  const f = unmodelledIsSource ? wide(from) : from.representative;
+  const t = unmodelledIsSource ? to.representative : wide(to);
+  const all = ev.allowed(f, t);
+  if (!all.overlapsProduct(from.addresses, to.addresses, ALL_SERVICES)) return ConnectionSet.EMPTY;
+  return all.intersect(ConnectionSet.of(from.addresses, to.addresses, ALL_SERVICES));
 }
 
 /** What the policy intends between two classes: the union over their members' pairs. */

@@ -937,6 +937,19 @@ export class CiliumEvaluator implements TargetEvaluator {
           else if (q.key.startsWith(NS_LABELS_PREFIX) && q.key !== NS_NAME_LABEL) nsLabelKeys.add(q.key);
         }
       const namespaces = [...new Set([...modelled, ...named])].sort();
+      // Selectors by the one namespace they pin (most do: a policy's own, or a peer's), so each
+      // namespace's search starts from the selectors that can match its pods at all.
+      const pinned = new Map<string, Selector[]>();
+      const unpinned: Selector[] = [];
+      for (const sel of selectors) {
+        const ns = sel.find((q) => q.key === NS_KEY && q.op === "In" && q.values.length === 1);
+        if (!ns) unpinned.push(sel);
+        else {
+          const list = pinned.get(ns.values[0]!);
+          if (list) list.push(sel);
+          else pinned.set(ns.values[0]!, [sel]);
+        }
+      }
       for (const ns of [...namespaces, undefined]) {
         const namespace = ns ?? OTHER_NAMESPACE;
         const fixed = new Map<string, string | undefined>(
@@ -952,7 +965,8 @@ export class CiliumEvaluator implements TargetEvaluator {
               w.placements.kubernetes!.namespace === namespace,
           )
           .map((w) => new Map(Object.entries(w.placements.kubernetes!.podLabels)));
-        const classes = labelClasses(selectors, excluded, fixed);
+        const relevant = ns === undefined ? unpinned : [...(pinned.get(ns) ?? []), ...unpinned];
+        const classes = labelClasses(relevant, excluded, fixed);
         const where =
           ns === undefined ? `every other namespace of cluster ${cluster}` : `namespace ${cluster}/${ns}`;
         if (!classes) {
