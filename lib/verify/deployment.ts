@@ -22,6 +22,22 @@ export interface DeploymentProof {
 }
 
 const ALL_SERVICES = ServiceSet.ALL;
+/** Where a witness reads best: private addresses (RFC 1918, ULA) rather than 0.0.0.1. */
+const PRIVATE = AddressSet.fromCidrs(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]);
+const ANY = AddressSet.ALL;
+
+/** A packet of the set, between private addresses where it has such packets. */
+function readableSample(set: ConnectionSet): Packet {
+  for (const [src, dst] of [
+    [PRIVATE, PRIVATE],
+    [PRIVATE, ANY],
+    [ANY, PRIVATE],
+  ] as const) {
+    const part = set.intersect(ConnectionSet.of(src, dst, ALL_SERVICES));
+    if (!part.isEmpty()) return part.sample()!;
+  }
+  return set.sample()!;
+}
 
 function opening(
   ev: TargetEvaluator,
@@ -30,7 +46,7 @@ function opening(
   to: Group,
   reason: UnexplainedOpening["reason"],
 ): UnexplainedOpening {
-  const packet: Packet = set.sample()!;
+  const packet = readableSample(set);
   const m = membersOf(packet, from, to);
   const witness: UnexplainedOpening["witness"] = {
     src: packet.src,
