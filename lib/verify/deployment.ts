@@ -82,6 +82,14 @@ function wide(g: Group): Party {
 }
 
 function byAddress(ev: TargetEvaluator, from: Group, to: Group, unmodelledIsSource: boolean): ConnectionSet {
+  // A target that cuts a given set by its rules (allowedWithin) needs no widening: it asks its
+  // verdicts of exactly these packets.
+  if (ev.allowedWithin)
+    return ev.allowedWithin(
+      from.representative,
+      to.representative,
+      ConnectionSet.of(from.addresses, to.addresses, ALL_SERVICES),
+    );
   const f = unmodelledIsSource ? wide(from) : from.representative;
   const t = unmodelledIsSource ? to.representative : wide(to);
   const all = ev.allowed(f, t);

@@ -1282,7 +1282,21 @@ export class CiliumEvaluator implements TargetEvaluator {
     const o = this.others.get(u.key)?.ep;
     if (!o) return true;
     const eps = this.split(w)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(w)];
-    return eps.some((ep) => ep?.cluster === o.cluster);
+    return eps.some((ep) => ep !== undefined && ep.cluster === o.cluster && (this.mayOpen(ep, o) || this.mayOpen(o, ep)));
+  }
+
+  /**
+   * Whether `from` may reach `to` at all: each side in default deny has some allow rule whose peer
+   * could match the other (the rule index's candidates). False only when a side in default deny
+   * has no such rule: nothing can open then, whatever the addresses.
+   */
+  private mayOpen(from: Endpoint, to: Endpoint): boolean {
+    const unclaimed = unclaimedAddresses(this.plan);
+    if (from.egress.defaultDeny && this.candidatesOf(from.egress.allows, to, unclaimed, from.cluster).length === 0)
+      return false;
+    if (to.ingress.defaultDeny && this.candidatesOf(to.ingress.allows, from, unclaimed, to.cluster).length === 0)
+      return false;
+    return true;
   }
 
   findings(): BindingFinding[] {
@@ -1362,9 +1376,18 @@ export class CiliumEvaluator implements TargetEvaluator {
    * `peerMatch` could find a match in. A pure filter: the others match nothing of the peer.
    */
   private candidates(rules: readonly Rule[], peer: Party, cluster: string): number[] {
+    return this.candidatesOf(rules, this.endpointOf(peer), peer.addresses, cluster);
+  }
+
+  /** `candidates` for a peer given as its endpoint (if a pod) and its addresses. */
+  private candidatesOf(
+    rules: readonly Rule[],
+    ep: Endpoint | undefined,
+    addresses: AddressSet,
+    cluster: string,
+  ): number[] {
     const x = this.ruleIndex(rules);
     const out: number[] = x.any.slice();
-    const ep = this.endpointOf(peer);
     if (ep !== undefined && ep.cluster === cluster) {
       // A pod of the cluster: entity "cluster" and the selectors picking it.
       this.fillPeerOf();
@@ -1377,8 +1400,8 @@ export class CiliumEvaluator implements TargetEvaluator {
       // Outside: world, world-ipvX, and the rules whose CIDRs overlap the addresses.
       for (const i of x.world) out.push(i);
       for (const i of x.family) out.push(i);
-      overlapping(x.v4, peer.addresses.family(4), out);
-      overlapping(x.v6, peer.addresses.family(6), out);
+      overlapping(x.v4, addresses.family(4), out);
+      overlapping(x.v6, addresses.family(6), out);
     }
     if (out.length < 2) return out;
     out.sort((a, b) => a - b);
