@@ -33,7 +33,9 @@ export function expressibilityDiagnostics(
     const problems: string[] = [];
     for (const { protocol, ports } of services.entries()) {
       const full = ports.equals(ALL_PORTS);
-      const name = ServiceSet.protocol(protocol).toStrings().join(", ");
+      // Named only in a message (22k paths at scale: not worth naming each).
+      let text: string | undefined;
+      const named = () => (text ??= ServiceSet.protocol(protocol).toStrings().join(", "));
       if (
         on.has("aws") &&
         verdict === "allow" &&
@@ -43,16 +45,16 @@ export function expressibilityDiagnostics(
         !full
       )
         problems.push(
-          `AWS security groups cannot restrict the ports of ${name} (only tcp and udp have ports there): write "${name}" for every port, or place these workloads elsewhere`,
+          `AWS security groups cannot restrict the ports of ${named()} (only tcp and udp have ports there): write "${named()}" for every port, or place these workloads elsewhere`,
         );
       if (on.has("cilium")) {
         if (!hasPorts(protocol) && protocol !== Protocol.ICMP)
           problems.push(
-            `Cilium policies cannot match ${name} (only tcp, udp, sctp and icmp, or "any"); narrow the services or use "any"`,
+            `Cilium policies cannot match ${named()} (only tcp, udp, sctp and icmp, or "any"); narrow the services or use "any"`,
           );
         else if (hasPorts(protocol) && !full && ports.ranges[0]![0] === 0n)
           problems.push(
-            `Cilium reads port 0 as "every port", so a ${name} range starting at 0 cannot be rendered exactly; start it at 1`,
+            `Cilium reads port 0 as "every port", so a ${named()} range starting at 0 cannot be rendered exactly; start it at 1`,
           );
       }
       if (
@@ -61,7 +63,7 @@ export function expressibilityDiagnostics(
         ![Protocol.TCP, Protocol.UDP, Protocol.ICMP, 50, 51].includes(protocol as never)
       )
         problems.push(
-          `Azure NSG rules can only name tcp, udp, icmp, esp (50), ah (51) or any protocol, not ${name}`,
+          `Azure NSG rules can only name tcp, udp, icmp, esp (50), ah (51) or any protocol, not ${named()}`,
         );
     }
     if (problems.length === 0) continue;
@@ -81,7 +83,16 @@ export function expressibilityDiagnostics(
 /** The targets a path is rendered on: those of the workloads at either end (placement key per target). */
 function touched(c: CompiledPath): Set<TargetName> {
   const on = new Set<TargetName>();
-  for (const slices of [c.from, c.to])
+  for (const slices of [c.from, c.to]) for (const t of targetsOfEnd(slices)) on.add(t);
+  return on;
+}
+
+const endTargets = new WeakMap<object, TargetName[]>();
+/** The targets of one end's workloads, once per end (paths share their ends' slice arrays). */
+function targetsOfEnd(slices: CompiledPath["from"]): TargetName[] {
+  let out = endTargets.get(slices);
+  if (!out) {
+    const on = new Set<TargetName>();
     for (const s of slices) {
       if (s.party.kind !== "workload") continue;
       const p = s.party.workload.placements;
@@ -89,5 +100,7 @@ function touched(c: CompiledPath): Set<TargetName> {
       if (p.azure) on.add("azure");
       if (p.kubernetes) on.add("cilium");
     }
-  return on;
+    endTargets.set(slices, (out = [...on]));
+  }
+  return out;
 }

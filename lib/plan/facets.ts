@@ -185,6 +185,8 @@ export function facetSlices(slice: Slice): Slice[] {
  * they give the governed part.
  */
 export function addressesOutside(party: Party, target: TargetName): AddressSet {
+  if (party.kind !== "workload" || party.targets !== undefined || facetsOf(party.workload).length === 1)
+    return AddressSet.EMPTY;
   const parts = facetParties(party).filter((f) => f.targets !== undefined && !f.targets.includes(target));
   return parts.length === 0 ? AddressSet.EMPTY : AddressSet.unionAll(parts.map((f) => f.addresses));
 }

@@ -22,6 +22,22 @@ export interface DeploymentProof {
 }
 
 const ALL_SERVICES = ServiceSet.ALL;
+/** Where a witness reads best: private addresses (RFC 1918, ULA) rather than 0.0.0.1. */
+const PRIVATE = AddressSet.fromCidrs(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]);
+const ANY = AddressSet.ALL;
+
+/** A packet of the set, between private addresses where it has such packets. */
+function readableSample(set: ConnectionSet): Packet {
+  for (const [src, dst] of [
+    [PRIVATE, PRIVATE],
+    [PRIVATE, ANY],
+    [ANY, PRIVATE],
+  ] as const) {
+    const part = set.intersect(ConnectionSet.of(src, dst, ALL_SERVICES));
+    if (!part.isEmpty()) return part.sample()!;
+  }
+  return set.sample()!;
+}
 
 function opening(
   ev: TargetEvaluator,
@@ -30,7 +46,7 @@ function opening(
   to: Group,
   reason: UnexplainedOpening["reason"],
 ): UnexplainedOpening {
-  const packet: Packet = set.sample()!;
+  const packet = readableSample(set);
   const m = membersOf(packet, from, to);
   const witness: UnexplainedOpening["witness"] = {
     src: packet.src,
@@ -57,12 +73,28 @@ const ALL_ADDRESSES = AddressSet.ALL;
  * which the target decides address by address alike (the `partyKey` contract), then cut to the
  * class's addresses, so the rules meet a one-range set instead of the unclaimed space.
  */
+const widened = new WeakMap<Group, Party>();
+/** A class's representative at every address (one object per class: evaluators cache by it). */
+function wide(g: Group): Party {
+  let p = widened.get(g);
+  if (!p) widened.set(g, (p = { ...g.representative, addresses: ALL_ADDRESSES }));
+  return p;
+}
+
 function byAddress(ev: TargetEvaluator, from: Group, to: Group, unmodelledIsSource: boolean): ConnectionSet {
-  const f = unmodelledIsSource ? { ...from.representative, addresses: ALL_ADDRESSES } : from.representative;
-  const t = unmodelledIsSource ? to.representative : { ...to.representative, addresses: ALL_ADDRESSES };
-  const wide = ev.allowed(f, t);
-  if (!wide.overlapsProduct(from.addresses, to.addresses, ALL_SERVICES)) return ConnectionSet.EMPTY;
-  return wide.intersect(ConnectionSet.of(from.addresses, to.addresses, ALL_SERVICES));
+  // A target that cuts a given set by its rules (allowedWithin) needs no widening: it asks its
+  // verdicts of exactly these packets.
+  if (ev.allowedWithin)
+    return ev.allowedWithin(
+      from.representative,
+      to.representative,
+      ConnectionSet.of(from.addresses, to.addresses, ALL_SERVICES),
+    );
+  const f = unmodelledIsSource ? wide(from) : from.representative;
+  const t = unmodelledIsSource ? to.representative : wide(to);
+  const all = ev.allowed(f, t);
+  if (!all.overlapsProduct(from.addresses, to.addresses, ALL_SERVICES)) return ConnectionSet.EMPTY;
+  return all.intersect(ConnectionSet.of(from.addresses, to.addresses, ALL_SERVICES));
 }
 
 /** What the policy intends between two classes: the union over their members' pairs. */

@@ -162,11 +162,12 @@ describe("Azure: the proof reads the NICs (ASGs, NSG, subnet) and maps the Azure
     // The enforce forbid's Deny guardrail sits above it...
     expect(verdict(review, "no-corp-to-reports", "azure")?.status).toBe("blocked");
     // ...but every unclaimed address (other NICs of the VNet among them: NSGs see them by address)
-    // and every peer (one class: Azure sees peers by address; the witness comes from the internet)
-    // now reach both workloads over RDP. The portal itself does not: its subnet's outbound rules
-    // still hold.
+    // and the peers (one class: Azure sees peers by address; the witness is a private address where
+    // one gets through) now reach both workloads over RDP. The portal itself does not: its subnet's
+    // outbound rules still hold.
     expect(review.unexplained.map((u) => `${u.from} -> ${u.to} ${u.services}`).sort()).toEqual([
-      "internet -> portal tcp/3389",
+      "corp -> portal tcp/3389",
+      // corp cannot reach the reports (the guardrail holds): the peers' class witness is the internet.
       "internet -> reports tcp/3389",
       "unmodelled addresses -> portal tcp/3389",
       "unmodelled addresses -> reports tcp/3389",

@@ -561,7 +561,15 @@ export function awsEvaluator(
     }
   }
 
+  // Parties are immutable: their identities are read once per party object (a class representative
+  // is an object of its own).
+  const identityMemo = new WeakMap<Party, Identity[]>();
   const identitiesOf = (p: Party): Identity[] => {
+    let ids = identityMemo.get(p);
+    if (!ids) identityMemo.set(p, (ids = readIdentities(p)));
+    return ids;
+  };
+  const readIdentities = (p: Party): Identity[] => {
     if (p.kind === "other") {
       const o = others.get(p.key);
       return o ? [o.identity] : [];
@@ -781,18 +789,18 @@ export function awsEvaluator(
    * NACL the party's own identity counts too: its traffic to itself does not cross the NACL, to
    * another party with the same groups it does.
    */
-  const partyKeys = new Map<string, string>();
+  const partyKeys = new WeakMap<Party, string>();
   const partyKey = (p: Party): string => {
+    let key = partyKeys.get(p);
+    if (key !== undefined) return key;
     const ids = identitiesOf(p);
-    if (ids.length === 0) return "address";
-    const cacheKey = `${p.key}\u0000${p.variant ?? ""}`;
-    let key = partyKeys.get(cacheKey);
-    if (key === undefined) {
+    if (ids.length === 0) key = "address";
+    else {
       key = `aws\u0000${ids.map((i) => i.key).join("|")}`;
       const vpc = ids[0]!.vpc;
       if (vpc !== undefined && naclIndex.has(vpc)) key = `${key}\u0000${p.base ?? p.key}`;
-      partyKeys.set(cacheKey, key);
     }
+    partyKeys.set(p, key);
     return key;
   };
 

@@ -138,6 +138,9 @@ interface Requirement {
 }
 
 const NS_KEY = "io.kubernetes.pod.namespace";
+/** Namespace labels in a pod's identity, and the one every namespace has (its name). */
+const NS_LABELS_PREFIX = "io.cilium.k8s.namespace.labels.";
+const NS_NAME_LABEL = "io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name";
 
 function splitKey(raw: string): { source: string; key: string } {
   const i = raw.indexOf(":");
@@ -921,16 +924,41 @@ export class CiliumEvaluator implements TargetEvaluator {
     }
     for (const cluster of clusters) {
       const selectors = selectorsByCluster.get(cluster) ?? [];
-      const namespaces = [
-        ...new Set(
-          k8sWorkloads
-            .filter((w) => w.placements.kubernetes!.cluster === cluster)
-            .map((w) => w.placements.kubernetes!.namespace),
-        ),
-      ].sort();
+      const modelled = new Set(
+        k8sWorkloads
+          .filter((w) => w.placements.kubernetes!.cluster === cluster)
+          .map((w) => w.placements.kubernetes!.namespace),
+      );
+      // Namespaces the selectors name are told apart too (a policy may name one the model does not).
+      const named = new Set<string>();
+      const nsLabelKeys = new Set<string>();
+      for (const sel of selectors)
+        for (const q of sel) {
+          if (q.key === NS_KEY) for (const v of q.values) named.add(v);
+          else if (q.key.startsWith(NS_LABELS_PREFIX) && q.key !== NS_NAME_LABEL) nsLabelKeys.add(q.key);
+        }
+      const namespaces = [...new Set([...modelled, ...named])].sort();
+      // Selectors by the one namespace they pin (most do: a policy's own, or a peer's), so each
+      // namespace's search starts from the selectors that can match its pods at all.
+      const pinned = new Map<string, Selector[]>();
+      const unpinned: Selector[] = [];
+      for (const sel of selectors) {
+        const ns = sel.find((q) => q.key === NS_KEY && q.op === "In" && q.values.length === 1);
+        if (!ns) unpinned.push(sel);
+        else {
+          const list = pinned.get(ns.values[0]!);
+          if (list) list.push(sel);
+          else pinned.set(ns.values[0]!, [sel]);
+        }
+      }
       for (const ns of [...namespaces, undefined]) {
         const namespace = ns ?? OTHER_NAMESPACE;
-        const fixed = new Map(podLabels(cluster, namespace, {}).map((l) => [l.key, l.value] as const));
+        const fixed = new Map<string, string | undefined>(
+          podLabels(cluster, namespace, {}).map((l) => [l.key, l.value] as const),
+        );
+        // A modelled namespace carries no label beyond its name (what its workloads' pods carry);
+        // another namespace may carry any.
+        if (ns !== undefined && modelled.has(ns)) for (const k of nsLabelKeys) fixed.set(k, undefined);
         const excluded = k8sWorkloads
           .filter(
             (w) =>
@@ -938,7 +966,8 @@ export class CiliumEvaluator implements TargetEvaluator {
               w.placements.kubernetes!.namespace === namespace,
           )
           .map((w) => new Map(Object.entries(w.placements.kubernetes!.podLabels)));
-        const classes = labelClasses(selectors, excluded, fixed);
+        const relevant = ns === undefined ? unpinned : [...(pinned.get(ns) ?? []), ...unpinned];
+        const classes = labelClasses(relevant, excluded, fixed);
         const where =
           ns === undefined ? `every other namespace of cluster ${cluster}` : `namespace ${cluster}/${ns}`;
         if (!classes) {
@@ -1254,7 +1283,21 @@ export class CiliumEvaluator implements TargetEvaluator {
     const o = this.others.get(u.key)?.ep;
     if (!o) return true;
     const eps = this.split(w)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(w)];
-    return eps.some((ep) => ep?.cluster === o.cluster);
+    return eps.some((ep) => ep !== undefined && ep.cluster === o.cluster && (this.mayOpen(ep, o) || this.mayOpen(o, ep)));
+  }
+
+  /**
+   * Whether `from` may reach `to` at all: each side in default deny has some allow rule whose peer
+   * could match the other (the rule index's candidates). False only when a side in default deny
+   * has no such rule: nothing can open then, whatever the addresses.
+   */
+  private mayOpen(from: Endpoint, to: Endpoint): boolean {
+    const unclaimed = unclaimedAddresses(this.plan);
+    if (from.egress.defaultDeny && this.candidatesOf(from.egress.allows, to, unclaimed, from.cluster).length === 0)
+      return false;
+    if (to.ingress.defaultDeny && this.candidatesOf(to.ingress.allows, from, unclaimed, to.cluster).length === 0)
+      return false;
+    return true;
   }
 
   findings(): BindingFinding[] {
@@ -1374,9 +1417,18 @@ export class CiliumEvaluator implements TargetEvaluator {
    * `peerMatch` could find a match in. A pure filter: the others match nothing of the peer.
    */
   private candidates(rules: readonly Rule[], peer: Party, cluster: string): number[] {
+    return this.candidatesOf(rules, this.endpointOf(peer), peer.addresses, cluster);
+  }
+
+  /** `candidates` for a peer given as its endpoint (if a pod) and its addresses. */
+  private candidatesOf(
+    rules: readonly Rule[],
+    ep: Endpoint | undefined,
+    addresses: AddressSet,
+    cluster: string,
+  ): number[] {
     const x = this.ruleIndex(rules);
     const out: number[] = x.any.slice();
-    const ep = this.endpointOf(peer);
     if (ep !== undefined && ep.cluster === cluster) {
       // A pod of the cluster: entity "cluster" and the selectors picking it.
       this.fillPeerOf();
@@ -1389,8 +1441,8 @@ export class CiliumEvaluator implements TargetEvaluator {
       // Outside: world, world-ipvX, and the rules whose CIDRs overlap the addresses.
       for (const i of x.world) out.push(i);
       for (const i of x.family) out.push(i);
-      overlapping(x.v4, peer.addresses.family(4), out);
-      overlapping(x.v6, peer.addresses.family(6), out);
+      overlapping(x.v4, addresses.family(4), out);
+      overlapping(x.v6, addresses.family(6), out);
     }
     if (out.length < 2) return out;
     out.sort((a, b) => a - b);

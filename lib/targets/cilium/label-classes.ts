@@ -54,14 +54,15 @@ export interface LabelClass {
 }
 
 /**
- * The classes of pods that carry `fixed` labels (namespace, cluster), match none of `excluded`
- * (workloads' podLabels), and differ in which of `selectors` they match. Undefined when the search
- * would keep more than `limit` states (too many label combinations to enumerate).
+ * The classes of pods that carry `fixed` labels (namespace, cluster; a key fixed to `undefined` is
+ * absent), match none of `excluded` (workloads' podLabels), and differ in which of `selectors` they
+ * match. Undefined when the search would keep more than `limit` states (too many label combinations
+ * to enumerate).
  */
 export function labelClasses(
   selectors: ReadonlyArray<readonly LabelRequirement[]>,
   excluded: ReadonlyArray<ReadonlyMap<string, string>>,
-  fixed: ReadonlyMap<string, string>,
+  fixed: ReadonlyMap<string, string | undefined>,
   limit = 20_000,
 ): LabelClass[] | undefined {
   // Requirements on fixed keys decide at once; the rest are grouped by key.
@@ -72,7 +73,7 @@ export function labelClasses(
     const free = new Map<string, LabelRequirement[]>();
     for (const q of reqs) {
       if (fixed.has(q.key)) {
-        if (!holds([q], fixed.get(q.key)!)) ok = false;
+        if (!holds([q], fixed.get(q.key) ?? ABSENT)) ok = false;
       } else {
         const l = free.get(q.key);
         if (l) l.push(q);

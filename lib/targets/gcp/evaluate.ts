@@ -425,7 +425,15 @@ export function gcpEvaluator(
   }
 
   /** The identities of a party's VMs (several: its VMs differ in tags; none: GCP does not govern it). */
+  // Parties are immutable: their identities are read once per party object (a class representative
+  // is an object of its own).
+  const identityMemo = new WeakMap<Party, Identity[]>();
   const identitiesOf = (p: Party): Identity[] => {
+    let ids = identityMemo.get(p);
+    if (!ids) identityMemo.set(p, (ids = readIdentities(p)));
+    return ids;
+  };
+  const readIdentities = (p: Party): Identity[] => {
     if (p.kind === "other") {
       const o = others.get(p.key);
       return o ? [o.identity] : [];
