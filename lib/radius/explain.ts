@@ -1,4 +1,4 @@
-import { type AddressSet, ConnectionSet, type Packet, protocolName, ServiceSet } from "../net";
+import { AddressSet, ConnectionSet, type Packet, protocolName, ServiceSet } from "../net";
 import type { Party } from "../plan/types";
 import type { HopGraph } from "./graph";
 
@@ -21,6 +21,23 @@ export interface HopWithin {
   src?: AddressSet;
   dst?: AddressSet;
   services?: ServiceSet;
+}
+
+/** Where a witness reads best: private addresses (RFC 1918, ULA) rather than 0.0.0.1. */
+const PRIVATE = AddressSet.fromCidrs(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]);
+
+/** A packet of the set, between private addresses where it has such packets (as the deployed-stack proof picks). */
+function readableSample(set: ConnectionSet): Packet {
+  for (const [src, dst] of [
+    [PRIVATE, PRIVATE],
+    [PRIVATE, AddressSet.ALL],
+    [AddressSet.ALL, PRIVATE],
+  ] as const) {
+    if (!set.overlapsProduct(src, dst, ServiceSet.ALL)) continue;
+    const packet = set.intersect(ConnectionSet.of(src, dst, ServiceSet.ALL)).sample();
+    if (packet) return packet;
+  }
+  return set.sample()!;
 }
 
 export function packetJson(p: Packet): HopJson["packet"] {
@@ -79,7 +96,12 @@ export function explainHop(g: HopGraph, x: number, y: number, within: HopWithin 
     // No allow path explains the hop: any packet it carries.
     const carried = g.hop(x, y, within);
     if (carried.length === 0) return undefined;
-    chosen = { from: carried[0]!.from, to: carried[0]!.to, packet: carried[0]!.set.sample()!, path: null };
+    chosen = {
+      from: carried[0]!.from,
+      to: carried[0]!.to,
+      packet: readableSample(carried[0]!.set),
+      path: null,
+    };
   }
   const { packet } = chosen;
   const decidedBy: Record<string, string> = {};
