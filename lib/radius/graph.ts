@@ -206,13 +206,8 @@ export class HopGraph {
     if (!this.connected.has(pair) && !(this.classes[a]!.lazy && this.classes[b]!.lazy && this.lazyHop(a, b)))
       return undefined;
     // (A lazy pair connects its classes; each node pair is then told by its addresses, as for any pair.)
-    let answer = this.answers.get(pair);
-    if (!answer) {
-      // Not kept (an unmodelled endpoint's): asked again, and kept while few are.
-      answer = this.answer(a, b)!;
-      if (this.answers.size < this.keptAnswers) this.answers.set(pair, answer);
-    }
-    return answer;
+    // Not kept for unmodelled endpoints (they stand for thousands of ranges): asked again.
+    return this.answers.get(pair) ?? this.answer(a, b)!;
   }
 
   // ---- hops between unmodelled endpoints, asked lazily ----
@@ -265,11 +260,16 @@ export class HopGraph {
   private probe(a: number, b: number): boolean {
     const A = this.classes[a]!;
     const B = this.classes[b]!;
+    return this.probeParties(A.rep, B.rep, A, B);
+  }
+
+  /** `probe` between two parties (of classes A and B), at their own lowest addresses. */
+  private probeParties(from: Party, to: Party, A: PartyClass, B: PartyClass): boolean {
     const enforcing = this.evaluators.filter((_, e) => A.enforcers.includes(e) || B.enforcers.includes(e));
     if (enforcing.length === 0) return false;
     for (const family of [4, 6] as const) {
-      const src = A.addresses.family(family).min();
-      const dst = B.addresses.family(family).min();
+      const src = from.addresses.family(family).min();
+      const dst = to.addresses.family(family).min();
       if (src === undefined || dst === undefined) continue;
       for (const [protocol, port] of PROBES) {
         const packet: Packet = {
@@ -279,7 +279,7 @@ export class HopGraph {
           protocol: protocol === Protocol.ICMP && family === 6 ? Protocol.ICMPV6 : protocol,
           ...(port !== undefined ? { port } : {}),
         };
-        if (enforcing.every((ev) => ev.decide(A.rep, B.rep, packet).verdict === "allow")) return true;
+        if (enforcing.every((ev) => ev.decide(from, to, packet).verdict === "allow")) return true;
       }
     }
     return false;
@@ -304,10 +304,12 @@ export class HopGraph {
           if (!this.lazyHop(a, b)) continue;
           const A = this.classes[a]!;
           const B = this.classes[b]!;
-          // A class of one party (or one node each side) needs no look at the addresses.
-          if (A.members.length === 1 && B.members.length === 1) hit = true;
-          else
-            hit = this.answerOf(px, py)?.overlapsProduct(px.addresses, py.addresses, ServiceSet.ALL) ?? false;
+          // A class of one party each side needs no look at the addresses; else a packet between
+          // the two parties' own addresses proves it, or the whole answer is asked (and dropped).
+          hit =
+            (A.members.length === 1 && B.members.length === 1) ||
+            this.probeParties(px, py, A, B) ||
+            (this.answer(a, b)?.overlapsProduct(px.addresses, py.addresses, ServiceSet.ALL) ?? false);
           if (hit) break;
         }
       this.lazyEdges.set(key, hit);
@@ -355,8 +357,6 @@ export class HopGraph {
 
   /** Connected pairs of classes (from * classes + to). */
   private readonly connected = new Set<number>();
-  /** Answers kept at most (those of unmodelled endpoints are asked again beyond it). */
-  private readonly keptAnswers = 200_000;
 
   /**
    * What node `x` may send node `y` in one hop, as the facet pairs that carry it: for each pair of

@@ -1283,7 +1283,9 @@ export class CiliumEvaluator implements TargetEvaluator {
     const o = this.others.get(u.key)?.ep;
     if (!o) return true;
     const eps = this.split(w)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(w)];
-    return eps.some((ep) => ep !== undefined && ep.cluster === o.cluster && (this.mayOpen(ep, o) || this.mayOpen(o, ep)));
+    return eps.some(
+      (ep) => ep !== undefined && ep.cluster === o.cluster && (this.mayOpen(ep, o) || this.mayOpen(o, ep)),
+    );
   }
 
   /**
@@ -1293,9 +1295,15 @@ export class CiliumEvaluator implements TargetEvaluator {
    */
   private mayOpen(from: Endpoint, to: Endpoint): boolean {
     const unclaimed = unclaimedAddresses(this.plan);
-    if (from.egress.defaultDeny && this.candidatesOf(from.egress.allows, to, unclaimed, from.cluster).length === 0)
+    if (
+      from.egress.defaultDeny &&
+      this.candidatesOf(from.egress.allows, to, unclaimed, from.cluster).length === 0
+    )
       return false;
-    if (to.ingress.defaultDeny && this.candidatesOf(to.ingress.allows, from, unclaimed, to.cluster).length === 0)
+    if (
+      to.ingress.defaultDeny &&
+      this.candidatesOf(to.ingress.allows, from, unclaimed, to.cluster).length === 0
+    )
       return false;
     return true;
   }
