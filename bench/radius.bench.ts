@@ -10,7 +10,8 @@
  * - the blast radius of every workload and peer (strongly connected components, bitsets);
  * - one `radius --from` query: the shortest chain to everything reached, every hop explained
  *   (witness packet, deciding rule per target, allow path), then its JSON text.
- * Then what `review` adds after its proof (the evaluators warm): the hop graph built again.
+ * Then what `review` adds after its proofs (the paths' and the deployed stack's, which warm the evaluators):
+ * the hop graph built again (the first dropped, as review holds one) and the radii.
  *
  * The generated policy's allow paths run from each segment to the next twenty, around a ring of
  * segments: every workload reaches every other, in up to 50 hops, which is the worst case for the
@@ -27,6 +28,7 @@ import {
   HopGraph,
   type HopGraphStats,
   prove,
+  proveDeployment,
   radius,
   radiusParties,
   type TargetEvaluator,
@@ -77,28 +79,34 @@ function run(workloads: number): RunReport {
   });
   // The parties review and radius use: workloads by facet, peers, each target's unmodelled endpoints.
   let parties: ReturnType<typeof radiusParties> = [];
-  const graph = timed("hop graph (cold evaluators)", () => {
+  let graph: HopGraph | undefined = timed("hop graph (cold evaluators)", () => {
     parties = radiusParties(plan, evaluators);
     return HopGraph.build(plan, evaluators, { parties });
   });
-  const radii = timed("blast radius of every workload and peer", () => blastRadii(graph));
+  const radii = timed("blast radius of every workload and peer", () => blastRadii(graph!));
   const from = plan.policy.workloads[0]!.name;
   let result: ReturnType<typeof radius> | undefined = timed(`radius --from ${from} (chains explained)`, () =>
-    radius(graph, { from }),
+    radius(graph!, { from }),
   );
   const reached = result.reached.length;
   const maxHops = result.reached.reduce((a, x) => Math.max(a, x.hops), 0);
   // As the CLI writes it (indented); dropped before the review's stages, which never hold it.
   const jsonMib = timed("  its JSON text", () => JSON.stringify(result, null, 2).length / MiB);
   result = undefined;
-  timed("proof (what review runs first)", () => prove(plan, evaluators));
+  // Review holds one graph: the first is dropped before the proof and the graph review builds.
+  const graphStats = graph.stats;
+  graph = undefined;
+  timed("proof and deployed-stack proof (what review runs first)", () => {
+    prove(plan, evaluators);
+    return proveDeployment(plan, evaluators);
+  });
   const warm = timed("hop graph again (warm evaluators, as in review)", () =>
     HopGraph.build(plan, evaluators),
   );
   return {
     workloads,
     stages,
-    graph: graph.stats,
+    graph: graphStats,
     warmGraph: warm.stats,
     reached,
     maxHops,
