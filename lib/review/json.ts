@@ -138,10 +138,16 @@ function expiryWarnings(plan: Plan, now: Date, days: number): string[] {
 }
 
 function l7Notes(plan: Plan, proof: Proof): ReviewJson["l7"] {
+  const targetsOf = new Map<string, Set<TargetName>>();
+  for (const a of proof.allowed) {
+    const set = targetsOf.get(a.path);
+    if (set) set.add(a.target);
+    else targetsOf.set(a.path, new Set([a.target]));
+  }
   return plan.allows
     .filter((c) => c.path.http && c.path.http.length > 0)
     .map((c) => {
-      const targets = [...new Set(proof.allowed.filter((a) => a.path === c.path.name).map((a) => a.target))];
+      const targets = [...(targetsOf.get(c.path.name) ?? [])];
       return {
         path: c.path.name,
         l7Targets: targets.filter((t) => L7_TARGETS.includes(t)),

@@ -24,6 +24,13 @@ export function mermaidDiagram(r: ReviewJson): string {
     );
   for (const name of peers) if (used.has(name)) lines.push(`  ${nodeId(name, peers)}(["${name}"])`);
   const styles: string[] = [];
+  // Each path's results, indexed once (22k paths and their checks at scale).
+  const checksOf = new Map<string, ReviewJson["forbidden"]>();
+  for (const f of r.forbidden) {
+    const list = checksOf.get(f.path);
+    if (list) list.push(f);
+    else checksOf.set(f.path, [f]);
+  }
   r.paths.forEach((p, i) => {
     const from = nodeId(p.from, peers);
     const to = nodeId(p.to, peers);
@@ -36,7 +43,7 @@ export function mermaidDiagram(r: ReviewJson): string {
       edge("-->", label);
       return;
     }
-    const checks = r.forbidden.filter((f) => f.path === p.name);
+    const checks = checksOf.get(p.name) ?? [];
     const open = [...new Set(checks.filter((f) => f.status === "open").map((f) => f.target))];
     if (p.mode === "monitor") {
       if (open.length > 0)
@@ -191,11 +198,10 @@ export function formatMarkdown(r: ReviewJson): string {
       );
   }
   out.push(...chainsMarkdown(r), ...radiusMarkdown(r));
-  const closes = r.monitored.flatMap((m) => m.closes.map((c) => ({ ...c, path: m.path })));
   if (r.monitored.length > 0) {
     out.push("", "### Monitored forbids", "");
     for (const m of r.monitored) {
-      const mine = closes.filter((c) => c.path === m.path);
+      const mine = m.closes;
       if (mine.length === 0) out.push(`- \`${m.path}\`: enforcing it would close nothing that is allowed.`);
       for (const c of mine)
         out.push(
