@@ -3,6 +3,7 @@ import { packageVersion } from "../components/runner/self";
 import { type AuditOptions, auditCommand } from "./commands/audit";
 import { checkCommand } from "./commands/check";
 import { diffCommand } from "./commands/diff";
+import { type RadiusOptions, radiusCommand } from "./commands/radius";
 import { recommendCommand } from "./commands/recommend";
 import { renderCommand } from "./commands/render";
 import { reviewCommand } from "./commands/review";
@@ -105,6 +106,26 @@ async function runCommands(args: readonly string[], io: Io): Promise<number> {
     );
 
   program
+    .command("radius")
+    .description(
+      "what a compromise reaches in any number of hops, from the rendered rules (chains, witnesses)",
+    )
+    .argument("<input>", "a stack directory (with Pulumi.yaml) or a policy file")
+    .requiredOption(
+      "--from <name>",
+      "the compromised workload, peer or segment (workload:, peer:, segment: say which)",
+    )
+    .option("--to <name>", "only this workload, peer or segment; exit 1 when it is reached")
+    .option("--hops <n>", "only chains of at most n hops")
+    .option("--json <file>", "write {from, reached: [{name, kind, hops, chain}]}")
+    .option("--markdown <file>", "write the chains as Markdown with a Mermaid graph")
+    .option("--stack <name>", "stack whose Pulumi.<name>.yaml config to use")
+    .option("--policy <file>", "the stack's policy file (default: policy.yaml beside Pulumi.yaml)")
+    .action(async (input: string, opts: RadiusOptions) => {
+      code = await radiusCommand(input, opts, io);
+    });
+
+  program
     .command("diff")
     .description("semantic diff of two reviews: which paths opened or closed, on which target")
     .argument("<old>", "review JSON written by review --json")
@@ -113,7 +134,7 @@ async function runCommands(args: readonly string[], io: Io): Promise<number> {
     .option("--json <file>", "write the diff as JSON")
     .option(
       "--fail-on <conditions...>",
-      "exit 1 when: opened (an enforce forbid opened or widened; the default), broken (an allow broke), never",
+      "exit 1 when: opened (an enforce forbid opened or widened, or a reach: any chain opened; the default), broken (an allow broke), grown (a blast radius grew), never",
     )
     .action(
       (oldFile: string, newFile: string, opts: { markdown?: string; json?: string; failOn?: string[] }) => {

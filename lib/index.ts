@@ -33,6 +33,7 @@ export { type Facet, facetParties, facetSlices, facetsOf, governs } from "./plan
 export { identityScope, isPlacedOn, targetsOf } from "./plan/placement";
 export * from "./plan/types";
 export { everythingElse, unclaimedAddresses } from "./plan/universe";
+export * from "./radius";
 export * from "./review/diff";
 export * from "./review/json";
 export { formatMarkdown, mermaidDiagram } from "./review/markdown";

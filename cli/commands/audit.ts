@@ -8,6 +8,7 @@ import {
   type Plan,
   prove,
   proveDeployment,
+  radiusReview,
   reviewJson,
   type TargetEvaluator,
   type TargetName,
@@ -206,7 +207,11 @@ export function auditCommand(policyFile: string, options: AuditOptions, io: Io):
     built.evaluators.filter((e) => e.binding !== undefined).map((e) => [e.target, e.binding!] as const),
   );
   // Targets without an export were not audited: say so rather than count them as proven.
-  const review = reviewJson(plan, proof, built.rules, { deployment, binding });
+  const review = reviewJson(plan, proof, built.rules, {
+    deployment,
+    binding,
+    radius: radiusReview(plan, built.evaluators),
+  });
   // Live rules are all "outside the library": every opening any pair of parties has beyond the
   // policy, plus what the unmodelled endpoints reach.
   const unexplained = [...deployment.unexplained, ...unexplainedOpenings(plan, built.evaluators)];

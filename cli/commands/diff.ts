@@ -27,6 +27,32 @@ const reviewShape = z.looseObject({
       owner: z.string().optional(),
     }),
   ),
+  // Multi-hop (absent in reviews written before it).
+  chains: z
+    .array(
+      z.looseObject({
+        path: z.string(),
+        mode: z.string(),
+        status: z.string(),
+        chain: z
+          .array(z.looseObject({ from: z.string(), to: z.string(), path: z.string().nullable() }))
+          .optional(),
+      }),
+    )
+    .optional(),
+  radius: z
+    .looseObject({
+      parties: z.array(
+        z.looseObject({
+          name: z.string(),
+          kind: z.string(),
+          reaches: z.number(),
+          critical: z.array(z.string()),
+          peers: z.array(z.string()),
+        }),
+      ),
+    })
+    .optional(),
 });
 
 function readReview(file: string): ReviewJson | string {
@@ -49,12 +75,15 @@ function readReview(file: string): ReviewJson | string {
 
 /**
  * What makes `diff` fail (exit 1), for CI:
- * - `opened`: an enforce-mode forbidden path opened, or an open one widened, on any target (the default);
+ * - `opened`: an enforce-mode forbidden path opened, or an open one widened, on any target, or an
+ *   enforce `reach: any` forbid's chain opened (the default);
  * - `broken`: an allow path that worked is broken;
+ * - `grown`: a workload's or peer's blast radius grew (it reaches more workloads, or a critical
+ *   segment or a peer it did not);
  * - `never`: report only (exit 0 whatever changed).
  * A monitored forbid opening is reported, never failing: monitor mode is for that.
  */
-export const FAIL_ON = ["opened", "broken", "never"] as const;
+export const FAIL_ON = ["opened", "broken", "grown", "never"] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
 /** `--fail-on a,b` (or repeated) → the conditions, or a message for invalid input. */
@@ -62,7 +91,7 @@ export function parseFailOn(values: readonly string[] | undefined): FailOn[] | s
   const list = (values ?? ["opened"]).flatMap((v) => v.split(",")).map((v) => v.trim());
   for (const v of list)
     if (!FAIL_ON.includes(v as FailOn))
-      return `--fail-on ${v}: expected ${FAIL_ON.join(", ")} (comma-separated), e.g. --fail-on opened,broken`;
+      return `--fail-on ${v}: expected ${FAIL_ON.join(", ")} (comma-separated), e.g. --fail-on opened,broken,grown`;
   if (list.includes("never") && list.length > 1)
     return "--fail-on never cannot be combined with other conditions";
   return list as FailOn[];
@@ -80,7 +109,14 @@ export function diffFailures(d: ReviewDiff, failOn: readonly FailOn[]): string[]
         out.push(
           `forbidden path "${c.path}" widened on ${c.target} (${c.oldServices ?? "?"} → ${c.services ?? "?"})`,
         );
+    for (const c of d.chainsOpened ?? [])
+      if (c.mode !== "monitor") out.push(`forbidden path "${c.path}" (reach: any) opened: ${c.chain}`);
   }
+  if (failOn.includes("grown"))
+    for (const g of d.radiusGrown ?? [])
+      out.push(
+        `blast radius of ${g.kind} "${g.name}" grew: ${g.old} → ${g.new} workloads${g.critical.length > 0 ? `, now reaching critical ${g.critical.join(", ")}` : ""}${g.peers.length > 0 ? `, now reaching ${g.peers.join(", ")}` : ""}`,
+      );
   if (failOn.includes("broken"))
     for (const c of d.broken) out.push(`allow path "${c.path}" broke on ${c.target} (${c.services ?? "?"})`);
   return out;

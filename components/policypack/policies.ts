@@ -1,13 +1,16 @@
 import { isAbsolute, resolve } from "node:path";
 import {
+  describeHop,
   formatPacket,
   type Plan,
+  printable,
   proveRecords,
   type QuotaFinding,
   type QuotaLimits,
   quotaFindings,
   quotaMessages,
   type ResourceRecord,
+  radiusReview,
   type TargetAdapter,
   type TargetName,
   type TargetUsage,
@@ -139,15 +142,19 @@ export function recordsOf(resources: readonly StackPolicyResource[]): ResourceRe
   });
 }
 
-/** Runs the same proof as `blastradius review` over the stack's resources. */
+/**
+ * Runs the same proof as `blastradius review` over the stack's resources, `reach: any` forbids
+ * included (`chains`: over the combined hop graph of the same evaluators).
+ */
 export function proveStack(
   resources: readonly StackPolicyResource[],
   plan: Plan,
   adapters: readonly TargetAdapter[] = TARGET_ADAPTERS,
 ) {
   const records = recordsOf(resources);
-  const { proof, deployment } = proveRecords(plan, records, adapters);
-  return { proof, deployment, records };
+  const { proof, deployment, evaluators } = proveRecords(plan, records, adapters);
+  const { chains } = radiusReview(plan, evaluators, { chainsOnly: true });
+  return { proof, deployment, records, chains };
 }
 
 const CONFIG_SCHEMA = {
@@ -238,11 +245,19 @@ export function noForbiddenPathPolicy(options: ProofPolicyOptions = {}): StackPo
     configSchema: CONFIG_SCHEMA,
     validateStack: (args: StackPolicyArgs, reportViolation: ReportStackViolation) => {
       const plan = planFor(options, args);
-      const { proof } = proveStack(args.resources, plan, adaptersOf(options));
+      const { proof, chains } = proveStack(args.resources, plan, adaptersOf(options));
       for (const f of proof.forbidden) {
         if (f.mode !== "enforce" || f.status !== "open") continue;
         reportViolation(
           `forbidden path "${f.path}" is open on ${f.target}: ${f.open ?? "traffic"} gets through, let in by ${f.by}${witnessText(f.witness)}`,
+        );
+      }
+      for (const c of chains) {
+        if (c.mode !== "enforce" || c.status !== "open") continue;
+        reportViolation(
+          printable(
+            `forbidden path "${c.path}" (reach: any) is open through a chain of ${c.chain!.length} hop${c.chain!.length === 1 ? "" : "s"}: ${c.chain!.map(describeHop).join("; ")}${c.cut ? `; closing ${c.cut.map((h) => `${h.from} → ${h.to}`).join(", ")} disconnects it` : ""}`,
+          ),
         );
       }
     },

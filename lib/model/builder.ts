@@ -1,5 +1,5 @@
 import type { RawPath, RawPolicy, RawWorkload } from "./document";
-import type { ForbidMode, HttpRule, LabelSelector, Placements } from "./types";
+import type { ForbidMode, HttpRule, LabelSelector, Placements, Reach } from "./types";
 
 /** A segment or peer, as paths name them. Plain strings work too. */
 export interface EndpointRef {
@@ -39,6 +39,18 @@ export interface ForbidOptions extends PathMeta {
   services?: ServiceText[];
   /** Default "enforce". "monitor" reports the path without blocking it. */
   mode?: ForbidMode;
+  /** Default "direct" (the one hop). "any": no chain of hops of any length (DESIGN.md rule 10). */
+  reach?: Reach;
+  /** With reach "any": segments accepted as chokepoints; chains through them do not count. */
+  through?: readonly Endpoint[];
+}
+
+/** A segment's multi-hop role (DESIGN.md rule 10). */
+export interface SegmentOptions {
+  /** false: its members are reached but do not pivot (a managed data store running no attacker code). */
+  pivot?: boolean;
+  /** A crown jewel: reviews list who reaches it in any number of hops. */
+  critical?: boolean;
 }
 
 const name = (e: Endpoint) => (typeof e === "string" ? e : e.name);
@@ -59,23 +71,32 @@ export class PolicyBuilder {
   static readonly internet: EndpointRef = { kind: "peer", name: "internet" };
   readonly internet = PolicyBuilder.internet;
   private readonly workloads: RawWorkload[] = [];
-  private readonly segments: Record<string, LabelSelector> = {};
+  private readonly segments: Record<string, LabelSelector & SegmentOptions> = {};
   private readonly peers: Record<string, { cidrs: string[] }> = {};
   private readonly paths: RawPath[] = [];
 
   constructor(readonly name: string) {}
 
-  workload(name: string, spec: { labels?: Record<string, string>; placements: Placements }): string {
+  /** `pivot: false`: the workload is reached but does not pivot (DESIGN.md rule 10). */
+  workload(
+    name: string,
+    spec: { labels?: Record<string, string>; placements: Placements; pivot?: boolean },
+  ): string {
     this.workloads.push({
       name,
       ...(spec.labels ? { labels: { ...spec.labels } } : {}),
       placements: structuredClone(spec.placements),
+      ...(spec.pivot !== undefined ? { pivot: spec.pivot } : {}),
     });
     return name;
   }
 
-  segment(name: string, selector: LabelSelector): EndpointRef {
-    this.segments[name] = structuredClone(selector);
+  segment(name: string, selector: LabelSelector, options: SegmentOptions = {}): EndpointRef {
+    this.segments[name] = {
+      ...structuredClone(selector),
+      ...(options.pivot !== undefined ? { pivot: options.pivot } : {}),
+      ...(options.critical !== undefined ? { critical: options.critical } : {}),
+    };
     return { kind: "segment", name };
   }
 
@@ -98,7 +119,7 @@ export class PolicyBuilder {
 
   /** A forbid path: must not be open on any target (or, in monitor mode, is reported). */
   forbid(pathName: string, from: Endpoint, to: Endpoint, options: ForbidOptions): this {
-    const { services, ...rest } = options;
+    const { services, through, ...rest } = options;
     this.paths.push({
       name: pathName,
       from: name(from),
@@ -106,6 +127,7 @@ export class PolicyBuilder {
       verdict: "forbid",
       ...(services ? { services: [...services] } : {}),
       ...rest,
+      ...(through ? { through: through.map(name) } : {}),
     });
     return this;
   }

@@ -69,6 +69,8 @@ export interface WorkloadDocument {
   name: string;
   labels?: Record<string, string>;
   placements: PlacementsDocument;
+  /** Default true. false: a compromise does not spread from here (a managed data store that runs no attacker code): reached, but no onward hop. */
+  pivot?: boolean;
 }
 
 export interface SelectorRequirementDocument {
@@ -82,6 +84,10 @@ export interface SelectorRequirementDocument {
 export interface SegmentDocument {
   matchLabels?: Record<string, string>;
   matchExpressions?: SelectorRequirementDocument[];
+  /** Default true. false: no member is a stepping stone (reached, but no onward hop), unless the workload says pivot: true. */
+  pivot?: boolean;
+  /** A crown jewel: reviews list who reaches it in any number of hops and draw that blast radius. */
+  critical?: boolean;
 }
 
 /** Something outside the model, known by its addresses. */
@@ -116,6 +122,10 @@ export interface PathDocument {
   ticket?: string;
   /** Allow paths only: L7 allowlist, enforced at L7 where the target can (Cilium). */
   http?: HttpRuleDocument[];
+  /** Forbid paths only; default direct (the one hop). any: no chain of hops of any length from `from` to `to`. */
+  reach?: "direct" | "any";
+  /** With reach: any: segments accepted as chokepoints (a jump host with MFA); chains through them do not count. */
+  through?: string[];
 }
 
 /** A blastradius micro-segmentation policy, as written in a policy file. */

@@ -69,6 +69,8 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     "expires",
     "ticket",
     "http",
+    "reach",
+    "through",
   ],
 };
 

@@ -78,10 +78,18 @@ export const placementsSchema = z
   })
   .describe("Where the workload lives, per target.");
 
+const pivot = z
+  .boolean()
+  .optional()
+  .describe(
+    "Default true. false: a compromise does not spread from here (a managed data store that runs no attacker code): reached, but no onward hop.",
+  );
+
 export const workloadSchema = z.strictObject({
   name: name("workload name"),
   labels: labels.optional(),
   placements: placementsSchema,
+  pivot,
 });
 
 export const selectorRequirementSchema = z.strictObject({
@@ -97,8 +105,17 @@ export const segmentSchema = z
   .strictObject({
     matchLabels: labels.optional(),
     matchExpressions: z.array(selectorRequirementSchema).optional(),
+    pivot: pivot.describe(
+      "Default true. false: no member is a stepping stone (reached, but no onward hop), unless the workload says pivot: true.",
+    ),
+    critical: z
+      .boolean()
+      .optional()
+      .describe(
+        "A crown jewel: reviews list who reaches it in any number of hops and draw that blast radius.",
+      ),
   })
-  .describe("A label selector over workloads (all conditions must hold).");
+  .describe("A label selector over workloads (all conditions must hold), with its multi-hop role.");
 
 export const peerSchema = z
   .strictObject({
@@ -131,6 +148,18 @@ export const pathSchema = z.strictObject({
     .array(httpRuleSchema)
     .optional()
     .describe("Allow paths only: L7 allowlist, enforced at L7 where the target can (Cilium)."),
+  reach: z
+    .enum(["direct", "any"])
+    .optional()
+    .describe(
+      "Forbid paths only; default direct (the one hop). any: no chain of hops of any length from `from` to `to`.",
+    ),
+  through: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "With reach: any: segments accepted as chokepoints (a jump host with MFA); chains through them do not count.",
+    ),
 });
 
 export const policySchema = z

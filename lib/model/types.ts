@@ -97,6 +97,11 @@ export interface Workload {
    * workload is known by identity only (a GCP service account, Kubernetes pod labels).
    */
   addresses: AddressSet;
+  /**
+   * As written; absent means unsaid. `false`: reached, but no onward hop (DESIGN.md rule 10); it
+   * overrides its segments' `pivot` either way (`pivots` in lib/radius).
+   */
+  pivot?: boolean;
 }
 
 export type SelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";
@@ -121,6 +126,10 @@ export interface LabelSelector {
 export interface Segment {
   name: string;
   selector: LabelSelector;
+  /** As written; `false`: its members are reached but do not pivot, unless a member says otherwise. */
+  pivot?: boolean;
+  /** A crown jewel: reviews list who reaches it in any number of hops. */
+  critical?: boolean;
 }
 
 /** Something outside the model, known by addresses only. */
@@ -139,6 +148,11 @@ export interface Peer {
 
 export type Verdict = "allow" | "forbid";
 export type ForbidMode = "enforce" | "monitor";
+/**
+ * How far a forbid reaches (DESIGN.md rule 10): `direct` forbids the one hop `from` → `to`; `any`
+ * forbids every chain of hops from `from` to `to`, through workloads that pivot.
+ */
+export type Reach = "direct" | "any";
 
 export const HTTP_METHODS = [
   "GET",
@@ -182,6 +196,10 @@ export interface MovementPath {
   ticket?: string;
   /** L7 allowlist of an allow path; enforced at L7 where the target can, at L4 elsewhere. */
   http?: HttpRule[];
+  /** Always "direct" for allow paths. */
+  reach: Reach;
+  /** With reach "any": segments accepted as chokepoints; chains through their members do not count. */
+  through?: string[];
 }
 
 /** A validated policy. Arrays are in file order; names are unique per kind. */

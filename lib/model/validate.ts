@@ -203,7 +203,9 @@ function validateWorkload(sink: DiagnosticSink, raw: RawWorkload, index: number)
       parseAddresses(sink, [...at, "placements", key, field], entries, subject),
     ),
   );
-  return { name: raw.name, labels: { ...labels }, placements, addresses };
+  const workload: Workload = { name: raw.name, labels: { ...labels }, placements, addresses };
+  if (raw.pivot !== undefined) workload.pivot = raw.pivot;
+  return workload;
 }
 
 function validateSelector(sink: DiagnosticSink, name: string, raw: LabelSelector): LabelSelector {
@@ -331,6 +333,7 @@ function validatePath(
       subject,
       hint: "remove mode, or set verdict: forbid",
     });
+  const through = validateReach(sink, raw, at, subject, verdict, endpoints, peerNames, leftOut);
 
   let services = ServiceSet.EMPTY;
   if (raw.services === undefined || raw.services.length === 0) {
@@ -430,11 +433,86 @@ function validatePath(
     mode: verdict === "forbid" ? (raw.mode ?? "enforce") : "enforce",
     owner: raw.owner!,
     justification: raw.justification!,
+    reach: verdict === "forbid" ? (raw.reach ?? "direct") : "direct",
   };
   if (raw.expires !== undefined) path.expires = raw.expires;
   if (raw.ticket !== undefined) path.ticket = raw.ticket;
   if (http) path.http = http;
+  if (through) path.through = through;
   return path;
+}
+
+/**
+ * `reach` and `through` (DESIGN.md rule 10): forbid paths only; `through` only with `reach: any`, and
+ * it names segments (peers never pivot, so a chain cannot pass through one). Returns `through` when
+ * it is valid.
+ */
+function validateReach(
+  sink: DiagnosticSink,
+  raw: RawPath,
+  at: DocPath,
+  subject: string,
+  verdict: MovementPath["verdict"],
+  endpoints: ReadonlySet<string>,
+  peerNames: ReadonlySet<string>,
+  leftOut: ReadonlySet<string>,
+): string[] | undefined {
+  if (verdict === "allow" && raw.reach !== undefined)
+    sink.error([...at, "reach"], "reach applies to forbid paths only", {
+      subject,
+      hint: "remove reach; an allow path opens its one hop",
+    });
+  if (raw.through === undefined) return undefined;
+  if (verdict === "allow" || raw.reach !== "any") {
+    sink.error([...at, "through"], "through applies to forbid paths with reach: any only", {
+      subject,
+      hint:
+        verdict === "allow"
+          ? "remove through"
+          : "add reach: any (chains of any length are forbidden, except through these segments), or remove through",
+    });
+    return undefined;
+  }
+  if (raw.through.length === 0) {
+    sink.error([...at, "through"], "through is empty", {
+      subject,
+      hint: "name the segments accepted as chokepoints, or remove through",
+    });
+    return undefined;
+  }
+  const segmentNames = [...endpoints].filter((e) => !peerNames.has(e));
+  const suggestSegment = new Suggester(segmentNames, "segments");
+  const seen = new Set<string>();
+  let ok = true;
+  raw.through.forEach((name, i) => {
+    // A segment left out as malformed was reported already; keep the name (it names no member).
+    if (leftOut.has(name)) return;
+    if (peerNames.has(name)) {
+      ok = false;
+      sink.error(
+        [...at, "through", i],
+        `${shown(name)} is a peer: peers never pivot, so no chain passes through one`,
+        {
+          subject,
+          hint: "name segments whose members are accepted chokepoints",
+        },
+      );
+    } else if (!endpoints.has(name)) {
+      ok = false;
+      sink.error([...at, "through", i], `${shown(name)} is not a segment`, {
+        subject,
+        hint: suggestSegment.hint(name),
+      });
+    } else if (seen.has(name)) {
+      ok = false;
+      sink.error([...at, "through", i], `segment ${shown(name)} is listed twice`, {
+        subject,
+        hint: "remove one",
+      });
+    }
+    seen.add(name);
+  });
+  return ok ? [...raw.through] : undefined;
 }
 
 /** Elements with their index in the document (which differs when malformed ones were left out). */
@@ -484,7 +562,13 @@ export function validatePolicy(raw: RawPolicy, sink: DiagnosticSink, options: Va
     const selector = validateSelector(sink, name, sel);
     // A segment with a broken selector is left out, and paths naming it with it (no second error).
     if (sink.errorCount > errorsBefore) leftOut.add(name);
-    else segments.push({ name, selector });
+    else
+      segments.push({
+        name,
+        selector,
+        ...(sel.pivot !== undefined ? { pivot: sel.pivot } : {}),
+        ...(sel.critical !== undefined ? { critical: sel.critical } : {}),
+      });
   }
 
   const peers: Peer[] = [];

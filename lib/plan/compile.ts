@@ -9,6 +9,7 @@ import {
   type Workload,
 } from "../model/types";
 import { AddressSet, ConnectionSet, ServiceSet } from "../net";
+import { checkChains } from "./chains";
 import { identityScope, targetsOf } from "./placement";
 import type { CompiledPath, Overlap, Party, Plan, Slice } from "./types";
 
@@ -215,6 +216,8 @@ export function compile(policy: Policy, options: CompileOptions = {}): Plan {
   const wouldClose = new Map<string, Overlap[]>();
   for (const m of monitored) wouldClose.set(m.path.name, overlapsWith(m));
 
+  // Rule 10: a chain of allow paths reaching what a reach: any forbid forbids.
+  checkChains([...guardrails, ...monitored], allows, policy, members, sink, at);
   checkIdentities(policy, members, sink);
   checkVisibility(allows, sink, at);
   checkForbidsEnforceable(guardrails, sink, at);

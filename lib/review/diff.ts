@@ -1,3 +1,4 @@
+import { chainNames } from "../radius/format";
 import type { ReviewJson } from "./json";
 
 type PathEntry = ReviewJson["paths"][number];
@@ -42,6 +43,25 @@ export interface ReviewDiff {
   changed: FieldChange[];
   targetsAdded: string[];
   targetsRemoved: string[];
+  /** `reach: any` forbids open now that were blocked (or not checked), with the new shortest chain. */
+  chainsOpened: Array<{ path: string; mode: "enforce" | "monitor"; chain: string }>;
+  /** `reach: any` forbids that were open and are blocked now. */
+  chainsClosed: Array<{ path: string; mode: "enforce" | "monitor" }>;
+  /**
+   * Parties whose blast radius grew: they reach more workloads, or a critical segment or a peer they
+   * did not reach (`critical`, `peers`: the newly reached ones). Parties new in this review are not
+   * compared (they have no radius before).
+   */
+  radiusGrown: Array<{
+    name: string;
+    kind: string;
+    old: number;
+    new: number;
+    critical: string[];
+    peers: string[];
+  }>;
+  /** Parties whose blast radius shrank (fewer workloads, and nothing newly reached). */
+  radiusShrunk: Array<{ name: string; kind: string; old: number; new: number }>;
 }
 
 const key = (path: string, target: string) => `${path}\u0000${target}`;
@@ -60,7 +80,40 @@ export function diffReviews(oldR: ReviewJson, newR: ReviewJson): ReviewDiff {
     changed: [],
     targetsAdded: newR.targets.filter((t) => !oldR.targets.includes(t)),
     targetsRemoved: oldR.targets.filter((t) => !newR.targets.includes(t)),
+    chainsOpened: [],
+    chainsClosed: [],
+    radiusGrown: [],
+    radiusShrunk: [],
   };
+  const oldChains = new Map((oldR.chains ?? []).map((c) => [c.path, c]));
+  for (const c of newR.chains ?? []) {
+    const wasOpen = oldChains.get(c.path)?.status === "open";
+    if (c.status === "open" && !wasOpen)
+      d.chainsOpened.push({ path: c.path, mode: c.mode, chain: chainNames(c.chain ?? []) });
+    else if (c.status === "blocked" && wasOpen) d.chainsClosed.push({ path: c.path, mode: c.mode });
+  }
+  for (const c of oldR.chains ?? [])
+    if (c.status === "open" && !(newR.chains ?? []).some((n) => n.path === c.path))
+      d.chainsClosed.push({ path: c.path, mode: c.mode });
+  const radiusKey = (p: { name: string; kind: string }) => `${p.kind}\u0000${p.name}`;
+  const oldRadius = new Map((oldR.radius?.parties ?? []).map((p) => [radiusKey(p), p]));
+  for (const p of newR.radius?.parties ?? []) {
+    const before = oldRadius.get(radiusKey(p));
+    if (!before) continue;
+    const critical = p.critical.filter((c) => !before.critical.includes(c));
+    const peers = p.peers.filter((x) => !before.peers.includes(x));
+    if (p.reaches > before.reaches || critical.length > 0 || peers.length > 0)
+      d.radiusGrown.push({
+        name: p.name,
+        kind: p.kind,
+        old: before.reaches,
+        new: p.reaches,
+        critical,
+        peers,
+      });
+    else if (p.reaches < before.reaches)
+      d.radiusShrunk.push({ name: p.name, kind: p.kind, old: before.reaches, new: p.reaches });
+  }
   const oldForbid = new Map(oldR.forbidden.map((f) => [key(f.path, f.target), f]));
   for (const f of newR.forbidden) {
     const before = oldForbid.get(key(f.path, f.target));
@@ -106,6 +159,8 @@ export function diffReviews(oldR: ReviewJson, newR: ReviewJson): ReviewDiff {
     "expires",
     "ticket",
     "http",
+    "reach",
+    "through",
   ];
   for (const p of newR.paths) {
     const before = oldPaths.get(p.name);
@@ -136,7 +191,20 @@ function diffLines(d: ReviewDiff, code: (s: string) => string): string[] {
     );
   for (const c of d.widened)
     out.push(`WIDENED ${code(c.path)} on ${c.target}: open ${c.oldServices ?? "?"} → ${c.services ?? "?"}`);
+  for (const c of d.chainsOpened ?? [])
+    out.push(
+      `OPENED chain ${code(c.path)} (reach: any): ${c.chain}${c.mode === "monitor" ? " (monitored)" : ""}`,
+    );
+  for (const g of d.radiusGrown ?? [])
+    out.push(
+      `GREW blast radius of ${g.kind} ${code(g.name)}: ${g.old} → ${g.new} workload${g.new === 1 ? "" : "s"}${g.critical.length > 0 ? `; now reaches critical ${g.critical.join(", ")}` : ""}${g.peers.length > 0 ? `; now reaches ${g.peers.join(", ")}` : ""}`,
+    );
   for (const c of d.closed) out.push(`closed ${code(c.path)} on ${c.target}`);
+  for (const c of d.chainsClosed ?? []) out.push(`closed chain ${code(c.path)} (reach: any)`);
+  for (const g of d.radiusShrunk ?? [])
+    out.push(
+      `shrank blast radius of ${g.kind} ${code(g.name)}: ${g.old} → ${g.new} workload${g.new === 1 ? "" : "s"}`,
+    );
   for (const c of d.broken)
     out.push(`BROKE allow ${code(c.path)} on ${c.target}: ${c.services ?? "?"} no longer gets through`);
   for (const c of d.repaired) out.push(`repaired allow ${code(c.path)} on ${c.target}`);

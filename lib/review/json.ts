@@ -1,6 +1,7 @@
 import { formatDiagnostic } from "../model/diagnostics";
 import type { TargetName } from "../model/types";
 import type { Plan } from "../plan/types";
+import type { RadiusReview } from "../radius";
 import { kubeDnsWarnings } from "../targets/cilium/dns";
 import type { DeploymentProof } from "../verify/deployment";
 import type { AllowedResult, ForbiddenResult, Proof } from "../verify/prove";
@@ -36,6 +37,9 @@ export interface ReviewJson {
     expires?: string;
     ticket?: string;
     http?: Array<{ method?: string; path?: string }>;
+    /** Forbid paths with `reach: any` only. */
+    reach?: "any";
+    through?: string[];
   }>;
   /** Monitored forbids: the allow paths that keep them open and what enforcing would close. */
   monitored: Array<{
@@ -65,6 +69,18 @@ export interface ReviewJson {
    */
   errors: string[];
   /**
+   * `reach: any` forbids proven over the combined hop graph (DESIGN.md rule 10): blocked, or open
+   * with the shortest chain and a minimum cut (the suggested fix). An enforce one open makes `ok`
+   * false. Absent in reviews written without multi-hop analysis.
+   */
+  chains?: RadiusReview["chains"];
+  /**
+   * Blast radius (DESIGN.md rule 10): per workload and peer, how many workloads a compromise reaches
+   * in any number of hops, which critical segments and which peers; per critical segment, who
+   * reaches it. Absent in reviews written without multi-hop analysis.
+   */
+  radius?: { parties: RadiusReview["parties"]; critical: RadiusReview["critical"] };
+  /**
    * The stack as deployed: openings default deny forbids (to or from unmodelled endpoints, or made
    * by rules outside the library beyond the policy), each with the deciding rule and a witness.
    */
@@ -88,6 +104,8 @@ export interface ReviewOptions {
   expiryWarningDays?: number;
   /** Each target's rules and limit usage (`TargetAdapter.usage`). */
   usage?: Partial<Record<TargetName, TargetUsage>>;
+  /** Multi-hop movement over the same evaluators (`radiusReview`). */
+  radius?: RadiusReview;
   /** The proof of the stack as deployed (`proveDeployment`). */
   deployment?: DeploymentProof;
   /** Per target, how the binding was known (`TargetEvaluator.binding`). */
@@ -160,11 +178,17 @@ export function reviewJson(
       .filter((f) => f.severity === "warning")
       .map((f) => `${f.target}: ${f.message}`),
     ...(plan.targets.includes("cilium") ? kubeDnsWarnings(plan) : []),
+    ...(options.radius?.chains ?? [])
+      .filter((c) => c.cutSkipped)
+      .map((c) => `forbid "${c.path}" (reach: any): no cut suggested: ${c.cutSkipped}`),
   ];
+  const chainsOk = (options.radius?.chains ?? []).every(
+    (c) => c.mode === "monitor" || c.status === "blocked",
+  );
   const deployment = options.deployment;
   return {
     policy: plan.policy.name,
-    ok: proof.ok,
+    ok: proof.ok && chainsOk,
     targets: proof.targets,
     unproven: proof.unproven,
     forbidden: proof.forbidden,
@@ -182,6 +206,8 @@ export function reviewJson(
       ...(p.expires ? { expires: p.expires } : {}),
       ...(p.ticket ? { ticket: p.ticket } : {}),
       ...(p.http ? { http: p.http } : {}),
+      ...(p.reach === "any" ? { reach: p.reach } : {}),
+      ...(p.through ? { through: [...p.through] } : {}),
     })),
     monitored: plan.monitored.map((m) => ({
       path: m.path.name,
@@ -212,5 +238,11 @@ export function reviewJson(
     unexplained: deployment?.unexplained ?? [],
     findings: deployment?.findings ?? [],
     binding: options.binding ?? {},
+    ...(options.radius
+      ? {
+          chains: options.radius.chains,
+          radius: { parties: options.radius.parties, critical: options.radius.critical },
+        }
+      : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { chainNames, describeHop, MERMAID_LIMIT, mdCell, mermaidLabel } from "../radius/format";
 import type { ReviewJson } from "./json";
 import { formatPacket } from "./packet";
 
@@ -61,6 +62,89 @@ export function mermaidDiagram(r: ReviewJson): string {
   return [...lines, ...styles].join("\n");
 }
 
+/** `reach: any` forbids: status, shortest chain hop by hop, and the cut to make. */
+function chainsMarkdown(r: ReviewJson): string[] {
+  const chains = r.chains ?? [];
+  if (chains.length === 0) return [];
+  const out = [
+    "",
+    "### Forbidden chains (reach: any)",
+    "",
+    "| path | mode | status | shortest chain |",
+    "|---|---|---|---|",
+  ];
+  for (const c of chains) {
+    const status =
+      c.status === "blocked" ? "blocked" : c.mode === "monitor" ? "open (monitored)" : "**OPEN**";
+    out.push(`| ${mdCell(c.path)} | ${c.mode} | ${status} | ${mdCell(chainNames(c.chain ?? []))} |`);
+  }
+  for (const c of chains.filter((x) => x.status === "open")) {
+    out.push("", `\`${mdCell(c.path)}\`:`, "");
+    for (const h of c.chain ?? []) out.push(`1. ${mdCell(describeHop(h))}`);
+    if (c.cut)
+      out.push(
+        "",
+        `Suggested fix (a minimum cut: closing ${c.cut.length === 1 ? "this hop" : `these ${c.cut.length} hops`} disconnects it):`,
+        "",
+        ...c.cut.map(
+          (h) =>
+            `- ${mdCell(`${h.from} → ${h.to}`)}: ${h.path !== null ? `narrow \`${mdCell(h.path)}\`` : `change the live rule ${mdCell(Object.values(h.decidedBy).join("; "))}`}`,
+        ),
+      );
+  }
+  return out;
+}
+
+/** Every party's blast radius, and per critical segment a Mermaid graph of who reaches it. */
+function radiusMarkdown(r: ReviewJson): string[] {
+  const radius = r.radius;
+  if (!radius || radius.parties.length === 0) return [];
+  const out = [
+    "",
+    "### Blast radius",
+    "",
+    "Workloads a compromise of each party reaches in any number of hops, from the rendered rules.",
+    "",
+    "| party | kind | workloads reached | critical segments reached | peers reached |",
+    "|---|---|---:|---|---|",
+  ];
+  for (const b of radius.parties)
+    out.push(
+      `| ${mdCell(b.name)} | ${b.kind} | ${b.reaches} | ${mdCell(b.critical.join(", "))} | ${mdCell(b.peers.join(", "))} |`,
+    );
+  for (const j of radius.critical) {
+    out.push("", `#### Critical segment \`${mdCell(j.segment)}\``, "");
+    if (j.reachedBy.length === 0) {
+      out.push("Nothing reaches it.");
+      continue;
+    }
+    const drawn = j.reachedBy.slice(0, MERMAID_LIMIT);
+    const ids = new Map<string, string>();
+    const nodes: string[] = [];
+    const id = (name: string, critical = false) => {
+      let v = ids.get(name);
+      if (!v) {
+        ids.set(name, (v = `n${ids.size}`));
+        nodes.push(critical ? `  ${v}[["${mermaidLabel(name)}"]]` : `  ${v}["${mermaidLabel(name)}"]`);
+      }
+      return v;
+    };
+    for (const m of j.members) id(m, true);
+    const edges: string[] = [];
+    const styles: string[] = [];
+    for (const x of drawn) {
+      if (x.path === null) styles.push(`  linkStyle ${edges.length} stroke:#d00000,stroke-width:3px`);
+      edges.push(`  ${id(x.name)} -->|"${mermaidLabel(x.path ?? "no allow path")}"| ${id(x.next)}`);
+    }
+    out.push("```mermaid", "flowchart LR", ...nodes, ...edges, ...styles, "```");
+    out.push(
+      "",
+      `${j.reachedBy.length} part${j.reachedBy.length === 1 ? "y reaches" : "ies reach"} it; each arrow is the first hop of a shortest chain${j.reachedBy.length > drawn.length ? ` (the ${drawn.length} nearest drawn; \`blastradius radius --to ${mdCell(j.segment)}\` lists all)` : ""}.`,
+    );
+  }
+  return out;
+}
+
 /** The review as Markdown for a pull request: verdict, proof tables, monitored forbids, warnings. */
 export function formatMarkdown(r: ReviewJson): string {
   const out: string[] = [];
@@ -113,6 +197,7 @@ export function formatMarkdown(r: ReviewJson): string {
         `| ${cell(a.path)} | ${a.target} | ${a.status === "open" ? "open" : "**BROKEN**"} | ${a.missing ?? ""} |`,
       );
   }
+  out.push(...chainsMarkdown(r), ...radiusMarkdown(r));
   if (r.monitored.length > 0) {
     out.push("", "### Monitored forbids", "");
     for (const m of r.monitored) {

@@ -1,4 +1,5 @@
 import type { Plan } from "../plan/types";
+import { radiusReview } from "../radius";
 import { proveDeployment } from "../verify/deployment";
 import { prove } from "../verify/prove";
 import { evaluatorsOf, type RecordedTargetsOptions } from "../verify/records";
@@ -7,14 +8,15 @@ import { type ReviewJson, type ReviewOptions, reviewJson } from "./json";
 
 /**
  * The whole review of a stack's recorded resources: every target's evaluator (`evaluatorsOf`), the
- * proof of the policy's paths, the proof of the stack as deployed, and the review JSON. What
+ * proof of the policy's paths, the proof of the stack as deployed, multi-hop movement (chains of
+ * `reach: any` forbids, blast radii) over the same evaluators, and the review JSON. What
  * `blastradius review` prints, as a function of the records.
  */
 export function reviewRecords(
   plan: Plan,
   records: readonly ResourceRecord[],
   adapters: readonly TargetAdapter[],
-  options: RecordedTargetsOptions & Omit<ReviewOptions, "usage" | "deployment" | "binding"> = {},
+  options: RecordedTargetsOptions & Omit<ReviewOptions, "usage" | "deployment" | "binding" | "radius"> = {},
 ): ReviewJson {
   const { evaluators, counts, usage } = evaluatorsOf(plan, records, adapters, options);
   options.checkUsage?.(usage);
@@ -23,5 +25,6 @@ export function reviewRecords(
   const binding = Object.fromEntries(
     evaluators.filter((e) => e.binding !== undefined).map((e) => [e.target, e.binding!] as const),
   );
-  return reviewJson(plan, proof, counts, { ...options, usage, deployment, binding });
+  const radius = radiusReview(plan, evaluators);
+  return reviewJson(plan, proof, counts, { ...options, usage, deployment, binding, radius });
 }

@@ -1,3 +1,4 @@
+import { chainNames, describeHop, printable } from "../radius/format";
 import type { ReviewJson } from "./json";
 import { formatPacket } from "./packet";
 
@@ -69,6 +70,44 @@ export function formatReview(r: ReviewJson): string {
       rows.push([a.path, a.target, a.status === "open" ? "open" : "BROKEN", a.missing ?? ""]);
     out.push(...table(rows).map((l) => `  ${l}`), "");
   }
+  const chains = r.chains ?? [];
+  if (chains.length > 0) {
+    out.push("Forbidden chains (reach: any, any number of hops):");
+    const rows = [["path", "mode", "status", "shortest chain"]];
+    for (const c of chains)
+      rows.push([
+        c.path,
+        c.mode,
+        c.status === "open" ? (c.mode === "monitor" ? "open (monitored)" : "OPEN") : "blocked",
+        printable(chainNames(c.chain ?? [])),
+      ]);
+    out.push(...table(rows).map((l) => `  ${l}`));
+    for (const c of chains.filter((x) => x.status === "open")) {
+      for (const h of c.chain ?? []) out.push(printable(`    ${c.path}: ${describeHop(h)}`));
+      if (c.cut)
+        out.push(
+          printable(
+            `    ${c.path}: closing ${c.cut.length === 1 ? "this hop" : `these ${c.cut.length} hops`} disconnects it: ${c.cut.map((h) => `${h.from} → ${h.to} (${h.path !== null ? `narrow "${h.path}"` : `live rule ${Object.values(h.decidedBy).join("; ")}`})`).join(", ")}`,
+          ),
+        );
+    }
+    out.push("");
+  }
+  const radius = r.radius;
+  if (radius && radius.parties.length > 0) {
+    out.push("Blast radius (workloads a compromise reaches in any number of hops):");
+    const rows = [["party", "kind", "reaches", "critical", "peers"]];
+    for (const b of radius.parties)
+      rows.push([b.name, b.kind, String(b.reaches), b.critical.join(", "), b.peers.join(", ")]);
+    out.push(...table(rows).map((l) => `  ${printable(l)}`));
+    for (const j of radius.critical)
+      out.push(
+        printable(
+          `  critical segment "${j.segment}" is reached by ${j.reachedBy.length === 0 ? "nothing" : j.reachedBy.map((x) => `${x.name} (${x.hops})`).join(", ")}`,
+        ),
+      );
+    out.push("");
+  }
   for (const m of r.monitored) {
     if (m.closes.length === 0)
       out.push(`monitored forbid "${m.path}": enforcing it would close nothing that is allowed`);
@@ -93,7 +132,8 @@ export function formatReview(r: ReviewJson): string {
   const errors = r.errors ?? [];
   for (const e of errors) out.push(`error: ${e}`);
   if (errors.length > 0) out.push("");
-  const counts = `${r.forbidden.filter((f) => f.status === "blocked").length} forbid checks blocked, ${openEnforced.length} open; ${r.allowed.filter((a) => a.status === "open").length} allow checks open, ${broken.length} broken`;
+  const openChains = chains.filter((c) => c.mode === "enforce" && c.status === "open").length;
+  const counts = `${r.forbidden.filter((f) => f.status === "blocked").length} forbid checks blocked, ${openEnforced.length} open; ${r.allowed.filter((a) => a.status === "open").length} allow checks open, ${broken.length} broken${chains.length > 0 ? `; ${chains.filter((c) => c.status === "blocked").length} chain checks blocked, ${openChains} open` : ""}`;
   if (!r.ok) out.push(`FAILED: ${counts}`);
   else if (errors.length > 0) {
     const limits = (r.quotas ?? []).filter((q) => q.status === "exceeded").length;

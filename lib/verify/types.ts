@@ -1,5 +1,5 @@
 import type { TargetName } from "../model/types";
-import type { ConnectionSet, Packet } from "../net";
+import type { AddressSet, ConnectionSet, Packet } from "../net";
 import type { Party, Plan } from "../plan/types";
 
 /**
@@ -23,6 +23,17 @@ export interface Decision {
   verdict: "allow" | "deny";
   /** The deciding rule in the target's own terms, or "default-deny" when no rule matched. */
   by: string;
+}
+
+/**
+ * What one party's rules on a target can let through at all, seen from that end (see
+ * `TargetEvaluator.footprint`): a necessary condition for a connection, not a verdict.
+ */
+export interface Footprint {
+  /** Parties reached by address lie (partly) here; `AddressSet.ALL` when the rules may reach any address. */
+  addresses: AddressSet;
+  /** The identities the rules name, as `identityNames(other)` spells them. */
+  names: readonly string[];
 }
 
 /**
@@ -71,6 +82,22 @@ export interface TargetEvaluator {
    * agree on random policies.
    */
   partyKey?(party: Party): string;
+  /**
+   * Optional, for scale: multi-hop reachability (`lib/radius`) asks `allowed` only of the pairs a
+   * footprint lets through, instead of every pair of party classes. For a party this target
+   * enforces: every party `other` with `allowed(party, other)` not empty (`egress`), or with
+   * `allowed(other, party)` not empty (`ingress`), has addresses overlapping `addresses` or carries
+   * one of `names` (`identityNames(other)`). A larger footprint only costs time; a smaller one makes
+   * reachability miss hops, so `test/radius/footprint.test.ts` checks it against `allowed` on random
+   * policies. Comes with `identityNames`.
+   */
+  footprint?(party: Party, direction: "egress" | "ingress"): Footprint;
+  /**
+   * Optional, with `footprint`: what this target's rules can name the party by besides its
+   * addresses (the security groups it carries, its service account and network tags, the
+   * selectors picking its pods); none for a party the target sees by address only.
+   */
+  identityNames?(party: Party): readonly string[];
   /**
    * Optional: the parties this target tells apart within one party, when the party's compute is
    * bound with different attachments (two instances of one workload carrying different security

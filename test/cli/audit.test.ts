@@ -31,6 +31,16 @@ describe("blastradius audit", () => {
       witness: { src: "10.200.7.1", dst: "10.10.1.1", protocol: "tcp", port: 22 },
     });
     expect(audit.unexplained.some((u: { to: string }) => u.to === "internet")).toBe(true);
+    // Multi-hop over the live rules: the workstations reach the data lake (critical) through the
+    // trainer, the first hop opened by the drifted rule (no allow path).
+    expect(audit.radius.critical[0]).toMatchObject({ segment: "datalake", members: ["feature-store"] });
+    expect(audit.radius.critical[0].reachedBy).toContainEqual({
+      name: "corp-workstations",
+      kind: "peer",
+      hops: 2,
+      next: "llm-trainer",
+      path: null,
+    });
   });
 
   it("exits 0 on a live export that is exactly what blastradius rendered", async () => {

@@ -99,7 +99,7 @@ describe("blastradius diff", () => {
   it("exits 2 on an unknown --fail-on condition", async () => {
     const io = captureIo();
     expect(await run(["diff", FLAGSHIP, FLAGSHIP, "--fail-on", "sometimes"], io)).toBe(2);
-    expect(io.stderr.join("\n")).toContain("--fail-on sometimes: expected opened, broken, never");
+    expect(io.stderr.join("\n")).toContain("--fail-on sometimes: expected opened, broken, grown, never");
   });
 
   it("exits 2 on a file that is not a review", async () => {

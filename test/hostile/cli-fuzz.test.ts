@@ -240,8 +240,45 @@ describe("CLI fuzz: exit codes 0/1/2 and no stack trace for any input", { timeou
     );
   });
 
+  it("radius <mutated policy> --from/--to/--hops with mutated names and values", async () => {
+    const names = [
+      "llm-trainer",
+      "training",
+      "corp-workstations",
+      "internet",
+      "nope",
+      "workload:llm-trainer",
+      "\u001b[31m",
+      "",
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        mutated(POLICY),
+        fc.constantFrom(...names),
+        fc.option(fc.constantFrom(...names), { nil: undefined }),
+        fc.option(fc.constantFrom("1", "2", "0", "-1", "x", "99999999", ""), { nil: undefined }),
+        async (text, from, to, hops) => {
+          const out = outDir();
+          await holds([
+            "radius",
+            file(text, "yaml"),
+            "--from",
+            from,
+            ...(to !== undefined ? ["--to", to] : []),
+            ...(hops !== undefined ? ["--hops", hops] : []),
+            "--json",
+            join(out, "r.json"),
+            "--markdown",
+            join(out, "r.md"),
+          ]);
+        },
+      ),
+      opts(SLOW),
+    );
+  });
+
   it("ran what it says", () => {
-    expect(seen.runs).toBeGreaterThanOrEqual(4 * FAST + 2 * SLOW);
+    expect(seen.runs).toBeGreaterThanOrEqual(4 * FAST + 3 * SLOW);
     // The generator reaches valid inputs and invalid ones alike.
     expect(seen.codes.get(2) ?? 0).toBeGreaterThan(0);
     expect((seen.codes.get(0) ?? 0) + (seen.codes.get(1) ?? 0)).toBeGreaterThan(0);

@@ -56,8 +56,8 @@ function flagship(): PolicyBuilder {
     placements: k8s("billing", "billing-api", "10.244.3.0/24"),
   });
   const training = p.segment("training", { matchLabels: { role: "training" } });
-  const datalake = p.segment("datalake", { matchLabels: { role: "datalake" } });
-  const registry = p.segment("registry", { matchLabels: { role: "registry" } });
+  const datalake = p.segment("datalake", { matchLabels: { role: "datalake" } }, { critical: true });
+  const registry = p.segment("registry", { matchLabels: { role: "registry" } }, { critical: true });
   const vectors = p.segment("vectors", { matchLabels: { role: "vectors" } });
   const inference = p.segment("inference", { matchLabels: { role: "inference" } });
   const agents = p.segment("agents", {

@@ -20,8 +20,11 @@ export function projectsIn(folder: string): string[] {
  * enforce forbid must be blocked on every target where its endpoints are placed, every allow open,
  * and every target the policy places workloads on must have been proven.
  */
-export async function gate(dir: string): Promise<{ review: ReviewJson; failures: string[] }> {
-  const { review } = await runReview(join(ROOT, dir), {}, captureIo());
+export async function gate(
+  dir: string,
+  options: { stack?: string } = {},
+): Promise<{ review: ReviewJson; failures: string[] }> {
+  const { review } = await runReview(join(ROOT, dir), options, captureIo());
   const failures: string[] = [];
   for (const t of review.unproven) failures.push(`${t}: workloads are placed there but no rules were proven`);
   for (const f of review.forbidden)
@@ -32,6 +35,11 @@ export async function gate(dir: string): Promise<{ review: ReviewJson; failures:
   for (const a of review.allowed)
     if (a.status !== "open")
       failures.push(`allow "${a.path}" is broken on ${a.target} (missing ${a.missing})`);
+  for (const c of review.chains ?? [])
+    if (c.mode === "enforce" && c.status !== "blocked")
+      failures.push(
+        `forbid "${c.path}" (reach: any) is open through ${(c.chain ?? []).map((h) => `${h.from} → ${h.to} (${h.path ?? Object.values(h.decidedBy).join("; ")})`).join(", ")}`,
+      );
   for (const p of review.paths.filter((p) => p.verdict === "forbid" && p.mode === "enforce"))
     if (!review.forbidden.some((f) => f.path === p.name))
       failures.push(`forbid "${p.name}" was not checked on any target (no placed workload on either end?)`);

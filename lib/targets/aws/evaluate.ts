@@ -14,6 +14,7 @@ import { WORKLOAD_TAG } from "../../verify/binding";
 import type {
   BindingFinding,
   Decision,
+  Footprint,
   ResourceRecord,
   TargetAdapter,
   TargetEvaluator,
@@ -828,9 +829,31 @@ export function awsEvaluator(
           });
       }
 
+  /*
+   * Footprints (lib/radius), over every identity of the party (every variant's groups): a side's
+   * grants by address, and the groups its rules reference (a rule naming a group matches the
+   * parties carrying it). NACLs only narrow, so they are left out.
+   */
+  const footprint = (p: Party, direction: "egress" | "ingress"): Footprint => {
+    const egress = direction === "egress";
+    const addresses: AddressSet[] = [];
+    const names = new Set<string>();
+    for (const i of identitiesOf(p))
+      for (const g of i.groups) {
+        for (const e of egress ? g.egressByAddress : g.ingressByAddress) addresses.push(e.remote);
+        for (const id of (egress ? g.egressByGroup : g.ingressByGroup).keys()) names.add(`sg:${id}`);
+      }
+    return { addresses: AddressSet.unionAll(addresses), names: [...names] };
+  };
+  const identityNames = (p: Party): string[] => [
+    ...new Set(identitiesOf(p).flatMap((i) => i.groups.map((g) => `sg:${g.group.id}`))),
+  ];
+
   return {
     target: "aws",
     binding: bound ? "bound" : "assumed",
+    footprint,
+    identityNames,
     enforces,
     allowed,
     decide,

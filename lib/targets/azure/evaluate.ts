@@ -3,6 +3,7 @@ import { governs } from "../../plan/facets";
 import type { Party, Plan } from "../../plan/types";
 import { unclaimedAddresses } from "../../plan/universe";
 import { UNKNOWN_VALUE, WORKLOAD_TAG } from "../../verify/binding";
+import { addressFootprint } from "../../verify/footprint";
 import type { BindingFinding, Decision, ResourceRecord, TargetEvaluator } from "../../verify/types";
 import {
   allowedByNsg,
@@ -996,6 +997,9 @@ export function azureEvaluator(
     target: "azure",
     binding: bound ? "bound" : "assumed",
     universe: () => [...others.values()].map((o) => o.party),
+    // NSG verdicts depend on addresses only (ASGs resolve to their members' addresses).
+    footprint: (party, direction) => addressFootprint(allowed, party, direction),
+    identityNames: () => [],
     // NSGs decide by address: the other NICs of a VNet (at unclaimed addresses) are what the
     // unmodelled-address party already is to a workload. An unbound NIC may sit at a workload's
     // addresses, and carries ASGs: checked.

@@ -4,7 +4,8 @@ import { AddressSet, ConnectionSet, type Packet, ServiceSet } from "../../net";
 import { governs } from "../../plan/facets";
 import type { Party, Plan } from "../../plan/types";
 import { unclaimedAddresses } from "../../plan/universe";
-import type { Decision, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
+import { addressFootprint } from "../../verify/footprint";
+import type { Decision, Footprint, ResourceRecord, TargetAdapter, TargetEvaluator } from "../../verify/types";
 import { applyFlowMods, copyFlow, type OvsFlow, parseDumpFlows, parseFlow, parseFlowFile } from "./flows";
 import { allParts, meet, PassIndex } from "./passindex";
 import { type CtModel, Pipeline, type Trace } from "./pipeline";
@@ -288,6 +289,28 @@ export function evaluatorFromTables(
     return region === p.addresses || p.addresses.isSubsetOf(region);
   };
 
+  /*
+   * Footprints (lib/radius): flows match addresses (and the DPU port a packet enters on), never the
+   * far end's identity. A workload's is what it may exchange with any address. An unmodelled port's
+   * party stands for every unclaimed address (thousands of ranges, a costly question): its port's
+   * pass set as a whole bounds it, destinations (egress) or sources at the uplink (ingress), one
+   * projection per DPU side. A party the DPUs decide only part of passes the rest undecided.
+   */
+  const projections = new Map<string, AddressSet>();
+  const footprint = (party: Party, direction: "egress" | "ingress"): Footprint => {
+    if (party.kind === "workload") return addressFootprint(allowed, party, direction);
+    const pl = bfOf(party);
+    if (!pl || !wholly(party)) return { addresses: AddressSet.ALL, names: [] };
+    const port = direction === "egress" ? pl.port : uplink;
+    const key = `${direction}|${pl.hosts.join(",")}|${port}`;
+    let addresses = projections.get(key);
+    if (!addresses) {
+      const pass = passOf(pl.hosts, port);
+      projections.set(key, (addresses = direction === "egress" ? pass.destinations() : pass.sources()));
+    }
+    return { addresses, names: [] };
+  };
+
   const allowed = (from: Party, to: Party): ConnectionSet => {
     const fb = isBf(from);
     const tb = isBf(to);
@@ -378,6 +401,8 @@ export function evaluatorFromTables(
     enforces: isBf,
     partyKey,
     universe: () => [...others.values()].map((o) => o.party),
+    footprint,
+    identityNames: () => [],
     // A DPU decides a workload's side by the workload's port (egress) or the uplink (ingress) and
     // by addresses, never by the far host's port: to a workload, another port's host is an
     // unclaimed address, which the unmodelled-address party covers.

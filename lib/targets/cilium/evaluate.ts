@@ -14,6 +14,7 @@ import { unclaimedAddresses } from "../../plan/universe";
 import type {
   BindingFinding,
   Decision,
+  Footprint,
   ResourceRecord,
   TargetAdapter,
   TargetEvaluator,
@@ -1282,7 +1283,9 @@ export class CiliumEvaluator implements TargetEvaluator {
     const o = this.others.get(u.key)?.ep;
     if (!o) return true;
     const eps = this.split(w)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(w)];
-    return eps.some((ep) => ep !== undefined && ep.cluster === o.cluster && (this.mayOpen(ep, o) || this.mayOpen(o, ep)));
+    return eps.some(
+      (ep) => ep !== undefined && ep.cluster === o.cluster && (this.mayOpen(ep, o) || this.mayOpen(o, ep)),
+    );
   }
 
   /**
@@ -1292,9 +1295,15 @@ export class CiliumEvaluator implements TargetEvaluator {
    */
   private mayOpen(from: Endpoint, to: Endpoint): boolean {
     const unclaimed = unclaimedAddresses(this.plan);
-    if (from.egress.defaultDeny && this.candidatesOf(from.egress.allows, to, unclaimed, from.cluster).length === 0)
+    if (
+      from.egress.defaultDeny &&
+      this.candidatesOf(from.egress.allows, to, unclaimed, from.cluster).length === 0
+    )
       return false;
-    if (to.ingress.defaultDeny && this.candidatesOf(to.ingress.allows, from, unclaimed, to.cluster).length === 0)
+    if (
+      to.ingress.defaultDeny &&
+      this.candidatesOf(to.ingress.allows, from, unclaimed, to.cluster).length === 0
+    )
       return false;
     return true;
   }
@@ -1324,6 +1333,46 @@ export class CiliumEvaluator implements TargetEvaluator {
     this.fillPeerOf();
     ep.key ??= `pod\u0000${ep.cluster}\u0000${ep.specs.join(",")}\u0000${ep.peerOf.join(",")}`;
     return ep.key;
+  }
+
+  /**
+   * What one side of a pod lets through at all (lib/radius), over every variant's pods: everything
+   * when the side is not in default deny; else its allow rules' peers: CIDRs and the world
+   * entities by address (every address: a party outside the cluster may have any), selectors and
+   * the cluster entity by name. Deny rules only narrow, so they are left out.
+   */
+  footprint(party: Party, direction: "egress" | "ingress"): Footprint {
+    const eps = this.split(party)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(party)];
+    const addresses: AddressSet[] = [];
+    const names = new Set<string>();
+    for (const ep of eps) {
+      const side = ep?.[direction];
+      if (!ep || !side?.defaultDeny) return { addresses: AddressSet.ALL, names: [] };
+      for (const rule of side.allows) {
+        const p = rule.peer;
+        const info = peerInfo(p);
+        if (info.any || info.world) return { addresses: AddressSet.ALL, names: [] };
+        if (p.entities.has("world-ipv4")) addresses.push(V4);
+        if (p.entities.has("world-ipv6")) addresses.push(V6);
+        if (!p.cidrs.isEmpty()) addresses.push(p.cidrs);
+        if (info.cluster) names.add(`cilium-cluster:${ep.cluster}`);
+        for (const sel of p.endpoints) names.add(`cilium-sel:${ep.cluster}:${sel.id}`);
+      }
+    }
+    return { addresses: AddressSet.unionAll(addresses), names: [...names] };
+  }
+
+  /** A pod is named by its cluster (entity "cluster") and by the peer selectors picking it there. */
+  identityNames(party: Party): string[] {
+    const eps = this.split(party)?.map((p) => this.endpointOf(p)) ?? [this.endpointOf(party)];
+    this.fillPeerOf();
+    const out = new Set<string>();
+    for (const ep of eps) {
+      if (!ep) continue;
+      out.add(`cilium-cluster:${ep.cluster}`);
+      for (const id of ep.peerOf) out.add(`cilium-sel:${ep.cluster}:${id}`);
+    }
+    return [...out];
   }
 
   /** Fills every endpoint's `peerOf` (once, after loading). */

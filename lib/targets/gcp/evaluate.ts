@@ -6,6 +6,7 @@ import { unclaimedAddresses } from "../../plan/universe";
 import type {
   BindingFinding,
   Decision,
+  Footprint,
   ResourceRecord,
   TargetAdapter,
   TargetEvaluator,
@@ -714,9 +715,62 @@ export function gcpEvaluator(
       (["INGRESS", "EGRESS"] as const).some((d) => rulesAt(id, d).some((r) => !r.rendered)),
     );
 
+  /*
+   * Footprints (lib/radius), per identity of the party (every variant's), by first match over the
+   * far end's ranges alone: an allow rule adds the far addresses it names (less what deny rules for
+   * every service and every address of the party decided before it) and identities (ingress:
+   * service accounts and tags of the same network); the implied allow-egress adds what no such deny
+   * decided. Deny rules naming some services, part of the party's addresses or identities are left
+   * out: they only narrow, and a footprint may be larger than what passes. Egress rules name no
+   * destination identity.
+   */
+  const identityNames = (p: Party): string[] =>
+    identitiesOf(p).flatMap((id) => [
+      ...id.tags.map((t) => `gcp-tag:${id.network}:${t}`),
+      ...(id.sa !== undefined ? [`gcp-sa:${id.network}:${id.sa}`] : []),
+    ]);
+  const footprintOf = (id: Identity, ingress: boolean): Footprint => {
+    const names = new Set<string>();
+    const reached: AddressSet[] = [];
+    let denied = AddressSet.EMPTY;
+    for (const rule of rulesAt(id, ingress ? "INGRESS" : "EGRESS")) {
+      const identities = ingress
+        ? [
+            ...rule.sourceServiceAccounts.map((sa) => `gcp-sa:${id.network}:${sa}`),
+            ...rule.sourceTags.map((t) => `gcp-tag:${id.network}:${t}`),
+          ]
+        : [];
+      const ranges = ingress ? rule.sourceRanges : rule.destinationRanges;
+      // A rule naming neither ranges nor identities matches every far address.
+      const far = ranges ?? (identities.length === 0 ? AddressSet.ALL : AddressSet.EMPTY);
+      if (rule.action === "allow") {
+        reached.push(denied.isEmpty() ? far : far.subtract(denied));
+        for (const n of identities) names.add(n);
+        continue;
+      }
+      const own = ingress ? rule.destinationRanges : rule.sourceRanges;
+      if (own !== undefined || !rule.v4.equals(ServiceSet.ALL) || !rule.v6.equals(ServiceSet.ALL)) continue;
+      denied = denied.union(far);
+      if (AddressSet.ALL.isSubsetOf(denied))
+        return { addresses: AddressSet.unionAll(reached), names: [...names] };
+    }
+    if (!ingress) reached.push(AddressSet.ALL.subtract(denied));
+    return { addresses: AddressSet.unionAll(reached), names: [...names] };
+  };
+  const footprint = (p: Party, direction: "egress" | "ingress"): Footprint => {
+    const parts = identitiesOf(p).map((id) => footprintOf(id, direction === "ingress"));
+    if (parts.length === 1) return parts[0]!;
+    return {
+      addresses: AddressSet.unionAll(parts.map((f) => f.addresses)),
+      names: [...new Set(parts.flatMap((f) => f.names))],
+    };
+  };
+
   return {
     target: "gcp",
     binding: bound ? "bound" : "assumed",
+    footprint,
+    identityNames,
     enforces,
     partyKey,
     variants(p) {
