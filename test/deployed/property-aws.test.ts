@@ -35,12 +35,6 @@ interface Rule {
   /** Index into the groups (rendered first, then the user's). */
   group?: number;
 }
-interface Instance {
-  workload?: number;
-  /** Indices into the groups it carries. */
-  groups: number[];
-  host: number;
-}
 
 const ruleArb = fc.record({
   egress: fc.boolean(),
@@ -108,7 +102,7 @@ function recordsOf(plan: Plan, p: Program) {
   const user: ResourceRecord[] = [];
   const rules: Array<Rule & { groupId: string }> = [];
   const allGroups = [...groupIds];
-  p.userGroups.forEach((_, i) => allGroups.push(`sg-user${i}`));
+  for (let i = 0; i < p.userGroups.length; i++) allGroups.push(`sg-user${i}`);
   const asRule = (r: (typeof p.extraRules)[number]): Rule => {
     const out: Rule = { egress: r.egress, protocol: r.protocol, from: r.from, to: r.from + r.span };
     if (r.cidr !== undefined) out.cidr = r.cidr;

@@ -145,8 +145,7 @@ interface Host {
 function gcpAllows(rules: readonly Rule[], src: Host, dst: Host, port: number): boolean {
   const has = (ranges: string[] | undefined, ip: string) =>
     ranges === undefined || AddressSet.fromCidrs(ranges).has(ip);
-  const tcpHas = (r: Rule) =>
-    r.tcp === "all" || (r.tcp !== null && r.tcp.some(([a, b]) => port >= a && port <= b));
+  const tcpHas = (r: Rule) => r.tcp === "all" || (r.tcp ?? []).some(([a, b]) => port >= a && port <= b);
   const applies = (r: Rule, vm: { sa: string; tags: string[] }) =>
     r.targetSa.length > 0
       ? r.targetSa.includes(vm.sa)

@@ -1315,7 +1315,7 @@ export class CiliumEvaluator implements TargetEvaluator {
   /** Whether a policy blastradius did not render selects the party's pods. */
   foreign(party: Party): boolean {
     const eps = this.split(party)?.map((p) => this.endpointOf(p)!) ?? [this.endpointOf(party)];
-    return eps.some((ep) => ep !== undefined && ep.specs.some((s) => !this.renderedSpecs.has(s)));
+    return eps.some((ep) => (ep?.specs ?? []).some((s) => !this.renderedSpecs.has(s)));
   }
 
   enforces(party: Party): boolean {
