@@ -172,17 +172,23 @@ export function proveDeployment(plan: Plan, evaluators: readonly TargetEvaluator
     // Rules the library did not render: what they open is checked against the policy in full.
     if (!ev.foreign) continue;
     const peers = view.groupsOf(peerSlices);
-    const suspects = workloads.filter((g) => ev.foreign!(g.representative));
-    const done = new Set<string>();
+    // A class is suspect when any member is: members alike to every rule may still differ in what
+    // they carry beyond the policy (two NICs in the same ASGs, one of them by mistake).
+    const suspects = workloads.filter((g) => g.slices.some((s) => ev.foreign!(s.party)));
+    // Pairs of groups already checked, by identity: a group's key names its class on this target,
+    // not its members, so a class of workloads and a class of peers can share one (both seen by
+    // address only) and must each be checked.
+    const done = new Map<Group, Set<Group>>();
     for (const s of suspects)
       for (const x of [...workloads, ...peers])
         for (const [f, t] of [
           [s, x],
           [x, s],
         ] as const) {
-          const pair = `${f.key}\u0000${t.key}`;
-          if (done.has(pair)) continue;
-          done.add(pair);
+          let row = done.get(f);
+          if (!row) done.set(f, (row = new Set()));
+          if (row.has(t)) continue;
+          row.add(t);
           if (!view.enforces(f) && !view.enforces(t)) continue;
           if (f.representative.kind === "peer" && t.representative.kind === "peer") continue;
           const set = view.allowed(f, t);

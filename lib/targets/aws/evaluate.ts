@@ -815,7 +815,22 @@ export function awsEvaluator(
     g.group.isDefault === true ||
     g.group.defaultEgress ||
     [...g.egressRules, ...g.ingressRules].some((r) => r.rendered !== true);
-  const foreign = (p: Party) => identitiesOf(p).some((i) => i.groups.some(foreignGroup));
+  /**
+   * Groups blastradius rendered that a workload's compute carries beyond the contract's attachment
+   * (another segment's group, another VPC's): their rules were written for other workloads, and
+   * every rule referencing them now matches this one too, so what they open is checked in full.
+   */
+  const misattached = (name: string, i: Identity): GroupIndex[] => {
+    const vpc = workloads.get(name)?.placements.aws?.vpc;
+    if (vpc === undefined) return [];
+    const own = new Set(assumed(name, vpc).groups);
+    return i.groups.filter((g) => !own.has(g) && !foreignGroup(g));
+  };
+  const foreign = (p: Party) =>
+    identitiesOf(p).some(
+      (i) =>
+        i.groups.some(foreignGroup) || (bound && p.kind === "workload" && misattached(p.name, i).length > 0),
+    );
   if (bound)
     for (const [name, ids] of byWorkload)
       for (const i of ids) {
@@ -826,6 +841,16 @@ export function awsEvaluator(
             severity: "warning",
             workload: name,
             message: `workload "${name}" carries rules blastradius did not render (${extra.join(", ")}); the proof checks everything they open against the policy`,
+          });
+        const others = misattached(name, i).map(
+          (g) => `${g.group.name}${g.group.segment !== undefined ? ` (segment ${g.group.segment})` : ""}`,
+        );
+        if (others.length > 0)
+          finding({
+            kind: "foreign-rules",
+            severity: "warning",
+            workload: name,
+            message: `workload "${name}" carries security groups rendered for other workloads (${others.join(", ")}); the proof checks everything they open against the policy (pass securityGroupIdsFor("${name}") alone)`,
           });
       }
 

@@ -479,6 +479,8 @@ export function azureEvaluator(
   const asgBound = new Map<string, AddressSet>();
   /** Workload → the identity (ASGs and NIC NSG) its NICs carry; several are a finding. */
   const nicIdentity = new Map<string, string>();
+  /** Workload → the ASGs its (first) NIC carries. */
+  const nicAsgs = new Map<string, readonly string[]>();
   const others = new Map<string, { party: Party; vnet: string | undefined }>();
   const nicAttachments: Attachment[] = [];
   for (const n of model.nics) {
@@ -538,8 +540,10 @@ export function azureEvaluator(
         });
       const identity = `${n.asgs.join(",")}|${n.nsg ?? ""}`;
       const had = nicIdentity.get(placed.name);
-      if (had === undefined) nicIdentity.set(placed.name, identity);
-      else if (had !== identity)
+      if (had === undefined) {
+        nicIdentity.set(placed.name, identity);
+        nicAsgs.set(placed.name, n.asgs);
+      } else if (had !== identity)
         finding({
           kind: "unbound-compute",
           severity: "error",
@@ -981,10 +985,38 @@ export function azureEvaluator(
     });
   }
 
-  /** Whether an NSG guarding some of the party's addresses holds rules blastradius did not render. */
+  /**
+   * ASGs blastradius rendered for a segment (or a VNet) that a workload's NICs carry though the
+   * workload is not its member there: every rule naming the ASG now admits the workload's addresses.
+   */
+  const misattached = (name: string): string[] => {
+    const vnet = workloads.get(name)?.placements.azure?.vnet;
+    const own = segmentsOf.get(name) ?? [];
+    return (nicAsgs.get(name) ?? []).filter((k) => {
+      const tagged = model.asgSegments.get(k);
+      return tagged !== undefined && (tagged.vnet !== vnet || !own.includes(tagged.segment));
+    });
+  };
+  if (bound)
+    for (const name of nicAsgs.keys()) {
+      const extra = misattached(name);
+      if (extra.length > 0)
+        finding({
+          kind: "foreign-rules",
+          severity: "warning",
+          workload: name,
+          message: `the network interfaces of workload "${name}" carry application security groups rendered for other segments (${extra.join(", ")}); the proof checks everything the rules naming them open against the policy (pass applicationSecurityGroupsFor("${name}") alone)`,
+        });
+    }
+
+  /**
+   * Whether an NSG guarding some of the party's addresses holds rules blastradius did not render,
+   * or the party's NICs carry another segment's ASG.
+   */
   const foreign = (party: Party): boolean => {
     const vnet = vnetOf(party);
     if (vnet === undefined) return false;
+    if (bound && party.kind === "workload" && misattached(party.name).length > 0) return true;
     for (const a of model.attachments) {
       if (a.vnet !== vnet || !addressesOf(a).overlaps(party.addresses)) continue;
       const nsg = nsgOf(a.nsg);
