@@ -180,7 +180,7 @@ export class AzureSegmentation extends pulumi.ComponentResource {
     };
     let nsg: network.NetworkSecurityGroup | undefined;
     const asgs = new Map<string, network.ApplicationSecurityGroup>();
-    const subnets: Record<string, pulumi.Output<string>> = {};
+    const subnets: Record<string, pulumi.Output<string>> = Object.create(null);
     for (const spec of specs) {
       const inputs = withRefs(spec.inputs, spec.refs, resolve);
       switch (spec.type) {

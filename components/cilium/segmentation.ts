@@ -114,7 +114,8 @@ export class CiliumSegmentation extends pulumi.ComponentResource {
     super("blastradius:cilium:CiliumSegmentation", name, { cluster: args.cluster }, opts);
     this.plan = args.plan;
     this.cluster = args.cluster;
-    this.segmentPolicies = {};
+    // Keyed by policy names ("constructor" is a valid segment name): no prototype to read through.
+    this.segmentPolicies = Object.create(null);
     this.defaultDenyPolicies = {};
     this.guardrailPolicies = {};
     this.resources = {};
@@ -124,7 +125,8 @@ export class CiliumSegmentation extends pulumi.ComponentResource {
     for (const child of segmentationChildren(name, rendered)) {
       const r = child.rendered;
       this.resources[r.key] = new k8s.apiextensions.CustomResource(child.name, { ...r.object }, options);
-      if (r.role === "segment") (this.segmentPolicies[r.subject!] ??= {})[r.namespace!] = child.id;
+      if (r.role === "segment")
+        (this.segmentPolicies[r.subject!] ??= Object.create(null))[r.namespace!] = child.id;
       else if (r.role === "default-deny") this.defaultDenyPolicies[r.namespace!] = child.id;
       else this.guardrailPolicies[r.subject!] = child.id;
     }

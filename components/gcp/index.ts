@@ -105,8 +105,9 @@ export class GcpSegmentation extends pulumi.ComponentResource {
     const rules = prepare(args, name);
     super(COMPONENT_TYPE, name, { network: args.network, networkId: args.networkId }, opts);
     this.rules = rules;
-    const ids: Record<string, pulumi.Output<string>> = {};
-    const bySegment: Record<string, pulumi.Output<string>[]> = {};
+    // Keyed by policy names ("constructor" is a valid segment name): no prototype to read through.
+    const ids: Record<string, pulumi.Output<string>> = Object.create(null);
+    const bySegment: Record<string, pulumi.Output<string>[]> = Object.create(null);
     for (const r of rules) {
       // A rule's name is fixed (it identifies the rule in the project): replacing it must delete
       // the old one first.
@@ -121,7 +122,7 @@ export class GcpSegmentation extends pulumi.ComponentResource {
     this.firewallIds = pulumi.output(ids);
     this.firewallIdsBySegment = pulumi.output(bySegment);
     const plan = args.plan;
-    const accounts: Record<string, string[]> = {};
+    const accounts: Record<string, string[]> = Object.create(null);
     const byName = new Map(plan.policy.workloads.map((w) => [w.name, w]));
     for (const [segment, members] of plan.members) {
       const list = members

@@ -295,3 +295,39 @@ describe("documents built to hurt", () => {
     );
   });
 });
+
+describe("policy names that are Object.prototype members (constructor is a valid name)", () => {
+  it("a workload and segments named constructor review on every target (the GCP component read bySegment['constructor'] through the prototype and crashed)", async () => {
+    const text = `name: proto
+workloads:
+  - name: constructor
+    labels: { role: app }
+    placements:
+      gcp: { network: prod, serviceAccount: app@p.iam.gserviceaccount.com, cidrs: [10.20.1.0/24] }
+      aws: { vpc: ml, cidrs: [10.20.1.0/24] }
+  - name: web
+    labels: { role: web }
+    placements:
+      azure: { vnet: hub, cidrs: [10.30.1.0/24] }
+      kubernetes: { cluster: c, namespace: web, podLabels: { app: web }, cidrs: [10.244.1.0/24] }
+  - name: gpu
+    labels: { role: gpu }
+    placements:
+      bluefield: { hosts: [h1], port: pf0hpf, addresses: [10.40.1.0/24] }
+segments:
+  constructor: { matchLabels: { role: app } }
+  web: { matchLabels: { role: web } }
+  gpu: { matchLabels: { role: gpu } }
+paths:
+  - { name: self, from: constructor, to: constructor, services: [tcp/443], owner: a@b.c, justification: j }
+  - { name: web-app, from: web, to: constructor, services: [tcp/8443], owner: a@b.c, justification: j }
+  - { name: gpu-web, from: gpu, to: web, services: [tcp/80], owner: a@b.c, justification: j }
+`;
+    const f = file(text);
+    const io = captureIo();
+    const code = await run(["review", f], io);
+    expect(io.text()).not.toContain("is not a function");
+    expect(code, io.text()).toBe(0);
+    expect(io.text()).toContain("OK:");
+  });
+});
