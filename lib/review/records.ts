@@ -18,10 +18,10 @@ export function reviewRecords(
   adapters: readonly TargetAdapter[],
   options: RecordedTargetsOptions & Omit<ReviewOptions, "usage" | "deployment" | "binding" | "radius"> = {},
 ): ReviewJson {
-  const { evaluators, counts, usage } = evaluatorsOf(plan, records, adapters, options);
+  const { evaluators, counts, usage, unrendered } = evaluatorsOf(plan, records, adapters, options);
   options.checkUsage?.(usage);
   const proof = prove(plan, evaluators);
-  const deployment = proveDeployment(plan, evaluators);
+  const deployment = proveDeployment(plan, evaluators, { unrendered });
   const binding = Object.fromEntries(
     evaluators.filter((e) => e.binding !== undefined).map((e) => [e.target, e.binding!] as const),
   );

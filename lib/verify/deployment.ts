@@ -1,3 +1,4 @@
+import { PLACEMENT_KEYS, TARGET_OF_PLACEMENT, type TargetName } from "../model/types";
 import { AddressSet, ConnectionSet, type Packet, protocolName, ServiceSet } from "../net";
 import type { Party, Plan, Slice } from "../plan/types";
 import { everythingElse } from "../plan/universe";
@@ -137,7 +138,14 @@ function forbiddenBetween(plan: Plan, from: Group, to: Group): ConnectionSet {
  * each target (`universe`) plus the party for every unclaimed address; workloads are split by
  * facet and by attachment variant exactly as in the path proof, and decided class by class.
  */
-export function proveDeployment(plan: Plan, evaluators: readonly TargetEvaluator[]): DeploymentProof {
+export function proveDeployment(
+  plan: Plan,
+  evaluators: readonly TargetEvaluator[],
+  options: {
+    /** Placed targets the stack rendered nothing for (`evaluatorsOf`): each an `unrendered` error. */
+    unrendered?: readonly TargetName[];
+  } = {},
+): DeploymentProof {
   const universe = new Map<string, Party>();
   const add = (p: Party) => {
     if (!universe.has(p.key)) universe.set(p.key, p);
@@ -199,7 +207,20 @@ export function proveDeployment(plan: Plan, evaluators: readonly TargetEvaluator
           if (!excess.isEmpty()) unexplained.push(opening(ev, excess, f, t, "beyond-policy"));
         }
   }
-  const findings = evaluators.flatMap((ev) => [...(ev.findings?.() ?? [])]);
+  const findings: BindingFinding[] = (options.unrendered ?? []).map((target) => {
+    const placed = plan.policy.workloads
+      .filter((w) =>
+        PLACEMENT_KEYS.some((k) => TARGET_OF_PLACEMENT[k] === target && w.placements[k] !== undefined),
+      )
+      .map((w) => w.name);
+    return {
+      target,
+      kind: "unrendered",
+      severity: "error",
+      message: `the policy places workloads on ${target} (${placed.join(", ")}) but the stack created no ${target} resources of blastradius: nothing there enforces the policy and the proof would only assume it (add the target's component)`,
+    };
+  });
+  findings.push(...evaluators.flatMap((ev) => [...(ev.findings?.() ?? [])]));
   return {
     unexplained,
     findings,

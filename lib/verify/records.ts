@@ -10,6 +10,12 @@ export interface RecordedTargets {
   /** Provider resources per target (components excluded: records without an id are counted too). */
   counts: Partial<Record<TargetName, number>>;
   usage: Partial<Record<TargetName, TargetUsage>>;
+  /**
+   * Targets the policy places workloads on where the records hold nothing of the target's (its
+   * component left out, or switched off): nothing there enforces the policy (`proveDeployment`
+   * makes each an `unrendered` error).
+   */
+  unrendered: TargetName[];
 }
 
 export interface RecordedTargetsOptions {
@@ -36,16 +42,18 @@ export function evaluatorsOf(
   const evaluators: TargetEvaluator[] = [];
   const counts: Partial<Record<TargetName, number>> = {};
   const usage: Partial<Record<TargetName, TargetUsage>> = {};
+  const unrendered: TargetName[] = [];
   for (const a of adapters) {
     const mine = records.filter((r) => a.owns(r));
     if (!plan.targets.includes(a.target) && mine.length === 0) continue;
+    if (mine.length === 0) unrendered.push(a.target);
     counts[a.target] = options.isCustom ? mine.filter(options.isCustom).length : mine.length;
     const read = a.reads ? records.filter((r) => a.owns(r) || a.reads!(r)) : mine;
     evaluators.push(a.evaluator(read, plan));
     const u = a.usage?.(mine, plan, options.limits);
     if (u) usage[a.target] = u;
   }
-  return { evaluators, counts, usage };
+  return { evaluators, counts, usage, unrendered };
 }
 
 /** The proof over a stack's recorded resources (see `evaluatorsOf`): the paths, and the stack as deployed. */
@@ -59,6 +67,6 @@ export function proveRecords(
   return {
     ...targets,
     proof: prove(plan, targets.evaluators),
-    deployment: proveDeployment(plan, targets.evaluators),
+    deployment: proveDeployment(plan, targets.evaluators, { unrendered: targets.unrendered }),
   };
 }

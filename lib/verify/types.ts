@@ -146,7 +146,9 @@ export interface BindingFinding {
     /** Bound compute that also carries rules blastradius did not render. */
     | "foreign-rules"
     /** An attachment the proof cannot read (a group not in the stack, an id unknown in a preview). */
-    | "unknown";
+    | "unknown"
+    /** A target the policy places workloads on, where the stack created nothing of it. */
+    | "unrendered";
   severity: "error" | "warning";
   /** The compute or rule-set resource concerned (its Pulumi name), when there is one. */
   resource?: string;

@@ -251,3 +251,28 @@ describe("Azure: an ASG rendered for another segment, carried by a workload's NI
     );
   });
 });
+
+describe("a target the policy places workloads on, with nothing of it in the stack", () => {
+  it("is an unrendered error naming the target and its workloads (a component left out proves nothing)", async () => {
+    const plan = awsPlan(true);
+    const { review } = await reviewProgram(plan, () => {
+      // The GCP component only: the AWS one is left out (or switched off by config).
+      new GcpSegmentation("data", {
+        network: "data",
+        networkId: "projects/corp/global/networks/data",
+        project: "corp",
+        plan,
+      });
+    });
+    expect(fails(review)).toBe(true);
+    expect(review.findings).toContainEqual(
+      expect.objectContaining({
+        target: "aws",
+        kind: "unrendered",
+        severity: "error",
+        message: expect.stringContaining("(trainer, web)"),
+      }),
+    );
+    expect(review.findings.filter((f) => f.kind === "unrendered").map((f) => f.target)).toEqual(["aws"]);
+  });
+});
