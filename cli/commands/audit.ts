@@ -64,6 +64,62 @@ function readText(file: string, what: string): string {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The shape of each export, checked before it is read: a file of another command (`describe-instances`
+ * given as `--aws`, `{}`) must not read as an export with no rules, which proves every forbid
+ * blocked. An export that holds nothing to prove is refused too: the audit would be about nothing.
+ */
+function shaped(file: string, what: string, ok: boolean, expected: string): void {
+  if (!ok) throw new InvalidInput(`${file}: not a ${what} export: expected ${expected}`);
+}
+
+function awsGroupsOf(file: string, json: unknown): Array<Record<string, unknown>> {
+  const groups = isObject(json) ? json.SecurityGroups : undefined;
+  shaped(
+    file,
+    "aws",
+    Array.isArray(groups) && groups.every((g) => isObject(g) && typeof g.GroupId === "string"),
+    'the output of `aws ec2 describe-security-groups` ({"SecurityGroups": [{"GroupId": …}, …]})',
+  );
+  if ((groups as unknown[]).length === 0)
+    throw new InvalidInput(
+      `${file}: the aws export holds no security group: nothing to audit (export the groups of the policy's VPCs)`,
+    );
+  return groups as Array<Record<string, unknown>>;
+}
+
+function azureNsgsOf(file: string, json: unknown): void {
+  const items = Array.isArray(json) ? json : [json];
+  const isNsg = (i: unknown) =>
+    isObject(i) &&
+    (Array.isArray(i.securityRules) ||
+      (isObject(i.properties) && Array.isArray(i.properties.securityRules)) ||
+      (typeof i.type === "string" && /networkSecurityGroups$/i.test(i.type)));
+  shaped(
+    file,
+    "azure",
+    items.every(isNsg),
+    "the output of `az network nsg show` or `az network nsg list` (network security groups with securityRules)",
+  );
+  if (items.length === 0)
+    throw new InvalidInput(`${file}: the azure export holds no network security group: nothing to audit`);
+}
+
+const KUBE_POLICY_KINDS = ["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy"];
+
+function ciliumPoliciesOf(file: string, json: unknown): void {
+  const items = isObject(json) && Array.isArray(json.items) ? json.items : [json];
+  shaped(
+    file,
+    "cilium",
+    items.every((i) => isObject(i) && typeof i.kind === "string" && KUBE_POLICY_KINDS.includes(i.kind)),
+    "the output of `kubectl get cnp,ccnp,networkpolicies -A -o json` (a List of CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or NetworkPolicy items)",
+  );
+}
+
 /** Builds each target's evaluator from its live export; every export is read by the target's own reader. */
 function evaluatorsFor(
   plan: Plan,
@@ -79,8 +135,24 @@ function evaluatorsFor(
       throw new InvalidInput(`${file}: not a usable ${what} export: ${(e as Error).message}`);
     }
   };
+  // A companion export is read with its target's export only: alone it would be silently ignored.
+  const companions: Array<[given: unknown, flag: string, base: string, present: boolean]> = [
+    [o.awsNacls, "--aws-nacls", "--aws", !!o.aws],
+    [o.awsInstances, "--aws-instances", "--aws", !!o.aws],
+    [o.awsInterfaces, "--aws-interfaces", "--aws", !!o.aws],
+    [o.gcpInstances, "--gcp-instances", "--gcp", !!o.gcp],
+    [o.azureNics?.length ? o.azureNics : undefined, "--azure-nics", "--azure", !!o.azure?.length],
+    [o.kubernetesPods, "--kubernetes-pods", "--cilium", !!o.cilium],
+    [o.ciliumCluster, "--cilium-cluster", "--cilium", !!o.cilium],
+  ];
+  for (const [given, flag, base, present] of companions)
+    if (given !== undefined && !present)
+      throw new InvalidInput(`${flag} is read with ${base} (the target's rules): give ${base} too`);
   if (o.aws) {
-    const groups = readJson(o.aws, "aws") as Parameters<typeof targets.aws.evaluateAwsExport>[0];
+    const awsFile = o.aws;
+    const raw = readJson(awsFile, "aws");
+    const list = awsGroupsOf(awsFile, raw);
+    const groups = raw as Parameters<typeof targets.aws.evaluateAwsExport>[0];
     const networkAcls = o.awsNacls ? (readJson(o.awsNacls, "aws NACL") as never) : undefined;
     const instances = o.awsInstances ? (readJson(o.awsInstances, "aws instances") as never) : undefined;
     const interfaces = o.awsInterfaces ? (readJson(o.awsInterfaces, "aws interfaces") as never) : undefined;
@@ -98,12 +170,8 @@ function evaluatorsFor(
         }),
       ),
     );
-    rules.aws = (
-      groups as { SecurityGroups?: Array<{ IpPermissions?: unknown[]; IpPermissionsEgress?: unknown[] }> }
-    ).SecurityGroups?.reduce(
-      (n, g) => n + (g.IpPermissions?.length ?? 0) + (g.IpPermissionsEgress?.length ?? 0),
-      0,
-    );
+    const count = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+    rules.aws = list.reduce((n, g) => n + count(g.IpPermissions) + count(g.IpPermissionsEgress), 0);
   }
   if (o.gcp) {
     const gcpFile = o.gcp;
@@ -117,7 +185,11 @@ function evaluatorsFor(
   }
   if (o.azure && o.azure.length > 0) {
     const records = [
-      ...o.azure.flatMap((f) => attempt(f, "azure", () => targets.azure.readNsgExport(readJson(f, "azure")))),
+      ...o.azure.flatMap((f) => {
+        const json = readJson(f, "azure");
+        azureNsgsOf(f, json);
+        return attempt(f, "azure", () => targets.azure.readNsgExport(json));
+      }),
       ...(o.azureNics ?? []).flatMap((f) =>
         attempt(f, "azure NIC", () => targets.azure.readNicExport(readJson(f, "azure NIC"))),
       ),
@@ -135,9 +207,9 @@ function evaluatorsFor(
         `--cilium: the policy has ${clusters.length} clusters (${clusters.join(", ") || "none"}); say which one the export is from with --cilium-cluster`,
       );
     const ciliumFile = o.cilium;
-    const policies = attempt(ciliumFile, "cilium", () =>
-      targets.cilium.policiesFromKubectl(readJson(ciliumFile, "cilium"), cluster),
-    );
+    const json = readJson(ciliumFile, "cilium");
+    ciliumPoliciesOf(ciliumFile, json);
+    const policies = attempt(ciliumFile, "cilium", () => targets.cilium.policiesFromKubectl(json, cluster));
     const podsFile = o.kubernetesPods;
     const pods = podsFile
       ? attempt(podsFile, "kubernetes pods", () => targets.cilium.podsFromKubectl(readJson(podsFile, "pods")))
@@ -146,11 +218,18 @@ function evaluatorsFor(
     rules.cilium = policies.length;
   }
   if (o.bluefield && o.bluefield.length > 0) {
-    const dumps: Record<string, string> = {};
+    // Keyed by host names from the command line: no prototype to write through.
+    const dumps: Record<string, string> = Object.create(null);
+    const hosts = new Set(plan.policy.workloads.flatMap((w) => w.placements.bluefield?.hosts ?? []));
     for (const spec of o.bluefield) {
       const eq = spec.indexOf("=");
       const [host, file] =
         eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [basename(spec).replace(/\.[^.]*$/, ""), spec];
+      if (!hosts.has(host))
+        throw new InvalidInput(
+          `--bluefield ${spec}: the policy places no workload on DPU host "${host}" (its hosts: ${[...hosts].sort().join(", ") || "none"}); name the dump HOST=FILE`,
+        );
+      if (host in dumps) throw new InvalidInput(`--bluefield: two dumps for DPU host "${host}"`);
       dumps[host] = readText(file, "bluefield");
     }
     evaluators.push(

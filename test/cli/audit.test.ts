@@ -70,6 +70,47 @@ describe("blastradius audit", () => {
     expect(await run(["audit", FLAGSHIP, "--gcp", join(ROOT, "nope.json")], io2)).toBe(2);
     expect(io2.stderr.join("\n")).toMatch(/nope\.json: cannot read the gcp export/);
   });
+
+  it("refuses a file of another shape (it read as an export with no rules and proved every forbid blocked)", async () => {
+    const dir = tmp();
+    const cases: Array<[string, unknown, RegExp]> = [
+      ["--aws", {}, /not a aws export: expected the output of `aws ec2 describe-security-groups`/],
+      ["--aws", { Reservations: [] }, /not a aws export/],
+      ["--aws", { SecurityGroups: "x" }, /not a aws export/],
+      ["--aws", { SecurityGroups: [] }, /holds no security group: nothing to audit/],
+      ["--azure", { value: [] }, /not a azure export/],
+      ["--azure", [], /holds no network security group/],
+      ["--cilium", {}, /not a cilium export/],
+      ["--cilium", { items: [{ kind: "Pod" }] }, /not a cilium export/],
+    ];
+    for (const [flag, json, message] of cases) {
+      const f = join(dir, `${flag.slice(2)}-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(f, JSON.stringify(json));
+      const io = captureIo();
+      const code = await run(
+        ["audit", FLAGSHIP, flag, f, ...(flag === "--cilium" ? ["--cilium-cluster", "ai"] : [])],
+        io,
+      );
+      expect(code, `${flag} ${JSON.stringify(json)}: ${io.text()}`).toBe(2);
+      expect(io.stderr.join("\n")).toMatch(message);
+      expect(io.text()).not.toContain("internal error");
+    }
+  });
+
+  it("refuses a companion export without its target's rules, and a DPU dump for a host the policy does not have", async () => {
+    const dir = tmp();
+    const f = join(dir, "x.json");
+    writeFileSync(f, "[]");
+    for (const [args, message] of [
+      [["--aws-instances", f, "--gcp", f], /--aws-instances is read with --aws/],
+      [["--kubernetes-pods", f, "--gcp", f], /--kubernetes-pods is read with --cilium/],
+      [["--bluefield", `__proto__=${f}`], /places no workload on DPU host "__proto__"/],
+    ] as const) {
+      const io = captureIo();
+      expect(await run(["audit", FLAGSHIP, ...args], io), io.text()).toBe(2);
+      expect(io.stderr.join("\n")).toMatch(message);
+    }
+  });
 });
 
 describe("blastradius audit with attachment exports (what the live interfaces carry)", () => {
