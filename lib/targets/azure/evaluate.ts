@@ -530,6 +530,35 @@ export function azureEvaluator(
           workload: placed.name,
           message: `network interface ${n.name} of workload "${placed.name}" has addresses (${n.addresses}) outside the workload's cidrs (${placed.placements.azure!.cidrs.join(", ")}): the NSGs decide by address, so the proof would be about other addresses`,
         });
+      // Its subnet decides which subnet NSG guards it and, with dynamic addresses, which addresses
+      // Azure allocates it: a subnet this stack does not record (an existing one of the VNet)
+      // hides both, and its workload's addresses may sit under another subnet's NSG in the model.
+      if (!subnet && !n.unknown)
+        finding({
+          kind: "unknown",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: n.subnetId
+            ? `network interface ${n.name} of workload "${placed.name}" is in subnet ${n.subnetId}, which this stack does not record: the proof cannot see its prefixes or the NSG associated with it (create the subnet in the stack, e.g. through the component's subnets)`
+            : `network interface ${n.name} of workload "${placed.name}" names no subnet: the proof cannot see which subnet NSG guards it`,
+        });
+      else if (subnet && n.addresses.isEmpty() && !subnet.addresses)
+        finding({
+          kind: "unknown",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: `network interface ${n.name} of workload "${placed.name}" takes a dynamic address in subnet ${subnet.name}, whose prefixes are unknown: the proof cannot tell whether Azure allocates it one of the workload's cidrs (${placed.placements.azure!.cidrs.join(", ")})`,
+        });
+      else if (subnet?.addresses && n.addresses.isEmpty() && !subnet.addresses.isSubsetOf(cidrs))
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: `network interface ${n.name} of workload "${placed.name}" takes a dynamic address in subnet ${subnet.name} (${subnet.addresses}), which reaches beyond the workload's cidrs (${placed.placements.azure!.cidrs.join(", ")}): Azure may allocate it an address the proof does not check (make the subnet lie within the cidrs, or fix privateIPAddress)`,
+        });
       if (subnet?.addresses && !cidrs.isSubsetOf(subnet.addresses))
         finding({
           kind: "unbound-compute",

@@ -1,0 +1,157 @@
+import * as network from "@pulumi/azure-native/network";
+import type { Input } from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { AzureSegmentation } from "../../components/azure";
+import { fails, planOf, reviewProgram, verdict } from "./support";
+
+/*
+ * Azure binding: what the proof cannot see of a workload's compute (its subnet, compute built
+ * without a NetworkInterface resource) is an error, never a silent "blocked".
+ */
+
+const plan = planOf({
+  name: "deployed-azure",
+  workloads: [
+    {
+      name: "portal",
+      labels: { tier: "portal" },
+      placements: { azure: { vnet: "hub", cidrs: ["10.30.1.0/24"] } },
+    },
+    {
+      name: "reports",
+      labels: { tier: "reports" },
+      placements: { azure: { vnet: "hub", cidrs: ["10.30.2.0/24"] } },
+    },
+  ],
+  segments: { portal: { matchLabels: { tier: "portal" } }, reports: { matchLabels: { tier: "reports" } } },
+  peers: { corp: { cidrs: ["10.200.0.0/16"] } },
+  paths: [
+    {
+      name: "portal-reads-reports",
+      from: "portal",
+      to: "reports",
+      services: ["tcp/443"],
+      owner: "o@x",
+      justification: "j",
+    },
+    {
+      name: "no-corp-to-reports",
+      from: "corp",
+      to: "reports",
+      verdict: "forbid",
+      owner: "o@x",
+      justification: "j",
+    },
+  ],
+});
+
+const RG = "rg-hub";
+const VNET_ID =
+  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub-prod";
+
+/** The VNet, the component with the workloads' subnets, and whatever the test adds. */
+function stack(more: (net: AzureSegmentation) => void) {
+  return () => {
+    const vnet = new network.VirtualNetwork("hub", {
+      resourceGroupName: RG,
+      virtualNetworkName: "vnet-hub-prod",
+      addressSpace: { addressPrefixes: ["10.30.0.0/16"] },
+    });
+    const net = new AzureSegmentation("hub", {
+      vnet: "hub",
+      plan,
+      resourceGroupName: RG,
+      location: "westeurope",
+      virtualNetworkName: vnet.name,
+      subnets: [
+        { name: "portal", addressPrefixes: ["10.30.1.0/24"] },
+        { name: "reports", addressPrefixes: ["10.30.2.0/24"] },
+      ],
+    });
+    more(net);
+  };
+}
+
+const nic = (net: AzureSegmentation, workload: string, subnet: Input<string>) =>
+  new network.NetworkInterface(`${workload}-nic`, {
+    resourceGroupName: RG,
+    networkInterfaceName: `${workload}-nic`,
+    tags: net.tagsFor(workload),
+    ipConfigurations: [
+      {
+        name: "ipconfig1",
+        subnet: { id: subnet },
+        applicationSecurityGroups: net.applicationSecurityGroupsFor(workload),
+      },
+    ],
+  });
+const portal = (net: AzureSegmentation) =>
+  nic(
+    net,
+    "portal",
+    net.subnetIds.apply((i) => i.portal!),
+  );
+
+describe("Azure binding: a workload's NIC in a subnet the stack does not record", () => {
+  it("an existing (unrecorded) subnet of the VNet: an unknown error naming the NIC and the subnet, never a silent blocked", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      stack((net) => {
+        portal(net);
+        nic(net, "reports", `${VNET_ID}/subnets/legacy`);
+      }),
+    );
+    expect(review.findings).toContainEqual(
+      expect.objectContaining({
+        kind: "unknown",
+        severity: "error",
+        resource: "reports-nic",
+        workload: "reports",
+      }),
+    );
+    expect(review.errors.some((e) => e.includes("subnets/legacy, which this stack does not record"))).toBe(
+      true,
+    );
+    expect(fails(review)).toBe(true);
+  });
+
+  it("a recorded subnet wider than the workload's cidrs with a dynamic address: Azure may allocate outside them (error)", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      stack((net) => {
+        portal(net);
+        const wide = new network.Subnet("wide", {
+          resourceGroupName: RG,
+          virtualNetworkName: "vnet-hub-prod",
+          subnetName: "wide",
+          addressPrefix: "10.30.2.0/23",
+          networkSecurityGroup: { id: net.networkSecurityGroupId },
+        });
+        nic(net, "reports", wide.id);
+      }),
+    );
+    expect(
+      review.errors.some((e) =>
+        e.includes(
+          'network interface reports-nic of workload "reports" takes a dynamic address in subnet wide (10.30.2.0/23)',
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it("the component's own subnets stay proven (the subnet holds exactly the workload's cidrs)", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      stack((net) => {
+        portal(net);
+        nic(
+          net,
+          "reports",
+          net.subnetIds.apply((i) => i.reports!),
+        );
+      }),
+    );
+    expect(review.errors).toEqual([]);
+    expect(verdict(review, "no-corp-to-reports", "azure")?.status).toBe("blocked");
+  });
+});
