@@ -1,5 +1,7 @@
+import * as compute from "@pulumi/azure-native/compute";
 import * as network from "@pulumi/azure-native/network";
 import type { Input } from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { AzureSegmentation } from "../../components/azure";
 import { fails, planOf, reviewProgram, verdict } from "./support";
@@ -153,5 +155,133 @@ describe("Azure binding: a workload's NIC in a subnet the stack does not record"
     );
     expect(review.errors).toEqual([]);
     expect(verdict(review, "no-corp-to-reports", "azure")?.status).toBe("blocked");
+  });
+});
+
+const vmssArgs = (net: AzureSegmentation, workload: string, subnet: Input<string>, nsg?: Input<string>) => ({
+  resourceGroupName: RG,
+  vmScaleSetName: `${workload}-vmss`,
+  tags: net.tagsFor(workload),
+  sku: { name: "Standard_B2s", capacity: 2 },
+  upgradePolicy: { mode: "Manual" },
+  virtualMachineProfile: {
+    networkProfile: {
+      networkInterfaceConfigurations: [
+        {
+          name: "nic0",
+          primary: true,
+          ...(nsg ? { networkSecurityGroup: { id: nsg } } : {}),
+          ipConfigurations: [
+            {
+              name: "ipconfig1",
+              subnet: { id: subnet },
+              applicationSecurityGroups: net.applicationSecurityGroupsFor(workload),
+            },
+          ],
+        },
+      ],
+    },
+  },
+});
+
+describe("Azure binding: compute built without a NetworkInterface resource", () => {
+  it("a scale set's inline NIC configuration is read: its own NSG denying all inbound is seen (and the reports are bound)", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      stack((net) => {
+        portal(net);
+        const open = new network.NetworkSecurityGroup("open-nsg", {
+          resourceGroupName: RG,
+          networkSecurityGroupName: "open-nsg",
+          securityRules: [
+            {
+              name: "deny-all-in",
+              priority: 100,
+              direction: "Inbound",
+              access: "Deny",
+              protocol: "*",
+              sourceAddressPrefix: "*",
+              sourcePortRange: "*",
+              destinationAddressPrefix: "*",
+              destinationPortRange: "*",
+            },
+          ],
+        });
+        new compute.VirtualMachineScaleSet(
+          "reports-vmss",
+          vmssArgs(
+            net,
+            "reports",
+            net.subnetIds.apply((i) => i.reports!),
+            open.id,
+          ),
+        );
+      }),
+    );
+    expect(review.binding.azure).toBe("bound");
+    // Bound: no "no network interface is bound to it" error for the reports.
+    expect(review.errors.filter((e) => e.includes('workload "reports"'))).toEqual([]);
+    // Its NIC's own NSG denies everything inbound: the allow to the reports is broken.
+    expect(verdict(review, "portal-reads-reports", "azure")).toMatchObject({ status: "broken" });
+  });
+
+  it("a virtual machine naming a NIC the stack does not record is an unknown error naming it", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      stack((net) => {
+        portal(net);
+        const reports = nic(
+          net,
+          "reports",
+          net.subnetIds.apply((i) => i.reports!),
+        );
+        new compute.VirtualMachine("reports-vm", {
+          resourceGroupName: RG,
+          vmName: "reports-vm",
+          networkProfile: { networkInterfaces: [{ id: reports.id }] },
+        });
+        new compute.VirtualMachine("jump", {
+          resourceGroupName: RG,
+          vmName: "jump",
+          networkProfile: {
+            networkInterfaces: [
+              {
+                id: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/networkInterfaces/legacy-nic",
+              },
+            ],
+          },
+        });
+      }),
+    );
+    expect(review.findings).toContainEqual(
+      expect.objectContaining({ kind: "unknown", severity: "error", resource: "virtual machine jump" }),
+    );
+    // The VM using the recorded NIC is seen through it: nothing reported about it.
+    expect(review.findings.filter((f) => f.resource === "virtual machine reports-vm")).toEqual([]);
+    expect(fails(review)).toBe(true);
+  });
+
+  it("a classic-provider association (@pulumi/azure, not a dependency) is an unknown error naming it, never a silent pass", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      stack((net) => {
+        portal(net);
+        nic(
+          net,
+          "reports",
+          net.subnetIds.apply((i) => i.reports!),
+        );
+        // What `new azure.network.NetworkInterfaceApplicationSecurityGroupAssociation(...)` registers.
+        new pulumi.CustomResource(
+          "azure:network/networkInterfaceApplicationSecurityGroupAssociation:NetworkInterfaceApplicationSecurityGroupAssociation",
+          "reports-in-portal-asg",
+          { networkInterfaceId: "nic-id", applicationSecurityGroupId: "asg-id" },
+        );
+      }),
+    );
+    expect(review.findings).toContainEqual(
+      expect.objectContaining({ kind: "unknown", severity: "error", resource: "reports-in-portal-asg" }),
+    );
+    expect(fails(review)).toBe(true);
   });
 });
