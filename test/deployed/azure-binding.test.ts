@@ -158,12 +158,17 @@ describe("Azure binding: a workload's NIC in a subnet the stack does not record"
   });
 });
 
-const vmssArgs = (net: AzureSegmentation, workload: string, subnet: Input<string>, nsg?: Input<string>) => ({
+const vmssArgs = (
+  net: AzureSegmentation,
+  workload: string,
+  subnet: Input<string>,
+  nsg?: Input<string>,
+): compute.VirtualMachineScaleSetArgs => ({
   resourceGroupName: RG,
   vmScaleSetName: `${workload}-vmss`,
   tags: net.tagsFor(workload),
   sku: { name: "Standard_B2s", capacity: 2 },
-  upgradePolicy: { mode: "Manual" },
+  upgradePolicy: { mode: compute.UpgradeMode.Manual },
   virtualMachineProfile: {
     networkProfile: {
       networkInterfaceConfigurations: [
@@ -183,6 +188,17 @@ const vmssArgs = (net: AzureSegmentation, workload: string, subnet: Input<string
     },
   },
 });
+
+/** A resource of the classic provider's type, registered as its SDK class registers it. */
+class ClassicAsgAssociation extends pulumi.CustomResource {
+  constructor(name: string, args: Record<string, Input<string>>) {
+    super(
+      "azure:network/networkInterfaceApplicationSecurityGroupAssociation:NetworkInterfaceApplicationSecurityGroupAssociation",
+      name,
+      args,
+    );
+  }
+}
 
 describe("Azure binding: compute built without a NetworkInterface resource", () => {
   it("a scale set's inline NIC configuration is read: its own NSG denying all inbound is seen (and the reports are bound)", async () => {
@@ -272,11 +288,10 @@ describe("Azure binding: compute built without a NetworkInterface resource", () 
           net.subnetIds.apply((i) => i.reports!),
         );
         // What `new azure.network.NetworkInterfaceApplicationSecurityGroupAssociation(...)` registers.
-        new pulumi.CustomResource(
-          "azure:network/networkInterfaceApplicationSecurityGroupAssociation:NetworkInterfaceApplicationSecurityGroupAssociation",
-          "reports-in-portal-asg",
-          { networkInterfaceId: "nic-id", applicationSecurityGroupId: "asg-id" },
-        );
+        new ClassicAsgAssociation("reports-in-portal-asg", {
+          networkInterfaceId: "nic-id",
+          applicationSecurityGroupId: "asg-id",
+        });
       }),
     );
     expect(review.findings).toContainEqual(
