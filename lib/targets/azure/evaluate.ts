@@ -34,7 +34,36 @@ export const AZURE_TYPES = {
   subnet: "azure-native:network:Subnet",
   nic: "azure-native:network:NetworkInterface",
   vnet: "azure-native:network:VirtualNetwork",
+  vm: "azure-native:compute:VirtualMachine",
+  vmss: "azure-native:compute:VirtualMachineScaleSet",
 } as const;
+
+/**
+ * The classic provider's (`@pulumi/azure`) compute, rule sets and associations, by the resource
+ * part of their type token (`azure:<module>/<name>:<Name>`). blastradius does not depend on that
+ * provider, so it does not read them: each is an unknown error, so that a stack never passes
+ * with compute or associations the proof cannot see.
+ */
+const CLASSIC = new Set([
+  "NetworkInterface",
+  "NetworkInterfaceApplicationSecurityGroupAssociation",
+  "NetworkInterfaceSecurityGroupAssociation",
+  "SubnetNetworkSecurityGroupAssociation",
+  "NetworkSecurityGroup",
+  "NetworkSecurityRule",
+  "ApplicationSecurityGroup",
+  "VirtualMachine",
+  "LinuxVirtualMachine",
+  "WindowsVirtualMachine",
+  "ScaleSet",
+  "LinuxVirtualMachineScaleSet",
+  "WindowsVirtualMachineScaleSet",
+  "OrchestratedVirtualMachineScaleSet",
+  "VirtualMachineScaleSet",
+]);
+/** Whether a record is one of the classic provider's types the proof cannot read (see CLASSIC). */
+export const isClassicAzure = (type: string): boolean =>
+  /^azure:(network|compute)\//.test(type) && CLASSIC.has(type.split(":").pop() ?? "");
 
 /**
  * The resource types the Azure adapter owns (the rule sets and what associates them) and the ones
@@ -46,7 +75,13 @@ export const OWNED = new Set<string>([
   AZURE_TYPES.asg,
   AZURE_TYPES.subnet,
 ]);
-export const READ = new Set<string>([AZURE_TYPES.nic, AZURE_TYPES.vnet, AZURE_COMPONENT_TYPE]);
+export const READ = new Set<string>([
+  AZURE_TYPES.nic,
+  AZURE_TYPES.vnet,
+  AZURE_TYPES.vm,
+  AZURE_TYPES.vmss,
+  AZURE_COMPONENT_TYPE,
+]);
 
 /** Tags blastradius puts on what it renders; the evaluator reads the ASG ones for membership. */
 export const TAGS = {
@@ -102,6 +137,8 @@ export interface AzureNetworkModel {
   asgSegments: Map<string, { segment: string; vnet: string }>;
   /** Address spaces declared by VirtualNetwork resources: VNet name → addresses. */
   vnetSpaces: Map<string, AddressSet>;
+  /** Compute or associations read but not understood (each an unknown error): resource and why. */
+  unread: Array<{ resource: string; message: string }>;
 }
 
 export interface AzureEvaluatorOptions {
@@ -200,6 +237,33 @@ export function readModel(
   const nsgTagVnet = new Map<string, string>();
   const nsgAssociations: Array<{ nsg: string; vnet: string }> = [];
   const componentVnets: Array<{ vnet: string; azure: string }> = [];
+  const unread: Array<{ resource: string; message: string }> = [];
+  /** Ids of the recorded NICs, and the NICs virtual machines name by id. */
+  const nicIds = new Set<string>();
+  const nicRefs: Array<{ vm: string; id: string }> = [];
+  /**
+   * A VM's (or a scale set's) network profile: the NICs it creates from inline configurations (each
+   * a NIC with the VM's tags: `blastradius:workload` binds it), and the NICs it names by id.
+   */
+  const readNetworkProfile = (profile: unknown, vm: string, tags: unknown) => {
+    const p = flat(profile);
+    for (const [k, raw] of list(p.networkInterfaceConfigurations).entries()) {
+      const c = flat(raw);
+      readNic(
+        {
+          networkInterfaceName: `${vm}/${str(c.name) ?? `nic${k}`}`,
+          ...(tags !== undefined ? { tags } : {}),
+          ...(c.networkSecurityGroup !== undefined ? { networkSecurityGroup: c.networkSecurityGroup } : {}),
+          ipConfigurations: list(c.ipConfigurations),
+        },
+        `${vm}/nic${k}`,
+      );
+    }
+    for (const ref of list(p.networkInterfaces)) {
+      const id = idOf(ref);
+      nicRefs.push({ vm, id: id ?? UNKNOWN_VALUE });
+    }
+  };
 
   const subnetOf = (raw: unknown, vnet: string | undefined, fallbackName: string, recordId?: string) => {
     const s = flat(raw);
@@ -274,6 +338,17 @@ export function readModel(
         break;
       case AZURE_TYPES.nic:
         readNic(i, rec.name);
+        for (const id of [rec.id, str(i.id)]) if (id) nicIds.add(id.toLowerCase());
+        break;
+      case AZURE_TYPES.vm:
+        readNetworkProfile(i.networkProfile, `virtual machine ${str(i.vmName) ?? rec.name}`, i.tags);
+        break;
+      case AZURE_TYPES.vmss:
+        readNetworkProfile(
+          flat(i.virtualMachineProfile).networkProfile,
+          `scale set ${str(i.vmScaleSetName) ?? rec.name}`,
+          i.tags,
+        );
         break;
       case AZURE_COMPONENT_TYPE: {
         const vnet = str(i.vnet);
@@ -341,6 +416,24 @@ export function readModel(
     });
   }
 
+  for (const rec of records)
+    if (isClassicAzure(rec.type))
+      unread.push({
+        resource: rec.name,
+        message: `${rec.type} ${rec.name} is a resource of the classic azure provider (@pulumi/azure), which the proof does not read: the compute, rules or associations it makes are unseen (build them with azure-native, or audit the deployed NSGs and NICs with --azure and --azure-nics)`,
+      });
+  for (const { vm, id } of nicRefs)
+    if (id === UNKNOWN_VALUE)
+      unread.push({
+        resource: vm,
+        message: `${vm} names a network interface whose id is unknown until apply: the proof cannot see what it carries`,
+      });
+    else if (!nicIds.has(id.toLowerCase()))
+      unread.push({
+        resource: vm,
+        message: `${vm} uses network interface ${id}, which this stack does not record: the proof cannot see its subnet, ASGs or NSG (create the NIC in the stack and tag it ${WORKLOAD_TAG}=<workload>)`,
+      });
+
   for (const { key, rule } of pendingRules) {
     let nsg = nsgs.get(key);
     if (!nsg) {
@@ -365,7 +458,7 @@ export function readModel(
   const spaces = new Map<string, AddressSet>();
   for (const [v, a] of vnetSpaces)
     spaces.set(normal(v), (spaces.get(normal(v)) ?? AddressSet.EMPTY).union(a));
-  return { nsgs, attachments, asgNics, asgSegments, vnetSpaces: spaces, nics, subnets, vnetNames };
+  return { nsgs, attachments, asgNics, asgSegments, vnetSpaces: spaces, nics, subnets, vnetNames, unread };
 }
 
 /** The addresses a workload has in Azure (its `azure` placement), or undefined when not placed there. */
@@ -483,6 +576,8 @@ export function azureEvaluator(
   const nicAsgs = new Map<string, readonly string[]>();
   const others = new Map<string, { party: Party; vnet: string | undefined }>();
   const nicAttachments: Attachment[] = [];
+  for (const u of model.unread)
+    finding({ kind: "unknown", severity: "error", resource: u.resource, message: u.message });
   for (const n of model.nics) {
     const w = n.workload !== undefined ? workloads.get(n.workload) : undefined;
     const subnet = n.subnetId ? model.subnets.get(n.subnetId.toLowerCase()) : undefined;
@@ -529,6 +624,35 @@ export function azureEvaluator(
           resource: n.name,
           workload: placed.name,
           message: `network interface ${n.name} of workload "${placed.name}" has addresses (${n.addresses}) outside the workload's cidrs (${placed.placements.azure!.cidrs.join(", ")}): the NSGs decide by address, so the proof would be about other addresses`,
+        });
+      // Its subnet decides which subnet NSG guards it and, with dynamic addresses, which addresses
+      // Azure allocates it: a subnet this stack does not record (an existing one of the VNet)
+      // hides both, and its workload's addresses may sit under another subnet's NSG in the model.
+      if (!subnet && !n.unknown)
+        finding({
+          kind: "unknown",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: n.subnetId
+            ? `network interface ${n.name} of workload "${placed.name}" is in subnet ${n.subnetId}, which this stack does not record: the proof cannot see its prefixes or the NSG associated with it (create the subnet in the stack, e.g. through the component's subnets)`
+            : `network interface ${n.name} of workload "${placed.name}" names no subnet: the proof cannot see which subnet NSG guards it`,
+        });
+      else if (subnet && n.addresses.isEmpty() && !subnet.addresses)
+        finding({
+          kind: "unknown",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: `network interface ${n.name} of workload "${placed.name}" takes a dynamic address in subnet ${subnet.name}, whose prefixes are unknown: the proof cannot tell whether Azure allocates it one of the workload's cidrs (${placed.placements.azure!.cidrs.join(", ")})`,
+        });
+      else if (subnet?.addresses && n.addresses.isEmpty() && !subnet.addresses.isSubsetOf(cidrs))
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: n.name,
+          workload: placed.name,
+          message: `network interface ${n.name} of workload "${placed.name}" takes a dynamic address in subnet ${subnet.name} (${subnet.addresses}), which reaches beyond the workload's cidrs (${placed.placements.azure!.cidrs.join(", ")}): Azure may allocate it an address the proof does not check (make the subnet lie within the cidrs, or fix privateIPAddress)`,
         });
       if (subnet?.addresses && !cidrs.isSubsetOf(subnet.addresses))
         finding({

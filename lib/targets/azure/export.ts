@@ -57,6 +57,8 @@ export function readNsgExport(json: unknown, options: NsgExportOptions = {}): Re
       out.push({
         type: AZURE_TYPES.subnet,
         name: `${vnet}/${subnet}`,
+        // Its id: the NICs of a `az network nic` export name their subnet by it.
+        ...(sid !== "" ? { id: sid } : {}),
         inputs: {
           subnetName: subnet,
           virtualNetworkName: vnet,

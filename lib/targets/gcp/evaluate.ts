@@ -11,7 +11,7 @@ import type {
   TargetAdapter,
   TargetEvaluator,
 } from "../../verify/types";
-import { GCP_COMPUTE_TYPES, type GcpCompute, gcpComputes } from "./bind";
+import { GCP_COMPUTE_TYPES, GCP_SUBNETWORK_TYPE, type GcpCompute, gcpComputes } from "./bind";
 import { COMPONENT_TYPE, FIREWALL_TYPE } from "./types";
 import { gcpUsage } from "./usage";
 
@@ -323,16 +323,34 @@ export function gcpEvaluator(
   const byWorkload = new Map<string, Identity[]>();
   const others = new Map<string, { party: Party; identity: Identity }>();
   const unclaimed = unclaimedAddresses(plan);
+  /** Workloads some VM of which the proof cannot locate (already an error: not also "unbound"). */
+  const unresolved = new Set<string>();
+  const reported = new Set<string>();
   for (const c of computes) {
     const network = networkOfCompute(c.network);
-    if (c.unknown)
+    // One VM, several interfaces: say which one (each sits in its own network).
+    const label = `${c.kind} ${c.resource}${c.nics > 1 ? ` (network interface ${c.nic})` : ""}`;
+    const candidate = c.serviceAccount !== undefined ? accountsInUse.get(c.serviceAccount) : undefined;
+    if (c.unknown && !reported.has(c.resource)) {
+      reported.add(c.resource);
       finding({
         kind: "unknown",
         severity: "error",
         resource: c.resource,
         message: `${c.kind} ${c.resource}: its service account, tags or network are unknown until apply; the proof cannot see what it will run as`,
       });
-    const candidate = c.serviceAccount !== undefined ? accountsInUse.get(c.serviceAccount) : undefined;
+    }
+    if (c.unresolved !== undefined) {
+      finding({
+        kind: "unknown",
+        severity: "error",
+        resource: c.resource,
+        ...(candidate !== undefined ? { workload: candidate } : {}),
+        message: `${label}: ${c.unresolved}`,
+      });
+      if (candidate !== undefined) unresolved.add(candidate);
+      continue;
+    }
     const w =
       c.serviceAccount !== undefined && network !== undefined
         ? workloadOfAccount.get(`${network}\u0000${c.serviceAccount}`)
@@ -344,7 +362,7 @@ export function gcpEvaluator(
         severity: "error",
         resource: c.resource,
         workload: candidate,
-        message: `${c.kind} ${c.resource} runs as ${c.serviceAccount} (workload "${candidate}", placed in network ${placed.placements.gcp!.network}) but sits in network ${network ?? c.network ?? "unknown"}`,
+        message: `${label} runs as ${c.serviceAccount} (workload "${candidate}", placed in network ${placed.placements.gcp!.network}) but sits in network ${network ?? c.network ?? "unknown"}${c.nics > 1 ? ": each interface is reached through its own network's firewall rules, which the workload's placement does not cover (remove the interface, or make the VM a workload of its own)" : ""}`,
       });
     }
     if (w) {
@@ -355,29 +373,30 @@ export function gcpEvaluator(
       continue;
     }
     const id = identity(network ?? c.network ?? "unknown", c.serviceAccount, c.tags);
-    const key = `other:gcp:${c.kind}:${c.resource}`;
+    const key = `other:gcp:${c.kind}:${c.resource}${c.nic > 0 ? `:nic${c.nic}` : ""}`;
     others.set(key, {
       identity: id,
       party: {
         kind: "other",
-        name: `${c.kind} ${c.resource}`,
+        name: label,
         key,
         addresses: c.addresses ?? unclaimed,
         scope: `network ${id.network}`,
         targets: ["gcp"],
       },
     });
-    finding({
-      kind: "unbound-compute",
-      severity: "warning",
-      resource: c.resource,
-      message: `${c.kind} ${c.resource} (network ${id.network}) runs as ${c.serviceAccount ?? "the default compute service account"}, which no workload is placed as; the proof treats it as an unmodelled endpoint: default deny must hold between it and every workload`,
-    });
+    if (candidate === undefined)
+      finding({
+        kind: "unbound-compute",
+        severity: "warning",
+        resource: c.resource,
+        message: `${label} (network ${id.network}) runs as ${c.serviceAccount ?? "the default compute service account"}, which no workload is placed as; the proof treats it as an unmodelled endpoint: default deny must hold between it and every workload`,
+      });
   }
   if (bound)
     for (const w of plan.policy.workloads) {
       const g = w.placements.gcp;
-      if (!g || byWorkload.has(w.name)) continue;
+      if (!g || byWorkload.has(w.name) || unresolved.has(w.name)) continue;
       finding({
         kind: "unbound-workload",
         severity: "error",
@@ -388,17 +407,25 @@ export function gcpEvaluator(
       });
     }
 
-  // Other VMs of each network: they run as an account no rule names and carry any network tags;
-  // one party per set of the tags the network's rules name (the rules cannot tell the rest apart).
+  // Other VMs of each network: they run as an account no rule names, or as one a rule names that
+  // no workload of the network is placed as (VMs outside the stack may run as it), and carry any
+  // network tags; one party per such account (or none) and set of the tags the network's rules
+  // name (the rules cannot tell the rest apart). Default deny must hold for each, both ways.
   const MAX_TAGS = 8;
+  const MAX_OTHERS = 256;
   for (const network of [
     ...new Set(plan.policy.workloads.flatMap((w) => (w.placements.gcp ? [w.placements.gcp.network] : []))),
   ].sort()) {
     const named = new Set<string>();
+    const accounts = new Set<string>();
     for (const direction of ["INGRESS", "EGRESS"] as const)
-      for (const { rule } of byNetwork.get(network)?.[direction] ?? [])
+      for (const { rule } of byNetwork.get(network)?.[direction] ?? []) {
         for (const t of [...rule.targetTags, ...rule.sourceTags]) named.add(t);
+        for (const sa of [...rule.targetServiceAccounts, ...rule.sourceServiceAccounts])
+          if (!workloadOfAccount.has(`${network}\u0000${sa}`)) accounts.add(sa);
+      }
     const tags = [...named].sort();
+    const orphans = [...accounts].sort();
     if (tags.length > MAX_TAGS) {
       finding({
         kind: "unknown",
@@ -407,20 +434,43 @@ export function gcpEvaluator(
       });
       continue;
     }
+    if (orphans.length * (1 << tags.length) > MAX_OTHERS) {
+      finding({
+        kind: "unknown",
+        severity: "error",
+        message: `network ${network}: its firewall rules name ${orphans.length} service accounts no workload of the network is placed as (${orphans.join(", ")}) and ${tags.length} network tags; the proof covers VMs running as each of them with every set of the tags, up to ${MAX_OTHERS} combinations: place those accounts' VMs as workloads, or target by fewer tags`,
+      });
+      continue;
+    }
     for (let mask = 0; mask < 1 << tags.length; mask++) {
       const carried = tags.filter((_, i) => (mask >> i) & 1);
+      const tagged = carried.length > 0 ? ` tagged ${carried.join(", ")}` : "";
       const key = `other:gcp:network:${network}:${carried.join(",")}`;
       others.set(key, {
         identity: identity(network, undefined, carried),
         party: {
           kind: "other",
-          name: `other VMs of network ${network}${carried.length > 0 ? ` tagged ${carried.join(", ")}` : ""}`,
+          name: `other VMs of network ${network}${tagged}`,
           key,
           addresses: unclaimed,
           scope: `network ${network}`,
           targets: ["gcp"],
         },
       });
+      for (const sa of orphans) {
+        const k = `other:gcp:sa:${network}:${sa}:${carried.join(",")}`;
+        others.set(k, {
+          identity: identity(network, sa, carried),
+          party: {
+            kind: "other",
+            name: `VMs of network ${network} running as ${sa}${tagged}`,
+            key: k,
+            addresses: unclaimed,
+            scope: `network ${network}`,
+            targets: ["gcp"],
+          },
+        });
+      }
     }
   }
 
@@ -789,8 +839,10 @@ export function gcpEvaluator(
     relevant(u, w) {
       const o = others.get(u.key);
       if (!o) return true;
-      if (!u.key.startsWith("other:gcp:network:")) return true;
       const wid = identitiesOf(w);
+      // A rule names the account of these: in their network, they are not the unmodelled addresses.
+      if (u.key.startsWith("other:gcp:sa:")) return wid.some((i) => i.network === o.identity.network);
+      if (!u.key.startsWith("other:gcp:network:")) return true;
       return o.identity.tags.length > 0 && wid.some((i) => i.network === o.identity.network);
     },
     findings: () => findings,
@@ -823,7 +875,7 @@ export function networksFromComponents(records: readonly ResourceRecord[]): Reco
   return out;
 }
 
-const READ = new Set<string>(Object.values(GCP_COMPUTE_TYPES));
+const READ = new Set<string>([...Object.values(GCP_COMPUTE_TYPES), GCP_SUBNETWORK_TYPE]);
 
 /** How the proof finds GCP firewall rules (and the components that map networks) among records. */
 export function gcpAdapter(options: GcpEvaluatorOptions = {}): TargetAdapter {

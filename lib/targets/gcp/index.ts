@@ -1,6 +1,12 @@
 /** The gcp target: render (plan → VPC firewall rules) and evaluate (firewall rules → connectivity). */
 
-export { GCP_COMPUTE_TYPES, type GcpCompute, gcpComputes, gcpComputesFromExport } from "./bind";
+export {
+  GCP_COMPUTE_TYPES,
+  GCP_SUBNETWORK_TYPE,
+  type GcpCompute,
+  gcpComputes,
+  gcpComputesFromExport,
+} from "./bind";
 export {
   type FirewallRuleView,
   type GcpEvaluatorOptions,
