@@ -75,8 +75,10 @@ function readReview(file: string): ReviewJson | string {
 
 /**
  * What makes `diff` fail (exit 1), for CI:
- * - `opened`: an enforce-mode forbidden path opened, or an open one widened, on any target, or an
- *   enforce `reach: any` forbid's chain opened (the default);
+ * - `opened`: an enforce-mode forbidden path opened, or an open one widened (it lets through a
+ *   service it did not, or went from monitor to enforce while open), on any target; an enforce
+ *   `reach: any` forbid's chain opened; or the stack as deployed opened something new (an
+ *   `unexplained` opening: an unmodelled endpoint reached, a rule beyond the policy) (the default);
  * - `broken`: an allow path that worked is broken;
  * - `grown`: a workload's or peer's blast radius grew (it reaches more workloads, or a critical
  *   segment or a peer it did not);
@@ -111,6 +113,10 @@ export function diffFailures(d: ReviewDiff, failOn: readonly FailOn[]): string[]
         );
     for (const c of d.chainsOpened ?? [])
       if (c.mode !== "monitor") out.push(`forbidden path "${c.path}" (reach: any) opened: ${c.chain}`);
+    for (const u of d.unexplainedAdded ?? [])
+      out.push(
+        `the stack as deployed opened ${u.services} from ${u.from} to ${u.to} on ${u.target} (${u.reason === "beyond-policy" ? "beyond the policy" : "unmodelled endpoint"}), let through by ${u.by}`,
+      );
   }
   if (failOn.includes("grown"))
     for (const g of d.radiusGrown ?? [])

@@ -1,5 +1,7 @@
+import { ServiceSet } from "../net";
 import { chainNames } from "../radius/format";
-import type { ReviewJson } from "./json";
+import type { UnexplainedOpening } from "../verify/unexplained";
+import { type ReviewJson, unexplainedMessage } from "./json";
 
 type PathEntry = ReviewJson["paths"][number];
 
@@ -35,8 +37,21 @@ export interface ReviewDiff {
   broken: VerdictChange[];
   /** Allow paths that were broken and are open now. */
   repaired: VerdictChange[];
-  /** Forbidden paths whose open services changed while staying open. */
+  /**
+   * Forbidden paths open before and now that let through something they did not (compared as sets
+   * of services), or that went from monitor to enforce while open (the forbid now fails the review).
+   */
   widened: Array<VerdictChange & { oldServices?: string }>;
+  /** Forbidden paths still open that let through only part of what they did. */
+  narrowed: Array<VerdictChange & { oldServices?: string }>;
+  /**
+   * Openings of the stack as deployed (`unexplained`: unmodelled endpoints, rules beyond the policy)
+   * new in this review, and gone from it; keyed by target, ends, services and reason.
+   */
+  unexplainedAdded: UnexplainedOpening[];
+  unexplainedRemoved: UnexplainedOpening[];
+  /** The review's errors (limits, binding, openings) new in this review. */
+  errorsAdded: string[];
   pathsAdded: PathEntry[];
   pathsRemoved: PathEntry[];
   /** Field changes of paths present in both (owner, services, mode, …). */
@@ -66,6 +81,27 @@ export interface ReviewDiff {
 
 const key = (path: string, target: string) => `${path}\u0000${target}`;
 
+/** Services as a review prints them ("tcp/22, tcp/443"), or undefined where one cannot be read back. */
+function servicesOf(text: string | undefined): ServiceSet | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return text
+      .split(",")
+      .map((t) => ServiceSet.parse(t))
+      .reduce((a, b) => a.union(b));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `now` lets through nothing `before` did not (unreadable text: only when equal). */
+function subsetOfServices(now: string | undefined, before: string | undefined): boolean {
+  if (now === before) return true;
+  const a = servicesOf(now);
+  const b = servicesOf(before);
+  return a !== undefined && b !== undefined && a.isSubsetOf(b);
+}
+
 export function diffReviews(oldR: ReviewJson, newR: ReviewJson): ReviewDiff {
   const d: ReviewDiff = {
     policy: { old: oldR.policy, new: newR.policy },
@@ -75,6 +111,10 @@ export function diffReviews(oldR: ReviewJson, newR: ReviewJson): ReviewDiff {
     broken: [],
     repaired: [],
     widened: [],
+    narrowed: [],
+    unexplainedAdded: [],
+    unexplainedRemoved: [],
+    errorsAdded: (newR.errors ?? []).filter((e) => !(oldR.errors ?? []).includes(e)),
     pathsAdded: [],
     pathsRemoved: [],
     changed: [],
@@ -122,15 +162,25 @@ export function diffReviews(oldR: ReviewJson, newR: ReviewJson): ReviewDiff {
       d.opened.push({ path: f.path, target: f.target, services: f.open, mode: f.mode });
     else if (f.status === "blocked" && wasOpen)
       d.closed.push({ path: f.path, target: f.target, mode: f.mode });
-    else if (f.status === "open" && wasOpen && before.open !== f.open)
-      d.widened.push({
+    else if (f.status === "open" && wasOpen) {
+      const change = {
         path: f.path,
         target: f.target,
         services: f.open,
         oldServices: before.open,
         mode: f.mode,
-      });
+      };
+      const grew = !subsetOfServices(f.open, before.open);
+      if (grew || (before.mode === "monitor" && f.mode === "enforce")) d.widened.push(change);
+      else if (before.open !== f.open) d.narrowed.push(change);
+    }
   }
+  const unexplainedKey = (u: UnexplainedOpening) =>
+    [u.target, u.from, u.to, u.services, u.reason ?? ""].join("\u0000");
+  const oldUnexplained = new Set((oldR.unexplained ?? []).map(unexplainedKey));
+  const newUnexplained = new Set((newR.unexplained ?? []).map(unexplainedKey));
+  d.unexplainedAdded = (newR.unexplained ?? []).filter((u) => !oldUnexplained.has(unexplainedKey(u)));
+  d.unexplainedRemoved = (oldR.unexplained ?? []).filter((u) => !newUnexplained.has(unexplainedKey(u)));
   for (const f of oldR.forbidden) {
     // An open forbid whose path or target disappeared is closed in the sense that matters here.
     if (f.status === "open" && !newR.forbidden.some((n) => n.path === f.path && n.target === f.target))
@@ -199,7 +249,18 @@ function diffLines(d: ReviewDiff, code: (s: string) => string): string[] {
     out.push(
       `GREW blast radius of ${g.kind} ${code(g.name)}: ${g.old} → ${g.new} workload${g.new === 1 ? "" : "s"}${g.critical.length > 0 ? `; now reaches critical ${g.critical.join(", ")}` : ""}${g.peers.length > 0 ? `; now reaches ${g.peers.join(", ")}` : ""}`,
     );
+  for (const u of d.unexplainedAdded ?? [])
+    out.push(
+      `OPENED in the stack as deployed on ${u.target}: ${code(u.from)} → ${code(u.to)} ${u.services} (${u.reason === "beyond-policy" ? "beyond the policy" : "unmodelled endpoint"}), let through by ${u.by}`,
+    );
+  // An opening is one error of the review too: listed once, above.
+  const openings = new Set((d.unexplainedAdded ?? []).map(unexplainedMessage));
+  for (const e of d.errorsAdded ?? []) if (!openings.has(e)) out.push(`new error: ${e}`);
+  for (const c of d.narrowed ?? [])
+    out.push(`narrowed ${code(c.path)} on ${c.target}: open ${c.oldServices ?? "?"} → ${c.services ?? "?"}`);
   for (const c of d.closed) out.push(`closed ${code(c.path)} on ${c.target}`);
+  for (const u of d.unexplainedRemoved ?? [])
+    out.push(`closed in the stack as deployed on ${u.target}: ${code(u.from)} → ${code(u.to)} ${u.services}`);
   for (const c of d.chainsClosed ?? []) out.push(`closed chain ${code(c.path)} (reach: any)`);
   for (const g of d.radiusShrunk ?? [])
     out.push(

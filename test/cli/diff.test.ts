@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { reviewCommand } from "../../cli/commands/review";
 import { run } from "../../cli/program";
-import type { ReviewDiff } from "../../lib";
+import type { ReviewDiff, ReviewJson } from "../../lib";
 import { toyModule } from "../support/toy-module";
 import { captureIo } from "./capture";
 
@@ -108,5 +108,84 @@ describe("blastradius diff", () => {
     const io = captureIo();
     expect(await run(["diff", join(dir, "x.json"), join(dir, "x.json")], io)).toBe(2);
     expect(io.stderr.join("\n")).toContain('not a blastradius review JSON (no "ok")');
+  });
+
+  describe("compares what is open, and the stack as deployed", () => {
+    async function reviews() {
+      const dir = mkdtempSync(join(tmpdir(), "blastradius-diff-"));
+      const file = join(dir, "base.json");
+      expect(await reviewCommand(FLAGSHIP, { modules: [toyModule("aws")], json: file }, captureIo())).toBe(0);
+      const base = JSON.parse(readFileSync(file, "utf8")) as ReviewJson;
+      const write = (name: string, review: unknown) => {
+        const f = join(dir, name);
+        writeFileSync(f, JSON.stringify(review));
+        return f;
+      };
+      return { base, write };
+    }
+    const openForbid = (review: ReviewJson, open: string, mode: "enforce" | "monitor") => {
+      const r = structuredClone(review);
+      const f = r.forbidden.find((x) => x.target === "aws")!;
+      Object.assign(f, {
+        status: "open",
+        open,
+        mode,
+        by: "x",
+        witness: { src: "10.200.0.1", dst: "10.10.1.1", protocol: "tcp", port: 443 },
+      });
+      return r;
+    };
+
+    it("an open forbid letting through less is narrowed (exit 0), not widened", async () => {
+      const { base, write } = await reviews();
+      const before = write("a.json", openForbid(base, "tcp/22, tcp/443", "enforce"));
+      const after = write("b.json", openForbid(base, "tcp/443", "enforce"));
+      const io = captureIo();
+      expect(await run(["diff", before, after], io), io.text()).toBe(0);
+      expect(io.text()).toContain("narrowed");
+      expect(io.text()).not.toContain("WIDENED");
+      const io2 = captureIo();
+      expect(await run(["diff", after, before], io2)).toBe(1);
+      expect(io2.text()).toContain("WIDENED");
+    });
+
+    it("an open forbid switched from monitor to enforce fails the diff", async () => {
+      const { base, write } = await reviews();
+      const before = write("a.json", openForbid(base, "tcp/443", "monitor"));
+      const after = write("b.json", openForbid(base, "tcp/443", "enforce"));
+      const io = captureIo();
+      expect(await run(["diff", before, after], io)).toBe(1);
+      expect(io.stderr.join("\n")).toContain("widened on aws");
+    });
+
+    it("a new opening of the stack as deployed is shown and fails --fail-on opened", async () => {
+      const { base, write } = await reviews();
+      const opening = {
+        target: "aws" as const,
+        from: "unmodelled addresses",
+        to: "trainer",
+        services: "tcp/22",
+        by: "extra-ssh inline ingress[0]",
+        witness: { src: "10.0.0.1", dst: "10.10.1.1", protocol: "tcp", port: 22 },
+        reason: "unmodelled" as const,
+      };
+      const after = structuredClone(base);
+      after.unexplained = [opening];
+      after.errors = [
+        "aws: unmodelled addresses -> trainer is open for tcp/22 (but default deny holds between workloads and endpoints the policy does not name), let through by extra-ssh inline ingress[0]; witness 10.0.0.1 -> 10.10.1.1 tcp/22",
+        "aws: a binding error",
+      ];
+      const a = write("a.json", base);
+      const b = write("b.json", after);
+      const io = captureIo();
+      expect(await run(["diff", a, b, "--json", join(tmpdir(), `d-${process.pid}.json`)], io)).toBe(1);
+      expect(io.text()).toContain("OPENED in the stack as deployed on aws");
+      expect(io.text()).toContain("new error: aws: a binding error");
+      expect(io.text().match(/extra-ssh/g)?.length).toBeGreaterThanOrEqual(1);
+      expect(io.stderr.join("\n")).toContain(
+        "the stack as deployed opened tcp/22 from unmodelled addresses to trainer",
+      );
+      expect(await run(["diff", b, a], captureIo())).toBe(0);
+    });
   });
 });
