@@ -6,6 +6,7 @@ import {
   openSync,
   realpathSync,
   renameSync,
+  statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
@@ -51,6 +52,34 @@ function writeWhole(path: string, content: string): void {
 }
 
 /**
+ * Where a file really goes. A symbolic link is written through (its target is replaced, the link
+ * stays); a destination that is not a regular file (a named pipe, `/dev/stdout`, a device) is
+ * written into, not replaced: renaming a file over it would swap the pipe or device node for a
+ * file and the reader would get nothing.
+ */
+function destinationOf(path: string): { path: string; direct: boolean } {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    return { path, direct: false };
+  }
+  if (st.isDirectory()) return { path, direct: false };
+  if (!st.isFile() || /^\/(dev|proc)\//.test(resolve(path))) return { path, direct: true };
+  return { path: realpathSync(path), direct: false };
+}
+
+function writeInto(path: string, content: string): void {
+  const fd = openSync(path, "w");
+  try {
+    const data = Buffer.from(content, "utf8");
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Writes a set of files so that none is ever half-written and the set is all or nothing: each
  * content goes to a temporary file beside its destination (same directory, so the same file
  * system), and only when every one is complete are they renamed into place (rename replaces a file
@@ -67,7 +96,14 @@ export function writeFilesAtomically(files: readonly OutputFile[]): void {
         // Already gone.
       }
   };
-  for (const f of files) {
+  const streams: OutputFile[] = [];
+  for (const given of files) {
+    const where = destinationOf(given.path);
+    if (where.direct) {
+      streams.push(given);
+      continue;
+    }
+    const f = { ...given, path: where.path };
     const dir = dirname(f.path);
     const temp = join(dir, `.${basename(f.path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
     try {
@@ -87,6 +123,13 @@ export function writeFilesAtomically(files: readonly OutputFile[]): void {
       throw writeFailure(staged[i]!.path, e);
     }
   }
+  // Pipes and devices last, once the files are in place: they cannot be staged.
+  for (const f of streams)
+    try {
+      writeInto(f.path, f.content);
+    } catch (e) {
+      throw writeFailure(f.path, e);
+    }
 }
 
 /** One file, atomically (see writeFilesAtomically). */
