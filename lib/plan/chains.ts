@@ -42,12 +42,15 @@ export function intendedChain(
   const pivots = (p: Party) => p.kind === "workload" && !nonPivot.has(p.name) && !chokepoints.has(p.name);
 
   // Breadth first from the forbid's sources; a party is expanded when it is a source, or when it
-  // was reached and pivots. Each party keeps its two nearest distinct origins (the sources its
-  // shortest chains begin at), each with its own chain: a chain back to its own source does not
-  // count, one from another source does, so a forbid whose `from` and `to` share parties (tenants →
-  // tenants) needs, at a party reached from both a and b, both (one origin, whichever source came
-  // first in workload order, made the verdict depend on that order). A party is queued at most
-  // twice and an allow path walked at most twice (by two distinct origins): still linear.
+  // was reached and pivots. A chain back to its own source does not count, one from another source
+  // does: a forbid whose `from` and `to` share parties (tenants → tenants) needs, at a party
+  // reached from both a and b, both (one origin per party, whichever source came first in workload
+  // order, made the verdict depend on that order). So each party keeps its ORIGINS nearest distinct
+  // origins (the sources its shortest chains begin at), each with its own chain: a source's own
+  // (distance 0) is one of them and no use for a last hop (a chain is two allow paths or more), and
+  // two others leave one that is not the end. A party is queued at most ORIGINS times and an allow
+  // path walked at most ORIGINS times (by distinct origins; then every target holds each of them or
+  // is full): still linear.
   const reached = new Map<string, Reached[]>();
   const queue: Reached[] = [];
   for (const s of forbid.from)
@@ -56,12 +59,12 @@ export function intendedChain(
       reached.set(s.party.key, [r]);
       queue.push(r);
     }
-  /** Whether a chain from `origin` may still take a slot of `key` (it has neither this origin nor two). */
+  /** Whether a chain from `origin` may still take a slot of `key` (it has neither this origin nor all slots). */
   const takes = (key: string, origin: string) => {
     const slots = reached.get(key);
-    return !slots || (slots.length === 1 && slots[0]!.origin !== origin);
+    return !slots || (slots.length < ORIGINS && slots.every((r) => r.origin !== origin));
   };
-  // Per allow path, the origins that walked it (non-source walks): a third finds every target full.
+  // Per allow path, the origins that walked it (not as a source's own walk).
   const walked = new Map<CompiledPath, string[]>();
   for (let head = 0; head < queue.length; head++) {
     const r = queue[head]!;
@@ -73,7 +76,7 @@ export function intendedChain(
       } else {
         const by = walked.get(allow);
         if (!by) walked.set(allow, [origin]);
-        else if (by.length >= 2 || by[0] === origin) continue;
+        else if (by.length >= ORIGINS || by.includes(origin)) continue;
         else by.push(origin);
       }
       for (const t of allow.to) {
@@ -114,6 +117,9 @@ export function intendedChain(
   for (let r: Reached | undefined = best.prev; r?.via; r = r.via.prev) chain.unshift(r.via.hop);
   return chain;
 }
+
+/** How many distinct origins each party keeps in `intendedChain`'s search. */
+const ORIGINS = 3;
 
 /** A party reached by the search of `intendedChain`, from one origin. */
 interface Reached {

@@ -110,6 +110,35 @@ function monitored(order: Order) {
   };
 }
 
+/**
+ * Sources s = {a, b, c}, destination t = {a}: a reaches b and c first (in workload order a-first),
+ * b reaches c, c reaches a: b → c → a. c is a source, so its own origin is one of those it keeps,
+ * and a's is no use for a chain into a: it must keep b too.
+ */
+function sourceInBetween(order: Order) {
+  const a = aws("a", { s: "y", t: "y", name: "a" }, "10.0.1.0/24");
+  const b = aws("b", { s: "y", name: "b" }, "10.0.2.0/24");
+  const c = aws("c", { s: "y", name: "c" }, "10.0.3.0/24");
+  return {
+    name: "source-in-between",
+    workloads: order === "a-first" ? [a, b, c] : [b, a, c],
+    segments: {
+      s: { matchLabels: { s: "y" } },
+      t: { matchLabels: { t: "y" } },
+      sa: { matchLabels: { name: "a" } },
+      sb: { matchLabels: { name: "b" } },
+      sc: { matchLabels: { name: "c" } },
+    },
+    paths: [
+      { name: "a-to-b", from: "sa", to: "sb", services: ["tcp/443"], ...OWNER },
+      { name: "a-to-c", from: "sa", to: "sc", services: ["tcp/443"], ...OWNER },
+      { name: "b-to-c", from: "sb", to: "sc", services: ["tcp/443"], ...OWNER },
+      { name: "c-to-a", from: "sc", to: "sa", services: ["tcp/443"], ...OWNER },
+      { name: "no-s-to-t", from: "s", to: "t", verdict: "forbid", reach: "any", ...OWNER },
+    ],
+  };
+}
+
 describe("check: chains for reach: any forbids whose from and to share parties", () => {
   it.each(ORDERS)("tenants → tenants: tenant-b → shared → tenant-a is an error (%s)", (order) => {
     const { errors } = check(tenants(order));
@@ -140,6 +169,15 @@ describe("check: chains for reach: any forbids whose from and to share parties",
     expect(warnings[0]).toContain(
       'monitored forbid "no-src-to-dst" (reach: any) is reached by a chain of allow paths: ' +
         'b → s by "srcs-to-s" (tcp/443), s → a by "s-to-a" (tcp/8080)',
+    );
+  });
+
+  it.each(ORDERS)("a source between: b → c → a, though a reaches c first (%s)", (order) => {
+    const chains = check(sourceInBetween(order)).errors.filter((e) => e.includes("chain of allow paths"));
+    expect(chains).toHaveLength(1);
+    expect(chains[0]).toContain(
+      'enforce forbid "no-s-to-t" (reach: any) is reached by a chain of allow paths: ' +
+        'b → c by "b-to-c" (tcp/443), c → a by "c-to-a" (tcp/443)',
     );
   });
 });
