@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type AddressSet, type CompiledPath, type Plan, type ServiceSet, type Slice } from "../../lib";
+import type { AddressSet, CompiledPath, Plan, ServiceSet, Slice } from "../../lib";
 import { intendedChain } from "../../lib/plan/chains";
 import { membersOf, nonPivotWorkloads } from "../../lib/plan/pivot";
-import { HopGraph } from "../../lib/radius/graph";
 import { proveChains } from "../../lib/radius/forbids";
+import { HopGraph } from "../../lib/radius/graph";
 import { radiusParties } from "../../lib/radius/parties";
 import { propertyRuns } from "../support/property-runs";
 import { evaluatorsIfRendered, planOf, policyArb, SEGMENTS, SERVICES } from "../support/random-policy";
@@ -75,7 +75,8 @@ const anyForbids = (plan: Plan): CompiledPath[] =>
     .sort((a, b) => plan.policy.paths.indexOf(a.path) - plan.policy.paths.indexOf(b.path));
 
 /** The part of a slice's party it names, or undefined for all of it. */
-const part = (s: Slice): AddressSet | undefined => (s.addresses.equals(s.party.addresses) ? undefined : s.addresses);
+const part = (s: Slice): AddressSet | undefined =>
+  s.addresses.equals(s.party.addresses) ? undefined : s.addresses;
 
 /**
  * The shortest chain a forbid forbids over the hop graph, searched from each start on its own (no
@@ -158,7 +159,11 @@ function perStartOverAllows(plan: Plan, f: CompiledPath): number {
       if (end.party.key === s.party.key) continue;
       for (const allow of plan.allows) {
         if (!allow.path.services.overlaps(f.path.services)) continue;
-        if (!allow.to.some((slice) => slice.party.key === end.party.key && slice.addresses.overlaps(end.addresses)))
+        if (
+          !allow.to.some(
+            (slice) => slice.party.key === end.party.key && slice.addresses.overlaps(end.addresses),
+          )
+        )
           continue;
         for (const slice of allow.from) {
           const d = dist.get(slice.party.key);
@@ -210,7 +215,9 @@ describe("reach: any forbids whose from and to are the same or overlapping segme
             expect(f.to.map((t) => t.party.name)).toContain(chain.at(-1)!.to);
             expect(chain[0]!.from).not.toBe(chain.at(-1)!.to);
             if (!got.cut) return;
-            const closed = new Set(got.cut.map((h) => byName.get(h.from)! * g.nodes.length + byName.get(h.to)!));
+            const closed = new Set(
+              got.cut.map((h) => byName.get(h.from)! * g.nodes.length + byName.get(h.to)!),
+            );
             expect(perStartOverGraph(g, f, closed), `${what} after its cut`).toBe(Number.POSITIVE_INFINITY);
           });
         }),
