@@ -104,7 +104,9 @@ export function intendedChain(
       if (!allow.path.services.overlaps(forbid.path.services)) continue;
       for (const s of allow.from) {
         const x = s.party;
-        if (!pivots(x)) continue;
+        // A party does not hop into itself (as in the hop graph): an allow path from a segment to
+        // itself is no last hop into a member from that member.
+        if (x.key === end.party.key || !pivots(x)) continue;
         const r = reached.get(x.key)?.find((r) => r.dist > 0 && r.origin !== end.party.key);
         if (!r) continue;
         if (!best || r.dist + 1 < best.length)

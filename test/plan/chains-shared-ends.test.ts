@@ -180,4 +180,33 @@ describe("check: chains for reach: any forbids whose from and to share parties",
         'b → c by "b-to-c" (tcp/443), c → a by "c-to-a" (tcp/443)',
     );
   });
+
+  it("a last hop from a party into itself is no chain: b → a (tcp/22), then a → a (tcp/443)", () => {
+    const a = aws("a", { name: "a" }, "10.0.1.0/24");
+    const b = aws("b", { name: "b" }, "10.0.2.0/24");
+    const doc = {
+      name: "self",
+      workloads: [a, b],
+      segments: { sa: { matchLabels: { name: "a" } }, sb: { matchLabels: { name: "b" } } },
+      paths: [
+        { name: "b-to-a-ssh", from: "sb", to: "sa", services: ["tcp/22"], ...OWNER },
+        { name: "a-to-a", from: "sa", to: "sa", services: ["tcp/443"], ...OWNER },
+        {
+          name: "no-b-to-a-https",
+          from: "sb",
+          to: "sa",
+          services: ["tcp/443"],
+          verdict: "forbid",
+          reach: "any",
+          ...OWNER,
+        },
+      ],
+    };
+    expect(check(doc)).toEqual({ errors: [], warnings: [] });
+    // With a second member of sa, it is one: b → c → a.
+    doc.workloads.push(aws("c", { name: "a" }, "10.0.3.0/24"));
+    expect(check(doc).errors.join("\n")).toContain(
+      'b → c by "b-to-a-ssh" (tcp/22), c → a by "a-to-a" (tcp/443)',
+    );
+  });
 });

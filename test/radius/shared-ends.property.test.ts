@@ -167,7 +167,8 @@ function perStartOverAllows(plan: Plan, f: CompiledPath): number {
           continue;
         for (const slice of allow.from) {
           const d = dist.get(slice.party.key);
-          if (d === undefined || d === 0 || !pivots(slice.party.key)) continue;
+          if (d === undefined || d === 0 || slice.party.key === end.party.key || !pivots(slice.party.key))
+            continue;
           best = Math.min(best, d + 1);
         }
       }
