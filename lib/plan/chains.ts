@@ -42,57 +42,97 @@ export function intendedChain(
   const pivots = (p: Party) => p.kind === "workload" && !nonPivot.has(p.name) && !chokepoints.has(p.name);
 
   // Breadth first from the forbid's sources; a party is expanded when it is a source, or when it
-  // was reached and pivots. `origin` is the source a party was first reached from.
-  const dist = new Map<string, number>();
-  const parent = new Map<string, IntendedHop>();
-  const origin = new Map<string, string>();
-  const queue: Array<{ party: Party; start?: Slice }> = [];
+  // was reached and pivots. A chain back to its own source does not count, one from another source
+  // does: a forbid whose `from` and `to` share parties (tenants → tenants) needs, at a party
+  // reached from both a and b, both (one origin per party, whichever source came first in workload
+  // order, made the verdict depend on that order). So each party keeps its ORIGINS nearest distinct
+  // origins (the sources its shortest chains begin at), each with its own chain: a source's own
+  // (distance 0) is one of them and no use for a last hop (a chain is two allow paths or more), and
+  // two others leave one that is not the end. A party is queued at most ORIGINS times and an allow
+  // path walked at most ORIGINS times (by distinct origins; then every target holds each of them or
+  // is full): still linear.
+  const reached = new Map<string, Reached[]>();
+  const queue: Reached[] = [];
   for (const s of forbid.from)
-    if (!dist.has(s.party.key)) {
-      dist.set(s.party.key, 0);
-      origin.set(s.party.key, s.party.key);
-      queue.push({ party: s.party, start: s });
+    if (!reached.has(s.party.key)) {
+      const r: Reached = { party: s.party, dist: 0, origin: s.party.key, start: s };
+      reached.set(s.party.key, [r]);
+      queue.push(r);
     }
-  const expanded = new Set<CompiledPath>();
+  /** Whether a chain from `origin` may still take a slot of `key` (it has neither this origin nor all slots). */
+  const takes = (key: string, origin: string) => {
+    const slots = reached.get(key);
+    return !slots || (slots.length < ORIGINS && slots.every((r) => r.origin !== origin));
+  };
+  // Per allow path, the origins that walked it (not as a source's own walk).
+  const walked = new Map<CompiledPath, string[]>();
   for (let head = 0; head < queue.length; head++) {
-    const { party: x, start } = queue[head]!;
-    const d = dist.get(x.key)!;
+    const r = queue[head]!;
+    const { party: x, dist: d, origin, start } = r;
     if (!start && !pivots(x)) continue;
     for (const { allow, slice } of fromIndex.get(x.key) ?? []) {
       if (start) {
         if (!slice.addresses.overlaps(start.addresses)) continue;
-      } else if (expanded.has(allow)) continue;
-      else expanded.add(allow);
+      } else {
+        const by = walked.get(allow);
+        if (!by) walked.set(allow, [origin]);
+        else if (by.length >= ORIGINS || by.includes(origin)) continue;
+        else by.push(origin);
+      }
       for (const t of allow.to) {
-        if (dist.has(t.party.key)) continue;
-        dist.set(t.party.key, d + 1);
-        origin.set(t.party.key, origin.get(x.key)!);
-        parent.set(t.party.key, { from: x, to: t.party, allow });
-        queue.push({ party: t.party });
+        if (!takes(t.party.key, origin)) continue;
+        const next: Reached = {
+          party: t.party,
+          dist: d + 1,
+          origin,
+          via: { hop: { from: x, to: t.party, allow }, prev: r },
+        };
+        const slots = reached.get(t.party.key);
+        if (slots) slots.push(next);
+        else reached.set(t.party.key, [next]);
+        queue.push(next);
       }
     }
   }
 
-  // The last hop: from a party reached (not a source) that pivots, over an allow path reaching the
-  // end's part over a forbidden service.
-  let best: { last: IntendedHop; length: number } | undefined;
+  // The last hop: from a party reached (not as a source) that pivots, over an allow path reaching the
+  // end's part over a forbidden service, on the chain of its nearest origin other than the end.
+  let best: { last: IntendedHop; prev: Reached; length: number } | undefined;
   for (const end of forbid.to) {
     for (const { allow, slice } of toIndex.get(end.party.key) ?? []) {
       if (!slice.addresses.overlaps(end.addresses)) continue;
       if (!allow.path.services.overlaps(forbid.path.services)) continue;
       for (const s of allow.from) {
         const x = s.party;
-        const d = dist.get(x.key);
-        if (d === undefined || d === 0 || !pivots(x)) continue;
-        if (origin.get(x.key) === end.party.key) continue;
-        if (!best || d + 1 < best.length) best = { last: { from: x, to: end.party, allow }, length: d + 1 };
+        // A party does not hop into itself (as in the hop graph): an allow path from a segment to
+        // itself is no last hop into a member from that member.
+        if (x.key === end.party.key || !pivots(x)) continue;
+        const r = reached.get(x.key)?.find((r) => r.dist > 0 && r.origin !== end.party.key);
+        if (!r) continue;
+        if (!best || r.dist + 1 < best.length)
+          best = { last: { from: x, to: end.party, allow }, prev: r, length: r.dist + 1 };
       }
     }
   }
   if (!best) return undefined;
   const chain = [best.last];
-  for (let hop = parent.get(best.last.from.key); hop; hop = parent.get(hop.from.key)) chain.unshift(hop);
+  for (let r: Reached | undefined = best.prev; r?.via; r = r.via.prev) chain.unshift(r.via.hop);
   return chain;
+}
+
+/** How many distinct origins each party keeps in `intendedChain`'s search. */
+const ORIGINS = 3;
+
+/** A party reached by the search of `intendedChain`, from one origin. */
+interface Reached {
+  party: Party;
+  dist: number;
+  /** Key of the source the chain begins at. */
+  origin: string;
+  /** Set on a source's own entry (distance 0): its part the forbid names. */
+  start?: Slice;
+  /** The hop into it and the entry it came from (none for a source). */
+  via?: { hop: IntendedHop; prev: Reached };
 }
 
 /** `a → b by "p" (tcp/443)` for each hop; the last hop shows only the services the forbid names. */

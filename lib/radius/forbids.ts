@@ -5,7 +5,7 @@ import type { CompiledPath } from "../plan/types";
 import { FlowNetwork } from "./cut";
 import { explainHop, type HopJson, type HopWithin } from "./explain";
 import type { HopGraph } from "./graph";
-import { chainTo, type ReachResult, reach } from "./reach";
+import { chainOfSlot, type OriginsResult, reachedFromOtherThan, reachOrigins } from "./origins";
 
 /** A `reach: any` forbid proven over the combined hop graph (review JSON `chains`). */
 export interface ChainResult {
@@ -65,7 +65,9 @@ function endsOf(g: HopGraph, f: CompiledPath): ForbidEnds {
  * `from` names (its first hop leaving the part of a peer the forbid names), passes only through
  * parties that pivot and are not in its `through` segments, and ends with a hop into the part of a
  * party its `to` names over a service it forbids. A chain back to the party it started from does
- * not count.
+ * not count, while one from another start does, so a forbid whose `from` and `to` share parties
+ * (tenants → tenants) is searched with the two nearest distinct origins of each party
+ * (`reachOrigins`): the verdict does not depend on the order of the workloads.
  */
 export function proveChains(g: HopGraph, options: { cutLimit?: number } = {}): ChainResult[] {
   const out: ChainResult[] = [];
@@ -79,11 +81,12 @@ export function proveChains(g: HopGraph, options: { cutLimit?: number } = {}): C
 function proveChain(g: HopGraph, f: CompiledPath, cutLimit: number): ChainResult {
   const e = endsOf(g, f);
   const expands = (x: number) => g.nodes[x]!.pivots && !e.chokepoints.has(x);
-  const r = reach(g, e.starts, { expands, startAddresses: e.startAddresses });
+  const r = reachOrigins(g, e.starts, { expands, startAddresses: e.startAddresses });
   const base = { path: f.path.name, mode: f.path.mode };
   const last = lastHop(g, e, r, expands);
   if (!last) return { ...base, status: "blocked" };
-  const nodes = [...chainTo(r, last.from), last.to];
+  // The chain held by the slot of an origin other than the end: it starts where the forbid says.
+  const nodes = [...chainOfSlot(r, last.slot), last.to];
   const chain = nodes.slice(1).map((y, i) => {
     const x = nodes[i]!;
     return explainHop(g, x, y, withinOf(e, x, y, i === 0, i === nodes.length - 2))!;
@@ -108,23 +111,30 @@ function withinOf(e: ForbidEnds, x: number, y: number, first: boolean, last: boo
   return within;
 }
 
-/** The last hop of a shortest chain: from a party reached that may initiate, into an end. */
+/**
+ * The last hop of a shortest chain: from a party reached that may initiate, into an end, over the
+ * chain of the nearest origin of that party other than the end (`slot`).
+ */
 function lastHop(
   g: HopGraph,
   e: ForbidEnds,
-  r: ReachResult,
+  r: OriginsResult,
   expands: (x: number) => boolean,
-): { from: number; to: number } | undefined {
-  let best: { from: number; to: number; length: number } | undefined;
+): { slot: number; to: number } | undefined {
+  let best: { slot: number; to: number; length: number } | undefined;
   for (const y of e.ends.keys())
     for (const edge of g.inOf(y))
       for (const x of g.edges[edge]!.sources) {
-        const d = r.dist[x]!;
-        if (d < 0 || x === y || r.origin[x] === y) continue;
-        if (best && d + 1 >= best.length) continue;
-        if (d > 0 && !expands(x)) continue;
-        if (!g.hops(x, y, withinOf(e, x, y, d === 0, true))) continue;
-        best = { from: x, to: y, length: d + 1 };
+        if (x === y) continue;
+        for (const slot of [2 * x, 2 * x + 1]) {
+          const d = r.dist[slot]!;
+          if (d < 0 || r.origin[slot] === y) continue;
+          if (best && d + 1 >= best.length) break;
+          if (d > 0 && !expands(x)) continue;
+          if (!g.hops(x, y, withinOf(e, x, y, d === 0, true))) continue;
+          best = { slot, to: y, length: d + 1 };
+          break;
+        }
       }
   return best;
 }
@@ -133,11 +143,17 @@ function lastHop(
  * A minimum edge cut between the forbid's starts and ends over the hops its chains may take: unit
  * capacity per hop (a pair of parties), a super source into every start and every end into a super
  * sink. Each cut hop is explained like a chain hop.
+ *
+ * Joining the starts lets the network hold paths from an end back to itself (tenant-a ⇝ tenant-a),
+ * which are no chain: cutting them too makes the cut larger than needed at worst, never short. A
+ * last hop x → y is left out only when no start but y reaches x (`reachedFromOtherThan`): no chain
+ * ends with it. Every chain is then a path of the network (or holds one: its part from the last
+ * start it passes), so closing the cut blocks the forbid.
  */
 function minimumCut(
   g: HopGraph,
   e: ForbidEnds,
-  r: ReachResult,
+  r: OriginsResult,
   expands: (x: number) => boolean,
   limit: number,
 ): HopJson[] | { skipped: string } {
@@ -145,7 +161,7 @@ function minimumCut(
   // The hops to weigh, counted before any is checked: a graph too large for a cut says so at once.
   let weigh = 0;
   for (let x = 0; x < n; x++) {
-    const d = r.dist[x]!;
+    const d = r.dist[2 * x]!;
     if (d < 0 || (d > 0 && !expands(x))) continue;
     for (const edge of g.outOf(x)) weigh += g.edges[edge]!.targets.length;
     weigh += g.lazyCandidates(x);
@@ -159,10 +175,10 @@ function minimumCut(
   for (const s of e.starts) net.add(0, 2 + s);
   for (const y of e.ends.keys()) net.add(2 + n + y, 1);
   for (let x = 0; x < n; x++) {
-    const d = r.dist[x]!;
+    const d = r.dist[2 * x]!;
     if (d < 0 || (d > 0 && !expands(x))) continue;
     // Hops between unmodelled endpoints (asked now): intermediate only (an end is a named party).
-    for (const y of g.lazyTargets(x, (t) => r.dist[t]! > 0 && expands(t))) {
+    for (const y of g.lazyTargets(x, (t) => r.dist[2 * t]! > 0 && expands(t))) {
       net.add(2 + x, 2 + y, hops.length);
       hops.push({ x, y, final: false });
     }
@@ -172,11 +188,15 @@ function minimumCut(
         const key = x * n + y;
         if (seen.has(key)) continue;
         seen.add(key);
-        if (r.dist[y]! > 0 && expands(y) && g.hops(x, y, withinOf(e, x, y, d === 0, false))) {
+        if (r.dist[2 * y]! > 0 && expands(y) && g.hops(x, y, withinOf(e, x, y, d === 0, false))) {
           net.add(2 + x, 2 + y, hops.length);
           hops.push({ x, y, final: false });
         }
-        if (e.ends.has(y) && r.origin[x] !== y && g.hops(x, y, withinOf(e, x, y, d === 0, true))) {
+        if (
+          e.ends.has(y) &&
+          reachedFromOtherThan(r, x, y) &&
+          g.hops(x, y, withinOf(e, x, y, d === 0, true))
+        ) {
           net.add(2 + x, 2 + n + y, hops.length);
           hops.push({ x, y, final: true });
         }
@@ -187,7 +207,7 @@ function minimumCut(
   for (const label of labels.sort((a, b) => a - b)) {
     const { x, y, final } = hops[label]!;
     if (cut.has(x * n + y)) continue;
-    cut.set(x * n + y, explainHop(g, x, y, withinOf(e, x, y, r.dist[x] === 0, final))!);
+    cut.set(x * n + y, explainHop(g, x, y, withinOf(e, x, y, r.dist[2 * x] === 0, final))!);
   }
   return [...cut.values()];
 }
