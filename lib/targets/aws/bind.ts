@@ -75,17 +75,52 @@ function addressesOf(values: unknown[]): AddressSet | undefined {
 /** A record's id as the engine assigned it (the runner records it), else its URN or name. */
 const idOf = (r: ResourceRecord) => r.id ?? r.urn ?? r.name;
 
+/**
+ * What the binding finds beyond the computes: attachments it cannot tie to compute, compute it cannot
+ * see, compute that claims two workloads. The evaluator reports each as a finding (an error).
+ */
+export interface AwsBindingIssue {
+  kind: "unknown" | "unbound-compute";
+  /** The resource concerned (its Pulumi name). */
+  resource: string;
+  workload?: string;
+  message: string;
+}
+
+/** The computes of a stack and what the binding could not read (see `awsBinding`). */
+export interface AwsBinding {
+  computes: AwsCompute[];
+  issues: AwsBindingIssue[];
+}
+
 /** Every AWS compute the records hold, with what each interface carries. */
 export function awsComputes(records: readonly ResourceRecord[]): AwsCompute[] {
+  return awsBinding(records).computes;
+}
+
+/**
+ * The URNs a recorded input's value came from (the runner records them per input property, as the
+ * engine does): how a reference whose value is unknown during a preview (an instance's
+ * `primaryNetworkInterfaceId`, a launch configuration's `name`) is still tied to its resource.
+ */
+function sourcesOf(r: ResourceRecord, property: string): readonly string[] {
+  const deps = (r as { propertyDependencies?: Record<string, unknown> }).propertyDependencies?.[property];
+  return Array.isArray(deps) ? deps.filter((d): d is string => typeof d === "string") : [];
+}
+
+/** Every AWS compute the records hold, with what each interface carries, and what cannot be read. */
+export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
   const groupByName = new Map<string, string>();
   const groupVpc = new Map<string, string>();
   const subnetVpc = new Map<string, string>();
+  const byUrn = new Map<string, ResourceRecord>();
   const instances: ResourceRecord[] = [];
   const templates: ResourceRecord[] = [];
   const enis: ResourceRecord[] = [];
-  const sgAttachments: Inputs[] = [];
-  const eniAttachments: Inputs[] = [];
+  const sgAttachments: ResourceRecord[] = [];
+  const eniAttachments: ResourceRecord[] = [];
   for (const r of records) {
+    if (r.urn !== undefined) byUrn.set(r.urn, r);
     const i = r.inputs;
     switch (r.type) {
       case AWS_COMPUTE_TYPES.securityGroup:
@@ -111,13 +146,35 @@ export function awsComputes(records: readonly ResourceRecord[]): AwsCompute[] {
         enis.push(r);
         break;
       case AWS_COMPUTE_TYPES.sgAttachment:
-        sgAttachments.push(i);
+        sgAttachments.push(r);
         break;
       case AWS_COMPUTE_TYPES.eniAttachment:
-        eniAttachments.push(i);
+        eniAttachments.push(r);
         break;
     }
   }
+  const issues: AwsBindingIssue[] = [];
+
+  /**
+   * The recorded resource (of `types`) an input names: by its id (or `byName`), or, when the value
+   * is unknown during a preview, the one resource of those types it came from.
+   */
+  const refer = (
+    r: ResourceRecord,
+    property: string,
+    value: unknown,
+    types: readonly string[],
+    byName?: (name: string) => ResourceRecord | undefined,
+  ): ResourceRecord | undefined => {
+    const s = str(value);
+    if (s !== undefined) return records.find((x) => types.includes(x.type) && idOf(x) === s) ?? byName?.(s);
+    if (!isUnknown(value)) return undefined;
+    const from = [...new Set(sourcesOf(r, property))]
+      .map((u) => byUrn.get(u))
+      .filter((x): x is ResourceRecord => x !== undefined && types.includes(x.type));
+    return from.length === 1 ? from[0] : undefined;
+  };
+  const shown = (v: unknown) => (isUnknown(v) ? "(unknown until apply)" : (str(v) ?? "(none)"));
 
   /** Groups by id, and by name (resolved to the recorded group's id when the stack has it). */
   const groupsFrom = (ids: unknown, names: unknown, unknown: string[], where: string): string[] => {
@@ -143,23 +200,104 @@ export function awsComputes(records: readonly ResourceRecord[]): AwsCompute[] {
   const sorted = (g: string[]) => [...new Set(g)].sort();
 
   const out: AwsCompute[] = [];
-  // Interfaces bound through the instance they are attached to.
-  const eniWorkload = new Map<string, string>();
-  const instanceWorkload = new Map<string, string>();
+
+  /*
+   * Each instance's interfaces: those given to it (`networkInterfaces`, `primaryNetworkInterface`),
+   * else its own primary interface; plus those attached by `NetworkInterfaceAttachment`. An interface
+   * the stack does not record is compute the proof cannot see.
+   */
+  const eniTypes = [AWS_COMPUTE_TYPES.networkInterface];
+  const instanceTypes = [AWS_COMPUTE_TYPES.instance];
+  const given = new Map<ResourceRecord, ResourceRecord[]>();
+  /** The interface record an instance's primary interface is (when it is given one). */
+  const primaryOf = new Map<ResourceRecord, ResourceRecord>();
+  const attachedTo = new Map<ResourceRecord, ResourceRecord[]>();
   for (const r of instances) {
-    const w = workloadTag(r.inputs.tags);
-    if (w !== undefined) instanceWorkload.set(idOf(r), w);
     const i = r.inputs;
-    for (const ni of [...list(i.networkInterfaces), i.primaryNetworkInterface]) {
-      const id = str((ni as Inputs | undefined)?.networkInterfaceId);
-      if (id && w !== undefined) eniWorkload.set(id, w);
+    const entries: Array<{ ni: Inputs; property: string }> = [
+      ...(list(i.networkInterfaces) as Inputs[]).map((ni) => ({ ni, property: "networkInterfaces" })),
+      ...(i.primaryNetworkInterface
+        ? [{ ni: i.primaryNetworkInterface as Inputs, property: "primaryNetworkInterface" }]
+        : []),
+    ];
+    const mine: ResourceRecord[] = [];
+    for (const { ni, property } of entries) {
+      const eni = refer(r, property, ni?.networkInterfaceId, eniTypes);
+      if (!eni) {
+        issues.push({
+          kind: "unknown",
+          resource: r.name,
+          ...(workloadTag(i.tags) !== undefined ? { workload: workloadTag(i.tags)! } : {}),
+          message: `instance ${r.name} is given network interface ${shown(ni?.networkInterfaceId)}, which this stack does not record: the proof cannot see what it carries (create the interface in the stack as aws.ec2.NetworkInterface, or audit the live interfaces)`,
+        });
+        continue;
+      }
+      mine.push(eni);
+      if (property === "primaryNetworkInterface" || Number(ni?.deviceIndex) === 0) primaryOf.set(r, eni);
     }
+    given.set(r, mine);
   }
   for (const a of eniAttachments) {
-    const eni = str(a.networkInterfaceId);
-    const w = str(a.instanceId) ? instanceWorkload.get(str(a.instanceId)!) : undefined;
-    if (eni && w !== undefined) eniWorkload.set(eni, w);
+    const instance = refer(a, "instanceId", a.inputs.instanceId, instanceTypes);
+    const eni = refer(a, "networkInterfaceId", a.inputs.networkInterfaceId, eniTypes);
+    if (!eni)
+      issues.push({
+        kind: "unknown",
+        resource: a.name,
+        message: `network interface attachment ${a.name} attaches interface ${shown(a.inputs.networkInterfaceId)}, which this stack does not record, to instance ${instance?.name ?? shown(a.inputs.instanceId)}: the proof cannot see what it carries (create the interface in the stack, or audit the live interfaces)`,
+      });
+    if (!instance)
+      issues.push({
+        kind: "unknown",
+        resource: a.name,
+        message: `network interface attachment ${a.name} attaches ${eni ? `network interface ${eni.name}` : "an interface"} to instance ${shown(a.inputs.instanceId)}, which this stack does not record: the proof cannot tell which workload it serves (create the instance in the stack, or audit the live instances)`,
+      });
+    if (eni && instance) {
+      const list = attachedTo.get(instance) ?? [];
+      list.push(eni);
+      attachedTo.set(instance, list);
+    }
   }
+
+  // Interfaces bound through the instance they are attached to.
+  const eniWorkload = new Map<ResourceRecord, string>();
+  for (const r of instances) {
+    const w = workloadTag(r.inputs.tags);
+    if (w === undefined) continue;
+    for (const eni of [...(given.get(r) ?? []), ...(attachedTo.get(r) ?? [])]) eniWorkload.set(eni, w);
+  }
+
+  /*
+   * Groups attached by `NetworkInterfaceSecurityGroupAttachment`: to a recorded interface, or to an
+   * instance's primary interface (its `primaryNetworkInterfaceId`: a known id, or during a preview
+   * the instance the unknown value comes from). One the proof cannot tie to compute is an error: the
+   * group could be on any workload.
+   */
+  const attachedGroups = new Map<ResourceRecord, unknown[]>();
+  for (const a of sgAttachments) {
+    const value = a.inputs.networkInterfaceId;
+    const id = str(value);
+    let target = refer(a, "networkInterfaceId", value, eniTypes);
+    if (!target) {
+      const instance =
+        id !== undefined
+          ? instances.find((r) => str(r.inputs.primaryNetworkInterfaceId) === id)
+          : refer(a, "networkInterfaceId", value, instanceTypes);
+      if (instance) target = primaryOf.get(instance) ?? instance;
+    }
+    if (!target) {
+      issues.push({
+        kind: "unknown",
+        resource: a.name,
+        message: `security group attachment ${a.name} attaches ${shown(a.inputs.securityGroupId)} to network interface ${shown(value)}, which is no interface this stack records nor an instance's primary interface: the proof cannot tell which compute carries the group (attach it to an aws.ec2.NetworkInterface of the stack or to an instance's primaryNetworkInterfaceId, or audit the live interfaces)`,
+      });
+      continue;
+    }
+    const list = attachedGroups.get(target) ?? [];
+    list.push(a.inputs.securityGroupId);
+    attachedGroups.set(target, list);
+  }
+
   const templateGroups = new Map<string, { groups: string[]; vpcId?: string; unknown: string[] }>();
 
   for (const r of templates) {
@@ -204,18 +342,14 @@ export function awsComputes(records: readonly ResourceRecord[]): AwsCompute[] {
 
   for (const r of enis) {
     const i = r.inputs;
-    const id = idOf(r);
     const where = `network interface ${r.name}`;
     const unknown: string[] = [];
-    const attached = sgAttachments
-      .filter((a) => str(a.networkInterfaceId) === id)
-      .map((a) => a.securityGroupId);
     const groups = sorted([
       ...groupsFrom(i.securityGroups, undefined, unknown, where),
-      ...groupsFrom(attached, undefined, unknown, where),
+      ...groupsFrom(attachedGroups.get(r) ?? [], undefined, unknown, where),
     ]);
     const compute: AwsCompute = { resource: r.name, kind: "network interface", groups, unknown };
-    const w = workloadTag(i.tags) ?? eniWorkload.get(id);
+    const w = workloadTag(i.tags) ?? eniWorkload.get(r);
     if (w !== undefined) compute.workload = w;
     const vpcId = vpcOfGroups(groups) ?? vpcOfSubnet(i.subnetId);
     if (vpcId) compute.vpcId = vpcId;
@@ -231,12 +365,9 @@ export function awsComputes(records: readonly ResourceRecord[]): AwsCompute[] {
 
   for (const r of instances) {
     const i = r.inputs;
-    // Interfaces given to the instance are computes of their own (above).
-    const nis = [
-      ...list(i.networkInterfaces),
-      ...(i.primaryNetworkInterface ? [i.primaryNetworkInterface] : []),
-    ];
-    if (nis.length > 0) continue;
+    // Interfaces given to the instance are computes of their own (above); so is one the stack does
+    // not record (an issue above).
+    if (list(i.networkInterfaces).length > 0 || i.primaryNetworkInterface) continue;
     const where = `instance ${r.name}`;
     const unknown: string[] = [];
     let groups = groupsFrom(i.vpcSecurityGroupIds, i.securityGroups, unknown, where);
@@ -253,6 +384,7 @@ export function awsComputes(records: readonly ResourceRecord[]): AwsCompute[] {
         vpcId ??= t.vpcId;
       }
     }
+    groups = [...groups, ...groupsFrom(attachedGroups.get(r) ?? [], undefined, unknown, where)];
     const compute: AwsCompute = { resource: r.name, kind: "instance", groups: sorted(groups), unknown };
     const w = workloadTag(i.tags);
     if (w !== undefined) compute.workload = w;
@@ -261,7 +393,7 @@ export function awsComputes(records: readonly ResourceRecord[]): AwsCompute[] {
     if (addresses) compute.addresses = addresses;
     out.push(compute);
   }
-  return out;
+  return { computes: out, issues };
 }
 
 /** The VPC id of each placement VPC, from the groups blastradius rendered (tagged with it). */

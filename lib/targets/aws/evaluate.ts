@@ -19,7 +19,7 @@ import type {
   TargetAdapter,
   TargetEvaluator,
 } from "../../verify/types";
-import { type AwsCompute, awsComputes } from "./bind";
+import { type AwsBindingIssue, type AwsCompute, awsBinding } from "./bind";
 import { AWS_COMPUTE_TYPES, AWS_TYPES } from "./contract";
 import {
   type AwsNetwork,
@@ -278,6 +278,8 @@ export interface AwsEvaluatorOptions {
    * baseline group and the groups of its segments there.
    */
   computes?: readonly AwsCompute[];
+  /** What the binding could not read or tie to one workload (each an error finding). */
+  issues?: readonly AwsBindingIssue[];
   /** VPC id → placement VPC name (default: from the groups' `vpcId` and `blastradius:vpc` tag). */
   vpcNames?: ReadonlyMap<string, string>;
 }
@@ -446,6 +448,7 @@ export function awsEvaluator(
   const others = new Map<string, { party: Party; identity: Identity }>();
   const unclaimed = unclaimedAddresses(plan);
   const carried = new Set<string>();
+  for (const issue of options.issues ?? []) finding({ severity: "error", ...issue });
   for (const c of computes) {
     const w = c.workload !== undefined ? workloads.get(c.workload) : undefined;
     const vpcOfCompute = c.vpcId !== undefined ? vpcNames.get(c.vpcId) : undefined;
@@ -919,8 +922,10 @@ export const awsAdapter: TargetAdapter = {
   target: "aws",
   owns: (r: ResourceRecord) => OWNED.has(r.type),
   reads: (r: ResourceRecord) => READ.has(r.type),
-  evaluator: (records, plan) =>
-    awsEvaluator(networkFromRecords(records), plan, { computes: awsComputes(records) }),
+  evaluator: (records, plan) => {
+    const { computes, issues } = awsBinding(records);
+    return awsEvaluator(networkFromRecords(records), plan, { computes, issues });
+  },
   usage: (records, plan, limits) =>
     awsUsage(
       records.filter((r) => OWNED.has(r.type)),

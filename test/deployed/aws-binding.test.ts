@@ -1,0 +1,175 @@
+import * as aws from "@pulumi/aws";
+import { describe, expect, it } from "vitest";
+import { AwsSegmentation } from "../../components/aws";
+import { fails, planOf, reviewProgram, verdict } from "./support";
+
+/*
+ * How the AWS proof binds compute to workloads, on the shapes a stack can take beyond one instance
+ * per workload: security groups attached to an instance's primary interface, interfaces the stack
+ * does not record, one instance with interfaces of two workloads, spot requests, launch
+ * configurations and fleets, launch-template tags, fixed private addresses. Each program is one a
+ * user could write; the review must never pass with compute or groups it cannot see.
+ */
+
+const plan = planOf({
+  name: "binding",
+  workloads: [
+    {
+      name: "trainer",
+      labels: { role: "training" },
+      placements: { aws: { vpc: "ml", cidrs: ["10.10.1.0/24"] } },
+    },
+    {
+      name: "lake",
+      labels: { role: "datalake" },
+      placements: { aws: { vpc: "ml", cidrs: ["10.20.0.0/24"] } },
+    },
+    {
+      name: "billing",
+      labels: { role: "billing" },
+      placements: { aws: { vpc: "ml", cidrs: ["10.40.0.0/24"] } },
+    },
+  ],
+  segments: {
+    training: { matchLabels: { role: "training" } },
+    datalake: { matchLabels: { role: "datalake" } },
+    billing: { matchLabels: { role: "billing" } },
+  },
+  peers: { corp: { cidrs: ["10.200.0.0/16"] } },
+  paths: [
+    {
+      name: "training-reads-lake",
+      from: "training",
+      to: "datalake",
+      services: ["tcp/443"],
+      owner: "ml@example.com",
+      justification: "Training reads datasets.",
+    },
+    {
+      name: "no-corp-to-training",
+      from: "corp",
+      to: "training",
+      verdict: "forbid",
+      owner: "secops@example.com",
+      justification: "A laptop must not reach the GPUs.",
+    },
+    {
+      name: "lake-to-billing",
+      from: "datalake",
+      to: "billing",
+      services: ["tcp/5432"],
+      owner: "ml@example.com",
+      justification: "Usage records.",
+    },
+    {
+      name: "no-training-to-billing",
+      from: "training",
+      to: "billing",
+      verdict: "forbid",
+      owner: "secops@example.com",
+      justification: "Training never touches billing.",
+    },
+  ],
+});
+
+const AMI = "ami-0123456789abcdef0";
+const VPC = "vpc-0a1b2c3d";
+
+/** The segmentation, one helper-wired instance per workload (but `skip`), then `extra`. */
+function program(extra: (net: AwsSegmentation) => void, skip: string[] = []) {
+  return () => {
+    const net = new AwsSegmentation("ml", { vpc: "ml", vpcId: VPC, plan });
+    for (const w of ["trainer", "lake", "billing"])
+      if (!skip.includes(w))
+        new aws.ec2.Instance(`${w}-0`, {
+          ami: AMI,
+          instanceType: "t3.micro",
+          subnetId: "subnet-1",
+          vpcSecurityGroupIds: net.securityGroupIdsFor(w),
+          tags: net.tagsFor(w),
+        });
+    extra(net);
+    return net;
+  };
+}
+
+/** A group the library did not render, open to the world on ssh. */
+const ssh = () =>
+  new aws.ec2.SecurityGroup("extra-ssh", {
+    vpcId: VPC,
+    ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+  });
+
+const errorsOf = (review: Awaited<ReturnType<typeof reviewProgram>>["review"]) =>
+  review.findings.filter((f) => f.target === "aws" && f.severity === "error");
+
+describe("AWS binding: the helpers' baseline", () => {
+  it("one helper-wired instance per workload: proven, no error", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program(() => {}),
+    );
+    expect(review.errors).toEqual([]);
+    expect(review.ok).toBe(true);
+    expect(verdict(review, "no-training-to-billing", "aws")?.status).toBe("blocked");
+  });
+});
+
+describe("AWS binding: security groups attached to an interface (NetworkInterfaceSecurityGroupAttachment)", () => {
+  it("a group attached to a tagged instance's primaryNetworkInterfaceId is carried by that instance", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        const t = new aws.ec2.Instance("trainer-1", {
+          ami: AMI,
+          instanceType: "t3.micro",
+          subnetId: "subnet-1",
+          vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+          tags: net.tagsFor("trainer"),
+        });
+        new aws.ec2.NetworkInterfaceSecurityGroupAttachment("ssh-on-trainer", {
+          networkInterfaceId: t.primaryNetworkInterfaceId,
+          securityGroupId: ssh().id,
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    // The ssh group opens tcp/22 from anywhere, corp included, to that trainer instance.
+    expect(verdict(review, "no-corp-to-training", "aws")?.status).toBe("open");
+    expect(review.findings.some((f) => f.kind === "foreign-rules" && f.workload === "trainer")).toBe(true);
+  });
+
+  it("a group attached to an interface id the stack cannot tie to compute is an unknown error", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program(() => {
+        new aws.ec2.NetworkInterfaceSecurityGroupAttachment("ssh-on-eni", {
+          networkInterfaceId: "eni-0aaaabbbbccccdddd",
+          securityGroupId: ssh().id,
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    const f = errorsOf(review).find((x) => x.kind === "unknown" && x.resource === "ssh-on-eni");
+    expect(f?.message).toContain("eni-0aaaabbbbccccdddd");
+  });
+});
+
+describe("AWS binding: interfaces the stack does not record", () => {
+  it("a tagged instance given an interface the stack does not create is an unknown error", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program(() => {
+        new aws.ec2.Instance("trainer-1", {
+          ami: AMI,
+          instanceType: "t3.micro",
+          networkInterfaces: [{ networkInterfaceId: "eni-0existing00000001", deviceIndex: 0 }],
+          tags: { "blastradius:workload": "trainer" },
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    const f = errorsOf(review).find((x) => x.kind === "unknown" && x.resource === "trainer-1");
+    expect(f?.message).toContain("eni-0existing00000001");
+  });
+});
