@@ -173,3 +173,88 @@ describe("AWS binding: interfaces the stack does not record", () => {
     expect(f?.message).toContain("eni-0existing00000001");
   });
 });
+
+describe("AWS binding: one instance, interfaces of two workloads", () => {
+  it("a lake-tagged interface attached to a trainer instance is an error (the instance sends with lake's groups)", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        const t = new aws.ec2.Instance("trainer-1", {
+          ami: AMI,
+          instanceType: "t3.micro",
+          subnetId: "subnet-1",
+          vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+          tags: net.tagsFor("trainer"),
+        });
+        const eni = new aws.ec2.NetworkInterface("lake-eni", {
+          subnetId: "subnet-1",
+          securityGroups: net.securityGroupIdsFor("lake"),
+          tags: net.tagsFor("lake"),
+        });
+        new aws.ec2.NetworkInterfaceAttachment("att", {
+          instanceId: t.id,
+          networkInterfaceId: eni.id,
+          deviceIndex: 1,
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    const f = errorsOf(review).find((x) => x.kind === "unbound-compute" && x.resource === "trainer-1");
+    expect(f?.message).toContain('workload "lake": network interface lake-eni');
+  });
+
+  it("interfaces given to one instance and tagged for two workloads are an error", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        const a = new aws.ec2.NetworkInterface("trainer-eni", {
+          subnetId: "subnet-1",
+          securityGroups: net.securityGroupIdsFor("trainer"),
+          tags: net.tagsFor("trainer"),
+        });
+        const b = new aws.ec2.NetworkInterface("lake-eni", {
+          subnetId: "subnet-1",
+          securityGroups: net.securityGroupIdsFor("lake"),
+          tags: net.tagsFor("lake"),
+        });
+        new aws.ec2.Instance("two-faced", {
+          ami: AMI,
+          instanceType: "t3.micro",
+          networkInterfaces: [
+            { networkInterfaceId: a.id, deviceIndex: 0 },
+            { networkInterfaceId: b.id, deviceIndex: 1 },
+          ],
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    expect(errorsOf(review).some((x) => x.kind === "unbound-compute" && x.resource === "two-faced")).toBe(
+      true,
+    );
+  });
+
+  it("an untagged interface attached to a tagged instance is bound with it (no error)", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        const t = new aws.ec2.Instance("trainer-1", {
+          ami: AMI,
+          instanceType: "t3.micro",
+          subnetId: "subnet-1",
+          vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+          tags: net.tagsFor("trainer"),
+        });
+        const eni = new aws.ec2.NetworkInterface("t1-eni", {
+          subnetId: "subnet-1",
+          securityGroups: net.securityGroupIdsFor("trainer"),
+        });
+        new aws.ec2.NetworkInterfaceAttachment("att", {
+          instanceId: t.id,
+          networkInterfaceId: eni.id,
+          deviceIndex: 1,
+        });
+      }),
+    );
+    expect(review.errors).toEqual([]);
+  });
+});

@@ -266,6 +266,29 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
     if (w === undefined) continue;
     for (const eni of [...(given.get(r) ?? []), ...(attachedTo.get(r) ?? [])]) eniWorkload.set(eni, w);
   }
+  /*
+   * One instance is one host: whatever runs on it sends through any of its interfaces, with that
+   * interface's groups. Interfaces bound to different workloads (or some to none) on one instance
+   * make it all of them at once, which no workload's proof covers: an error.
+   */
+  for (const r of instances) {
+    const w = workloadTag(r.inputs.tags);
+    const enis = [...(given.get(r) ?? []), ...(attachedTo.get(r) ?? [])];
+    const claims = new Map<string, string[]>();
+    const claim = (workload: string | undefined, what: string) => {
+      const k = workload === undefined ? "no workload" : `workload "${workload}"`;
+      claims.set(k, [...(claims.get(k) ?? []), what]);
+    };
+    if (w !== undefined || (given.get(r) ?? []).length === 0) claim(w, `instance ${r.name}`);
+    for (const eni of enis) claim(workloadTag(eni.inputs.tags) ?? w, `network interface ${eni.name}`);
+    if (claims.size > 1)
+      issues.push({
+        kind: "unbound-compute",
+        resource: r.name,
+        ...(w !== undefined ? { workload: w } : {}),
+        message: `instance ${r.name} has interfaces bound to different workloads (${[...claims].map(([k, v]) => `${k}: ${v.join(", ")}`).join("; ")}): what runs on it sends through any of them, with their groups, so no workload's proof covers it (bind the instance and every interface attached to it to one workload)`,
+      });
+  }
 
   /*
    * Groups attached by `NetworkInterfaceSecurityGroupAttachment`: to a recorded interface, or to an
