@@ -258,3 +258,184 @@ describe("AWS binding: one instance, interfaces of two workloads", () => {
     expect(review.errors).toEqual([]);
   });
 });
+
+describe("AWS binding: spot requests, launch configurations, Auto Scaling groups, fleets", () => {
+  it("a spot instance request is read like an instance: tagged trainer with lake's groups opens training -> billing", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        new aws.ec2.SpotInstanceRequest("spot-trainer", {
+          ami: AMI,
+          instanceType: "t3.micro",
+          subnetId: "subnet-1",
+          vpcSecurityGroupIds: net.securityGroupIdsFor("lake"),
+          tags: net.tagsFor("trainer"),
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    expect(verdict(review, "no-training-to-billing", "aws")?.status).toBe("open");
+  });
+
+  it("a helper-wired spot instance request alone binds its workload (no error)", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program(
+        (net) => {
+          new aws.ec2.SpotInstanceRequest("spot-trainer", {
+            ami: AMI,
+            instanceType: "t3.micro",
+            subnetId: "subnet-1",
+            vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+            tags: net.tagsFor("trainer"),
+          });
+        },
+        ["trainer"],
+      ),
+    );
+    expect(review.errors).toEqual([]);
+    expect(verdict(review, "no-training-to-billing", "aws")?.status).toBe("blocked");
+  });
+
+  it("an untagged Auto Scaling group from a launch configuration carrying lake's groups is unmodelled compute reaching billing", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        const lc = new aws.ec2.LaunchConfiguration("lc", {
+          imageId: AMI,
+          instanceType: "t3.micro",
+          securityGroups: net.securityGroupIdsFor("lake"),
+        });
+        new aws.autoscaling.Group("asg", {
+          launchConfiguration: lc.name,
+          minSize: 1,
+          maxSize: 1,
+          vpcZoneIdentifiers: ["subnet-1"],
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    expect(review.findings.some((f) => f.kind === "unbound-compute" && f.resource === "asg")).toBe(true);
+    expect(review.errors.some((e) => e.includes("auto scaling group asg -> billing"))).toBe(true);
+  });
+
+  it("an Auto Scaling group's propagated workload tag binds what it launches from a launch configuration", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        const lc = new aws.ec2.LaunchConfiguration("lc", {
+          imageId: AMI,
+          instanceType: "t3.micro",
+          securityGroups: net.securityGroupIdsFor("lake"),
+        });
+        new aws.autoscaling.Group("asg", {
+          launchConfiguration: lc.name,
+          minSize: 1,
+          maxSize: 1,
+          vpcZoneIdentifiers: ["subnet-1"],
+          tags: [{ key: "blastradius:workload", value: "trainer", propagateAtLaunch: true }],
+        });
+      }),
+    );
+    expect(verdict(review, "no-training-to-billing", "aws")?.status).toBe("open");
+  });
+
+  it("an Auto Scaling group launching from a configuration the stack does not record is an unknown error", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program(() => {
+        new aws.autoscaling.Group("asg", {
+          launchConfiguration: "legacy-lc",
+          minSize: 1,
+          maxSize: 1,
+          vpcZoneIdentifiers: ["subnet-1"],
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    const f = errorsOf(review).find((x) => x.kind === "unknown" && x.resource === "asg");
+    expect(f?.message).toContain("legacy-lc");
+  });
+
+  it("an Auto Scaling group tagging a template's instances with another workload than the template's is an error", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        const lt = new aws.ec2.LaunchTemplate("trainer-lt", {
+          imageId: AMI,
+          vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+          tags: net.tagsFor("trainer"),
+        });
+        new aws.autoscaling.Group("asg", {
+          launchTemplate: { id: lt.id },
+          minSize: 1,
+          maxSize: 1,
+          vpcZoneIdentifiers: ["subnet-1"],
+          tags: [{ key: "blastradius:workload", value: "lake", propagateAtLaunch: true }],
+        });
+      }),
+    );
+    expect(errorsOf(review).some((x) => x.kind === "unbound-compute" && x.resource === "trainer-lt")).toBe(
+      true,
+    );
+  });
+
+  it("an EC2 Fleet is read through its launch template; one the stack does not record is an unknown error", async () => {
+    const ok = await reviewProgram(
+      plan,
+      program((net) => {
+        const lt = new aws.ec2.LaunchTemplate("trainer-lt", {
+          imageId: AMI,
+          vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+          tags: net.tagsFor("trainer"),
+        });
+        new aws.ec2.Fleet("fleet", {
+          launchTemplateConfigs: [
+            { launchTemplateSpecification: { launchTemplateId: lt.id, version: "$Latest" } },
+          ],
+          targetCapacitySpecification: { defaultTargetCapacityType: "spot", totalTargetCapacity: 1 },
+        });
+      }),
+    );
+    expect(ok.review.errors).toEqual([]);
+    const { review } = await reviewProgram(
+      plan,
+      program(() => {
+        new aws.ec2.Fleet("fleet", {
+          launchTemplateConfigs: [
+            { launchTemplateSpecification: { launchTemplateId: "lt-0123456789abcdef0", version: "$Latest" } },
+          ],
+          targetCapacitySpecification: { defaultTargetCapacityType: "spot", totalTargetCapacity: 1 },
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    const f = errorsOf(review).find((x) => x.kind === "unknown" && x.resource === "fleet");
+    expect(f?.message).toContain("lt-0123456789abcdef0");
+  });
+
+  it("a Spot Fleet request's launch specifications are read like instances; an unrecorded template is an unknown error", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        new aws.ec2.SpotFleetRequest("spot-fleet", {
+          iamFleetRole: "arn:aws:iam::123456789012:role/fleet",
+          targetCapacity: 1,
+          launchSpecifications: [
+            {
+              ami: AMI,
+              instanceType: "t3.micro",
+              subnetId: "subnet-1",
+              vpcSecurityGroupIds: net.securityGroupIdsFor("lake"),
+              tags: net.tagsFor("trainer"),
+            },
+          ],
+          launchTemplateConfigs: [{ launchTemplateSpecification: { name: "legacy-template", version: "1" } }],
+        });
+      }),
+    );
+    expect(verdict(review, "no-training-to-billing", "aws")?.status).toBe("open");
+    const f = errorsOf(review).find((x) => x.kind === "unknown" && x.resource === "spot-fleet");
+    expect(f?.message).toContain("legacy-template");
+  });
+});

@@ -24,7 +24,13 @@ import { AWS_COMPUTE_TYPES, AWS_TAGS, BINDING_TAG, UNKNOWN_VALUE } from "./contr
 export interface AwsCompute {
   /** The resource's Pulumi name and a short kind, for findings ("instance trainer-0"). */
   resource: string;
-  kind: "instance" | "launch template" | "network interface";
+  kind:
+    | "instance"
+    | "spot instance request"
+    | "launch template"
+    | "network interface"
+    | "auto scaling group"
+    | "spot fleet request";
   /** The `blastradius:workload` tag (of the resource, or of the instance an interface is attached to). */
   workload?: string;
   /** Security group ids (or `name:<group name>` when named), sorted; empty: the VPC's default group. */
@@ -42,6 +48,14 @@ const str = (v: unknown): string | undefined =>
   typeof v === "string" && v !== "" && v !== UNKNOWN_VALUE ? v : undefined;
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const isUnknown = (v: unknown): boolean => v === UNKNOWN_VALUE;
+/** A reference as a finding shows it. */
+function describe(v: unknown): string {
+  if (isUnknown(v)) return "(unknown until apply)";
+  if (typeof v === "string") return v;
+  const s = (v ?? {}) as Inputs;
+  const named = [s.id, s.name, s.launchTemplateId, s.launchTemplateName].find((x) => x !== undefined);
+  return named === undefined ? "(none)" : describe(named);
+}
 
 /** Tags as a map or as a list of `{key, value}`; user keys go into a Map (never an object). */
 export function tagMap(v: unknown): Map<string, string> {
@@ -119,6 +133,10 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
   const enis: ResourceRecord[] = [];
   const sgAttachments: ResourceRecord[] = [];
   const eniAttachments: ResourceRecord[] = [];
+  const configurations: ResourceRecord[] = [];
+  const autoscalingGroups: ResourceRecord[] = [];
+  const fleets: ResourceRecord[] = [];
+  const spotFleets: ResourceRecord[] = [];
   for (const r of records) {
     if (r.urn !== undefined) byUrn.set(r.urn, r);
     const i = r.inputs;
@@ -137,7 +155,20 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
         break;
       }
       case AWS_COMPUTE_TYPES.instance:
+      case AWS_COMPUTE_TYPES.spotInstanceRequest:
         instances.push(r);
+        break;
+      case AWS_COMPUTE_TYPES.launchConfiguration:
+        configurations.push(r);
+        break;
+      case AWS_COMPUTE_TYPES.autoscalingGroup:
+        autoscalingGroups.push(r);
+        break;
+      case AWS_COMPUTE_TYPES.fleet:
+        fleets.push(r);
+        break;
+      case AWS_COMPUTE_TYPES.spotFleetRequest:
+        spotFleets.push(r);
         break;
       case AWS_COMPUTE_TYPES.launchTemplate:
         templates.push(r);
@@ -207,7 +238,10 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
    * the stack does not record is compute the proof cannot see.
    */
   const eniTypes = [AWS_COMPUTE_TYPES.networkInterface];
-  const instanceTypes = [AWS_COMPUTE_TYPES.instance];
+  const instanceTypes = [AWS_COMPUTE_TYPES.instance, AWS_COMPUTE_TYPES.spotInstanceRequest];
+  /** "instance" or "spot instance request" (read alike: same inputs, its tags bind it). */
+  const kindOf = (r: ResourceRecord): "instance" | "spot instance request" =>
+    r.type === AWS_COMPUTE_TYPES.spotInstanceRequest ? "spot instance request" : "instance";
   const given = new Map<ResourceRecord, ResourceRecord[]>();
   /** The interface record an instance's primary interface is (when it is given one). */
   const primaryOf = new Map<ResourceRecord, ResourceRecord>();
@@ -228,7 +262,7 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
           kind: "unknown",
           resource: r.name,
           ...(workloadTag(i.tags) !== undefined ? { workload: workloadTag(i.tags)! } : {}),
-          message: `instance ${r.name} is given network interface ${shown(ni?.networkInterfaceId)}, which this stack does not record: the proof cannot see what it carries (create the interface in the stack as aws.ec2.NetworkInterface, or audit the live interfaces)`,
+          message: `${kindOf(r)} ${r.name} is given network interface ${shown(ni?.networkInterfaceId)}, which this stack does not record: the proof cannot see what it carries (create the interface in the stack as aws.ec2.NetworkInterface, or audit the live interfaces)`,
         });
         continue;
       }
@@ -279,14 +313,14 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
       const k = workload === undefined ? "no workload" : `workload "${workload}"`;
       claims.set(k, [...(claims.get(k) ?? []), what]);
     };
-    if (w !== undefined || (given.get(r) ?? []).length === 0) claim(w, `instance ${r.name}`);
+    if (w !== undefined || (given.get(r) ?? []).length === 0) claim(w, `${kindOf(r)} ${r.name}`);
     for (const eni of enis) claim(workloadTag(eni.inputs.tags) ?? w, `network interface ${eni.name}`);
     if (claims.size > 1)
       issues.push({
         kind: "unbound-compute",
         resource: r.name,
         ...(w !== undefined ? { workload: w } : {}),
-        message: `instance ${r.name} has interfaces bound to different workloads (${[...claims].map(([k, v]) => `${k}: ${v.join(", ")}`).join("; ")}): what runs on it sends through any of them, with their groups, so no workload's proof covers it (bind the instance and every interface attached to it to one workload)`,
+        message: `${kindOf(r)} ${r.name} has interfaces bound to different workloads (${[...claims].map(([k, v]) => `${k}: ${v.join(", ")}`).join("; ")}): what runs on it sends through any of them, with their groups, so no workload's proof covers it (bind the instance and every interface attached to it to one workload)`,
       });
   }
 
@@ -321,18 +355,142 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
     attachedGroups.set(target, list);
   }
 
+  /*
+   * Launchers: an Auto Scaling group launches from a launch configuration or launch template(s) and
+   * tags its instances with its tags that propagate at launch (over the template's); an EC2 Fleet
+   * or Spot Fleet launches from launch templates (and a Spot Fleet from launch specifications, read
+   * like instances). A launcher naming a configuration or template the stack does not record
+   * launches compute the proof cannot see.
+   */
+  const templateTypes = [AWS_COMPUTE_TYPES.launchTemplate];
+  const templateByName = (n: string) => templates.find((t) => str(t.inputs.name) === n);
+  /** The launch template a `{id | name}` spec names, or `null` when it names none. */
+  const templateOf = (
+    r: ResourceRecord,
+    property: string,
+    spec: unknown,
+    idKey: string,
+    nameKey: string,
+  ): ResourceRecord | undefined | null => {
+    const s = (spec ?? {}) as Inputs;
+    if (s[idKey] !== undefined && s[idKey] !== null && s[idKey] !== "")
+      return refer(r, property, s[idKey], templateTypes);
+    if (s[nameKey] !== undefined && s[nameKey] !== null && s[nameKey] !== "")
+      return refer(r, property, s[nameKey], templateTypes, templateByName);
+    return null;
+  };
+  const unseen = (r: ResourceRecord, kind: string, what: string, spec: unknown) =>
+    issues.push({
+      kind: "unknown",
+      resource: r.name,
+      message: `${kind} ${r.name} launches instances from ${what} ${describe(spec)}, which this stack does not record: the proof cannot see what they carry (create it in the stack, or audit the live instances)`,
+    });
+  /** Propagated workload tags of Auto Scaling groups, by the template they launch from. */
+  const templateLaunchers = new Map<ResourceRecord, Array<{ by: ResourceRecord; workload: string }>>();
+  const propagated = (tags: unknown): string | undefined => {
+    for (const t of list(tags) as Inputs[])
+      if (t?.key === BINDING_TAG && (t.propagateAtLaunch === true || t.propagateAtLaunch === "true"))
+        return str(t.value);
+    return undefined;
+  };
+  for (const a of autoscalingGroups) {
+    const i = a.inputs;
+    const w = propagated(i.tags);
+    const mixed = ((i.mixedInstancesPolicy as Inputs | undefined)?.launchTemplate ?? {}) as Inputs;
+    const specs: Array<[string, unknown, string, string]> = [
+      ["launchTemplate", i.launchTemplate, "id", "name"],
+      ["mixedInstancesPolicy", mixed.launchTemplateSpecification, "launchTemplateId", "launchTemplateName"],
+      ...(list(mixed.overrides) as Inputs[]).map(
+        (o) =>
+          [
+            "mixedInstancesPolicy",
+            o?.launchTemplateSpecification,
+            "launchTemplateId",
+            "launchTemplateName",
+          ] as [string, unknown, string, string],
+      ),
+    ];
+    for (const [property, spec, idKey, nameKey] of specs) {
+      const t = templateOf(a, property, spec, idKey, nameKey);
+      if (t === null) continue;
+      if (!t) unseen(a, "auto scaling group", "launch template", spec);
+      else if (w !== undefined)
+        templateLaunchers.set(t, [...(templateLaunchers.get(t) ?? []), { by: a, workload: w }]);
+    }
+    const lcValue = i.launchConfiguration;
+    if (lcValue === undefined || lcValue === null || lcValue === "") continue;
+    const lc = refer(a, "launchConfiguration", lcValue, [AWS_COMPUTE_TYPES.launchConfiguration], (n) =>
+      configurations.find((c) => str(c.inputs.name) === n),
+    );
+    if (!lc) {
+      unseen(a, "auto scaling group", "launch configuration", lcValue);
+      continue;
+    }
+    // The group's instances carry the configuration's groups: one compute per group.
+    const where = `auto scaling group ${a.name} (launch configuration ${lc.name})`;
+    const unknown: string[] = [];
+    const groups = sorted(groupsFrom(lc.inputs.securityGroups, undefined, unknown, where));
+    const compute: AwsCompute = { resource: a.name, kind: "auto scaling group", groups, unknown };
+    if (w !== undefined) compute.workload = w;
+    const vpcId =
+      vpcOfGroups(groups) ??
+      list(i.vpcZoneIdentifiers)
+        .map(vpcOfSubnet)
+        .find((v) => v);
+    if (vpcId) compute.vpcId = vpcId;
+    out.push(compute);
+  }
+  for (const f of fleets)
+    for (const c of list(f.inputs.launchTemplateConfigs) as Inputs[]) {
+      const spec = c?.launchTemplateSpecification;
+      const t = templateOf(f, "launchTemplateConfigs", spec, "launchTemplateId", "launchTemplateName");
+      if (t === undefined) unseen(f, "fleet", "launch template", spec);
+    }
+  for (const f of spotFleets) {
+    for (const c of list(f.inputs.launchTemplateConfigs) as Inputs[]) {
+      const spec = c?.launchTemplateSpecification;
+      const t = templateOf(f, "launchTemplateConfigs", spec, "id", "name");
+      if (t === undefined) unseen(f, "spot fleet request", "launch template", spec);
+    }
+    const specs = list(f.inputs.launchSpecifications) as Inputs[];
+    for (const [k, spec] of specs.entries()) {
+      const resource = specs.length > 1 ? `${f.name} (specification ${k})` : f.name;
+      const unknown: string[] = [];
+      const groups = sorted(
+        groupsFrom(spec?.vpcSecurityGroupIds, undefined, unknown, `spot fleet request ${resource}`),
+      );
+      const compute: AwsCompute = { resource, kind: "spot fleet request", groups, unknown };
+      const w = workloadTag(spec?.tags);
+      if (w !== undefined) compute.workload = w;
+      const vpcId = vpcOfGroups(groups) ?? vpcOfSubnet(spec?.subnetId);
+      if (vpcId) compute.vpcId = vpcId;
+      out.push(compute);
+    }
+  }
+
   const templateGroups = new Map<string, { groups: string[]; vpcId?: string; unknown: string[] }>();
 
   for (const r of templates) {
     const i = r.inputs;
     const where = `launch template ${r.name}`;
     const specs = list(i.tagSpecifications) as Inputs[];
-    const w =
+    const own =
       workloadTag(i.tags) ??
       specs
         .filter((s) => s?.resourceType === "instance" || s?.resourceType === "network-interface")
         .map((s) => workloadTag(s.tags))
         .find((x) => x !== undefined);
+    // Auto Scaling groups tag what they launch (over the template's tags).
+    let w = own;
+    const launchers = templateLaunchers.get(r) ?? [];
+    const claimed = [...new Set(launchers.map((l) => l.workload))];
+    if (claimed.length > 1 || (own !== undefined && claimed.some((c) => c !== own)))
+      issues.push({
+        kind: "unbound-compute",
+        resource: r.name,
+        message: `launch template ${r.name}${own !== undefined ? ` (bound to workload "${own}")` : ""} launches instances that ${launchers.map((l) => `auto scaling group ${l.by.name} tags ${BINDING_TAG}=${l.workload}`).join(", ")}: its instances are bound to different workloads with the same groups (use one template per workload)`,
+      });
+    else if (claimed.length === 1) w = claimed[0];
     const nis = list(i.networkInterfaces) as Inputs[];
     const base: string[] = [];
     const unknown: string[] = [];
@@ -391,7 +549,7 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
     // Interfaces given to the instance are computes of their own (above); so is one the stack does
     // not record (an issue above).
     if (list(i.networkInterfaces).length > 0 || i.primaryNetworkInterface) continue;
-    const where = `instance ${r.name}`;
+    const where = `${kindOf(r)} ${r.name}`;
     const unknown: string[] = [];
     let groups = groupsFrom(i.vpcSecurityGroupIds, i.securityGroups, unknown, where);
     let vpcId = vpcOfGroups(groups) ?? vpcOfSubnet(i.subnetId);
@@ -408,7 +566,7 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
       }
     }
     groups = [...groups, ...groupsFrom(attachedGroups.get(r) ?? [], undefined, unknown, where)];
-    const compute: AwsCompute = { resource: r.name, kind: "instance", groups: sorted(groups), unknown };
+    const compute: AwsCompute = { resource: r.name, kind: kindOf(r), groups: sorted(groups), unknown };
     const w = workloadTag(i.tags);
     if (w !== undefined) compute.workload = w;
     if (vpcId) compute.vpcId = vpcId;
