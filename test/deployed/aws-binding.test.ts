@@ -439,3 +439,53 @@ describe("AWS binding: spot requests, launch configurations, Auto Scaling groups
     expect(f?.message).toContain("legacy-template");
   });
 });
+
+describe("AWS binding: fixed private addresses", () => {
+  it("a bound instance whose privateIp lies outside its workload's cidrs is an error", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        new aws.ec2.Instance("trainer-odd", {
+          ami: AMI,
+          instanceType: "t3.micro",
+          subnetId: "subnet-1",
+          privateIp: "10.20.0.9",
+          vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+          tags: net.tagsFor("trainer"),
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    const f = errorsOf(review).find((x) => x.kind === "unbound-compute" && x.resource === "trainer-odd");
+    expect(f?.message).toContain("10.20.0.9");
+  });
+
+  it("a bound interface with privateIps outside its workload's cidrs is an error; inside them is not", async () => {
+    const outside = await reviewProgram(
+      plan,
+      program((net) => {
+        new aws.ec2.NetworkInterface("trainer-eni", {
+          subnetId: "subnet-1",
+          privateIps: ["10.10.1.7", "10.40.0.7"],
+          securityGroups: net.securityGroupIdsFor("trainer"),
+          tags: net.tagsFor("trainer"),
+        });
+      }),
+    );
+    expect(
+      errorsOf(outside.review).some((x) => x.kind === "unbound-compute" && x.resource === "trainer-eni"),
+    ).toBe(true);
+    const inside = await reviewProgram(
+      plan,
+      program((net) => {
+        new aws.ec2.NetworkInterface("trainer-eni", {
+          subnetId: "subnet-1",
+          privateIps: ["10.10.1.7"],
+          securityGroups: net.securityGroupIdsFor("trainer"),
+          tags: net.tagsFor("trainer"),
+        });
+      }),
+    );
+    expect(inside.review.errors).toEqual([]);
+  });
+});

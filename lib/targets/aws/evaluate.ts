@@ -493,6 +493,16 @@ export function awsEvaluator(
           workload: w.name,
           message: `${c.kind} ${c.resource} is bound to workload "${w.name}" (placed in VPC ${vpc}) but sits in VPC ${vpcOfCompute}`,
         });
+      // Rules match the workload by its cidrs: an address outside them is traffic the proof is not about.
+      const cidrs = w.placements.aws.cidrs;
+      if (c.addresses && !c.addresses.isEmpty() && !c.addresses.isSubsetOf(AddressSet.fromCidrs(cidrs)))
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: c.resource,
+          workload: w.name,
+          message: `${c.kind} ${c.resource} of workload "${w.name}" has addresses (${c.addresses}) outside the workload's cidrs (${cidrs.join(", ")}): rules by address see it as another party, so the proof would be about other addresses (fix its private addresses or the workload's cidrs)`,
+        });
       const identity = identityOf(c.groups, c.vpcId, vpc);
       const list = byWorkload.get(w.name);
       if (!list) byWorkload.set(w.name, [identity]);
