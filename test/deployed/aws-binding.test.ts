@@ -489,3 +489,58 @@ describe("AWS binding: fixed private addresses", () => {
     expect(inside.review.errors).toEqual([]);
   });
 });
+
+describe("AWS binding: instances launched from a launch template", () => {
+  it("an untagged instance inherits the template's instance tag (tagSpecifications), as AWS tags it at launch", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program(
+        (net) => {
+          const lt = new aws.ec2.LaunchTemplate("trainer-lt", {
+            imageId: AMI,
+            vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+            tagSpecifications: [{ resourceType: "instance", tags: net.tagsFor("trainer") }],
+          });
+          new aws.ec2.Instance("from-lt", { launchTemplate: { id: lt.id } });
+        },
+        ["trainer"],
+      ),
+    );
+    expect(review.errors).toEqual([]);
+    expect(verdict(review, "no-training-to-billing", "aws")?.status).toBe("blocked");
+  });
+
+  it("the instance's own tag wins over the template's: tagged lake from a trainer template is lake carrying trainer's groups", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        const lt = new aws.ec2.LaunchTemplate("trainer-lt", {
+          imageId: AMI,
+          vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+          tagSpecifications: [{ resourceType: "instance", tags: net.tagsFor("trainer") }],
+        });
+        new aws.ec2.Instance("from-lt", { launchTemplate: { id: lt.id }, tags: net.tagsFor("lake") });
+      }),
+    );
+    expect(
+      review.findings.some(
+        (f) => f.kind === "foreign-rules" && f.workload === "lake" && f.message.includes("ml-training"),
+      ),
+    ).toBe(true);
+  });
+
+  it("an instance launched from a template the stack does not record is an unknown error", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program((net) => {
+        new aws.ec2.Instance("from-lt", {
+          launchTemplate: { name: "golden-image" },
+          tags: net.tagsFor("trainer"),
+        });
+      }),
+    );
+    expect(fails(review)).toBe(true);
+    const f = errorsOf(review).find((x) => x.kind === "unknown" && x.resource === "from-lt");
+    expect(f?.message).toContain("golden-image");
+  });
+});

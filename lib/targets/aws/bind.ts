@@ -230,6 +230,51 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
   const workloadTag = (tags: unknown) => tagMap(tags).get(BINDING_TAG);
   const sorted = (g: string[]) => [...new Set(g)].sort();
 
+  const templateTypes = [AWS_COMPUTE_TYPES.launchTemplate];
+  const templateByName = (n: string) => templates.find((t) => str(t.inputs.name) === n);
+  /** The launch template a `{id | name}` spec names, or `null` when it names none. */
+  const templateOf = (
+    r: ResourceRecord,
+    property: string,
+    spec: unknown,
+    idKey: string,
+    nameKey: string,
+  ): ResourceRecord | undefined | null => {
+    const s = (spec ?? {}) as Inputs;
+    if (s[idKey] !== undefined && s[idKey] !== null && s[idKey] !== "")
+      return refer(r, property, s[idKey], templateTypes);
+    if (s[nameKey] !== undefined && s[nameKey] !== null && s[nameKey] !== "")
+      return refer(r, property, s[nameKey], templateTypes, templateByName);
+    return null;
+  };
+  const unseen = (r: ResourceRecord, kind: string, what: string, spec: unknown) =>
+    issues.push({
+      kind: "unknown",
+      resource: r.name,
+      message: `${kind} ${r.name} launches instances from ${what} ${describe(spec)}, which this stack does not record: the proof cannot see what they carry (create it in the stack, or audit the live instances)`,
+    });
+  /*
+   * An instance launched from a launch template gets the template's instance tags where it sets no
+   * tag of that key (as AWS tags it at launch): the template's `tagSpecifications` for instances
+   * (or, for its primary interface, for network interfaces). The template's own `tags` stay on it.
+   */
+  const launchedFrom = new Map<ResourceRecord, ResourceRecord | undefined | null>();
+  for (const r of instances)
+    launchedFrom.set(r, templateOf(r, "launchTemplate", r.inputs.launchTemplate, "id", "name"));
+  const instanceWorkload = (r: ResourceRecord): string | undefined => {
+    const own = workloadTag(r.inputs.tags);
+    if (own !== undefined) return own;
+    const t = launchedFrom.get(r);
+    if (!t) return undefined;
+    for (const type of ["instance", "network-interface"])
+      for (const spec of list(t.inputs.tagSpecifications) as Inputs[])
+        if (spec?.resourceType === type) {
+          const w = workloadTag(spec.tags);
+          if (w !== undefined) return w;
+        }
+    return undefined;
+  };
+
   const out: AwsCompute[] = [];
 
   /*
@@ -261,7 +306,7 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
         issues.push({
           kind: "unknown",
           resource: r.name,
-          ...(workloadTag(i.tags) !== undefined ? { workload: workloadTag(i.tags)! } : {}),
+          ...(instanceWorkload(r) !== undefined ? { workload: instanceWorkload(r)! } : {}),
           message: `${kindOf(r)} ${r.name} is given network interface ${shown(ni?.networkInterfaceId)}, which this stack does not record: the proof cannot see what it carries (create the interface in the stack as aws.ec2.NetworkInterface, or audit the live interfaces)`,
         });
         continue;
@@ -296,7 +341,7 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
   // Interfaces bound through the instance they are attached to.
   const eniWorkload = new Map<ResourceRecord, string>();
   for (const r of instances) {
-    const w = workloadTag(r.inputs.tags);
+    const w = instanceWorkload(r);
     if (w === undefined) continue;
     for (const eni of [...(given.get(r) ?? []), ...(attachedTo.get(r) ?? [])]) eniWorkload.set(eni, w);
   }
@@ -306,7 +351,7 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
    * make it all of them at once, which no workload's proof covers: an error.
    */
   for (const r of instances) {
-    const w = workloadTag(r.inputs.tags);
+    const w = instanceWorkload(r);
     const enis = [...(given.get(r) ?? []), ...(attachedTo.get(r) ?? [])];
     const claims = new Map<string, string[]>();
     const claim = (workload: string | undefined, what: string) => {
@@ -362,29 +407,6 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
    * like instances). A launcher naming a configuration or template the stack does not record
    * launches compute the proof cannot see.
    */
-  const templateTypes = [AWS_COMPUTE_TYPES.launchTemplate];
-  const templateByName = (n: string) => templates.find((t) => str(t.inputs.name) === n);
-  /** The launch template a `{id | name}` spec names, or `null` when it names none. */
-  const templateOf = (
-    r: ResourceRecord,
-    property: string,
-    spec: unknown,
-    idKey: string,
-    nameKey: string,
-  ): ResourceRecord | undefined | null => {
-    const s = (spec ?? {}) as Inputs;
-    if (s[idKey] !== undefined && s[idKey] !== null && s[idKey] !== "")
-      return refer(r, property, s[idKey], templateTypes);
-    if (s[nameKey] !== undefined && s[nameKey] !== null && s[nameKey] !== "")
-      return refer(r, property, s[nameKey], templateTypes, templateByName);
-    return null;
-  };
-  const unseen = (r: ResourceRecord, kind: string, what: string, spec: unknown) =>
-    issues.push({
-      kind: "unknown",
-      resource: r.name,
-      message: `${kind} ${r.name} launches instances from ${what} ${describe(spec)}, which this stack does not record: the proof cannot see what they carry (create it in the stack, or audit the live instances)`,
-    });
   /** Propagated workload tags of Auto Scaling groups, by the template they launch from. */
   const templateLaunchers = new Map<ResourceRecord, Array<{ by: ResourceRecord; workload: string }>>();
   const propagated = (tags: unknown): string | undefined => {
@@ -553,12 +575,10 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
     const unknown: string[] = [];
     let groups = groupsFrom(i.vpcSecurityGroupIds, i.securityGroups, unknown, where);
     let vpcId = vpcOfGroups(groups) ?? vpcOfSubnet(i.subnetId);
-    const lt = (i.launchTemplate ?? {}) as Inputs;
-    const template =
-      str(lt.id) ??
-      (str(lt.name) ? templates.find((t) => str(t.inputs.name) === str(lt.name)) : undefined)?.id;
-    if (groups.length === 0 && template !== undefined) {
-      const t = templateGroups.get(template);
+    const template = launchedFrom.get(r);
+    if (template === undefined) unseen(r, kindOf(r), "launch template", i.launchTemplate);
+    if (groups.length === 0 && template) {
+      const t = templateGroups.get(idOf(template));
       if (t) {
         groups = t.groups;
         unknown.push(...t.unknown);
@@ -567,7 +587,7 @@ export function awsBinding(records: readonly ResourceRecord[]): AwsBinding {
     }
     groups = [...groups, ...groupsFrom(attachedGroups.get(r) ?? [], undefined, unknown, where)];
     const compute: AwsCompute = { resource: r.name, kind: kindOf(r), groups: sorted(groups), unknown };
-    const w = workloadTag(i.tags);
+    const w = instanceWorkload(r);
     if (w !== undefined) compute.workload = w;
     if (vpcId) compute.vpcId = vpcId;
     const addresses = addressesOf([i.privateIp, ...list(i.secondaryPrivateIps), ...list(i.ipv6Addresses)]);
