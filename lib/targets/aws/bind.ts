@@ -6,18 +6,29 @@ import { AWS_COMPUTE_TYPES, AWS_TAGS, BINDING_TAG, UNKNOWN_VALUE } from "./contr
  * Which compute a stack really builds in AWS, and which security groups each piece carries: the
  * binding contract read from recorded resources (or from `aws ec2 describe-network-interfaces`).
  * A compute resource is bound to a workload by the tag `blastradius:workload = <workload name>`
- * (on the instance, launch template or network interface; an interface attached to a tagged
- * instance is bound with it). Nothing here knows how blastradius renders: it states what AWS
- * attaches.
+ * (on the instance or spot instance request, launch template, network interface, Spot Fleet launch
+ * specification; an interface attached to a tagged instance is bound with it; an instance launched
+ * from a template without the tag gets the template's instance tag; an Auto Scaling group's tag
+ * that propagates at launch binds what it launches). Nothing here knows how blastradius renders:
+ * it states what AWS attaches.
  *
  * - An instance's interfaces carry `vpcSecurityGroupIds` (and `securityGroups` by name); an
  *   instance given network interfaces (`networkInterfaces`, `primaryNetworkInterface`) carries what
- *   those interfaces carry; one given only a launch template carries the template's groups.
+ *   those interfaces carry; one given only a launch template carries the template's groups. A
+ *   `SpotInstanceRequest` is read alike.
  * - A launch template's instances carry `vpcSecurityGroupIds`/`securityGroupNames`, or per
- *   interface the `networkInterfaces[].securityGroups`.
+ *   interface the `networkInterfaces[].securityGroups`. EC2 Fleets and Spot Fleets launching from
+ *   a template are read as the template.
+ * - An Auto Scaling group launching from a launch configuration carries its `securityGroups`.
  * - A network interface carries `securityGroups` plus every
- *   `NetworkInterfaceSecurityGroupAttachment` naming it.
+ *   `NetworkInterfaceSecurityGroupAttachment` naming it; one naming an instance's primary interface
+ *   (`primaryNetworkInterfaceId`) adds the group to that instance.
  * - An interface that ends up with no group runs with its VPC's default security group (AWS).
+ *
+ * A reference is resolved by id (or name); a value unknown during a preview by the resource it came
+ * from (the runner records it per input). What cannot be resolved (an interface, template or
+ * configuration the stack does not record) and an instance whose interfaces are bound to different
+ * workloads are issues: the evaluator reports them as errors, never passes them silently.
  */
 
 /** One network interface (or the interfaces of one launch template spec) as the stack builds it. */
