@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { describe, expect, it } from "vitest";
 import { AwsSegmentation } from "../../components/aws";
+import { awsBinding } from "../../lib/targets/aws";
 import { fails, planOf, reviewProgram, verdict } from "./support";
 
 /*
@@ -542,5 +543,56 @@ describe("AWS binding: instances launched from a launch template", () => {
     expect(fails(review)).toBe(true);
     const f = errorsOf(review).find((x) => x.kind === "unknown" && x.resource === "from-lt");
     expect(f?.message).toContain("golden-image");
+  });
+});
+
+describe("AWS binding: what the records say once applied (the policy pack reads outputs)", () => {
+  it("a group attached to a literal interface id that is an instance's recorded primaryNetworkInterfaceId joins that instance", () => {
+    const { computes, issues } = awsBinding([
+      { type: "aws:ec2/securityGroup:SecurityGroup", name: "ssh", id: "sg-1", inputs: { vpcId: VPC } },
+      {
+        type: "aws:ec2/instance:Instance",
+        name: "trainer-0",
+        id: "i-1",
+        inputs: {
+          vpcSecurityGroupIds: ["sg-0"],
+          primaryNetworkInterfaceId: "eni-9",
+          tags: { "blastradius:workload": "trainer" },
+        },
+      },
+      {
+        type: "aws:ec2/networkInterfaceSecurityGroupAttachment:NetworkInterfaceSecurityGroupAttachment",
+        name: "att",
+        inputs: { networkInterfaceId: "eni-9", securityGroupId: "sg-1" },
+      },
+    ]);
+    expect(issues).toEqual([]);
+    expect(computes.find((c) => c.resource === "trainer-0")?.groups).toEqual(["sg-0", "sg-1"]);
+  });
+});
+
+describe("AWS binding: an Auto Scaling group's propagated tag binds the template it launches from", () => {
+  it("an untagged template launched by an ASG tagged trainer (propagated) is trainer's compute", async () => {
+    const { review } = await reviewProgram(
+      plan,
+      program(
+        (net) => {
+          const lt = new aws.ec2.LaunchTemplate("trainer-lt", {
+            imageId: AMI,
+            vpcSecurityGroupIds: net.securityGroupIdsFor("trainer"),
+          });
+          new aws.autoscaling.Group("asg", {
+            launchTemplate: { id: lt.id },
+            minSize: 1,
+            maxSize: 1,
+            vpcZoneIdentifiers: ["subnet-1"],
+            tags: [{ key: "blastradius:workload", value: "trainer", propagateAtLaunch: true }],
+          });
+        },
+        ["trainer"],
+      ),
+    );
+    expect(review.errors).toEqual([]);
+    expect(verdict(review, "no-training-to-billing", "aws")?.status).toBe("blocked");
   });
 });
