@@ -38,6 +38,15 @@ export const AWS_COMPUTE_TYPES = {
   networkInterface: "aws:ec2/networkInterface:NetworkInterface",
   sgAttachment: "aws:ec2/networkInterfaceSecurityGroupAttachment:NetworkInterfaceSecurityGroupAttachment",
   eniAttachment: "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment",
+  /** Read like an instance (same inputs; its tags bind it). */
+  spotInstanceRequest: "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
+  launchConfiguration: "aws:ec2/launchConfiguration:LaunchConfiguration",
+  /** Binds the launch configuration or template it launches from by its propagated tags. */
+  autoscalingGroup: "aws:autoscaling/group:Group",
+  /** Launches from launch templates (read as the templates). */
+  fleet: "aws:ec2/fleet:Fleet",
+  /** Launches from its launch specifications (read like instances) and launch templates. */
+  spotFleetRequest: "aws:ec2/spotFleetRequest:SpotFleetRequest",
   subnet: "aws:ec2/subnet:Subnet",
   defaultSecurityGroup: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
   securityGroup: AWS_TYPES.securityGroup,

@@ -19,7 +19,7 @@ import type {
   TargetAdapter,
   TargetEvaluator,
 } from "../../verify/types";
-import { type AwsCompute, awsComputes } from "./bind";
+import { type AwsBindingIssue, type AwsCompute, awsBinding } from "./bind";
 import { AWS_COMPUTE_TYPES, AWS_TYPES } from "./contract";
 import {
   type AwsNetwork,
@@ -278,6 +278,8 @@ export interface AwsEvaluatorOptions {
    * baseline group and the groups of its segments there.
    */
   computes?: readonly AwsCompute[];
+  /** What the binding could not read or tie to one workload (each an error finding). */
+  issues?: readonly AwsBindingIssue[];
   /** VPC id → placement VPC name (default: from the groups' `vpcId` and `blastradius:vpc` tag). */
   vpcNames?: ReadonlyMap<string, string>;
 }
@@ -446,6 +448,7 @@ export function awsEvaluator(
   const others = new Map<string, { party: Party; identity: Identity }>();
   const unclaimed = unclaimedAddresses(plan);
   const carried = new Set<string>();
+  for (const issue of options.issues ?? []) finding({ severity: "error", ...issue });
   for (const c of computes) {
     const w = c.workload !== undefined ? workloads.get(c.workload) : undefined;
     const vpcOfCompute = c.vpcId !== undefined ? vpcNames.get(c.vpcId) : undefined;
@@ -489,6 +492,16 @@ export function awsEvaluator(
           resource: c.resource,
           workload: w.name,
           message: `${c.kind} ${c.resource} is bound to workload "${w.name}" (placed in VPC ${vpc}) but sits in VPC ${vpcOfCompute}`,
+        });
+      // Rules match the workload by its cidrs: an address outside them is traffic the proof is not about.
+      const cidrs = w.placements.aws.cidrs;
+      if (c.addresses && !c.addresses.isEmpty() && !c.addresses.isSubsetOf(AddressSet.fromCidrs(cidrs)))
+        finding({
+          kind: "unbound-compute",
+          severity: "error",
+          resource: c.resource,
+          workload: w.name,
+          message: `${c.kind} ${c.resource} of workload "${w.name}" has addresses (${c.addresses}) outside the workload's cidrs (${cidrs.join(", ")}): rules by address see it as another party, so the proof would be about other addresses (fix its private addresses or the workload's cidrs)`,
         });
       const identity = identityOf(c.groups, c.vpcId, vpc);
       const list = byWorkload.get(w.name);
@@ -919,8 +932,10 @@ export const awsAdapter: TargetAdapter = {
   target: "aws",
   owns: (r: ResourceRecord) => OWNED.has(r.type),
   reads: (r: ResourceRecord) => READ.has(r.type),
-  evaluator: (records, plan) =>
-    awsEvaluator(networkFromRecords(records), plan, { computes: awsComputes(records) }),
+  evaluator: (records, plan) => {
+    const { computes, issues } = awsBinding(records);
+    return awsEvaluator(networkFromRecords(records), plan, { computes, issues });
+  },
   usage: (records, plan, limits) =>
     awsUsage(
       records.filter((r) => OWNED.has(r.type)),

@@ -3,7 +3,10 @@
  * objects) and `evaluate` (recorded resources or `aws ec2 describe-*` exports → connectivity).
  */
 export {
+  type AwsBinding,
+  type AwsBindingIssue,
   type AwsCompute,
+  awsBinding,
   awsComputes,
   awsComputesFromExport,
   type DescribeInstancesOutput,
