@@ -38,6 +38,8 @@ export interface StackPolicyResource {
   // biome-ignore lint/suspicious/noExplicitAny: the provider's properties, as @pulumi/policy types them
   props: Record<string, any>;
   parent?: { urn: string };
+  /** The resources each property's value came from. */
+  propertyDependencies?: Record<string, ReadonlyArray<{ urn: string }>>;
 }
 
 /** What `validateStack` receives (@pulumi/policy's `StackValidationArgs`, the fields read here). */
@@ -138,6 +140,10 @@ export function recordsOf(resources: readonly StackPolicyResource[]): ResourceRe
     // Rules reference other resources by id (e.g. a security group rule's securityGroupId). In a
     // preview, the id of a resource not created yet is unknown, and so is every reference to it.
     if (typeof r.props?.id === "string") record.id = r.props.id;
+    // Which resource each input came from: a reference unknown in a preview is still tied to it.
+    const deps = Object.entries(r.propertyDependencies ?? {}).filter(([, list]) => list.length > 0);
+    if (deps.length > 0)
+      record.propertyDependencies = Object.fromEntries(deps.map(([k, list]) => [k, list.map((d) => d.urn)]));
     return record;
   });
 }

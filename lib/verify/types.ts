@@ -16,6 +16,11 @@ export interface ResourceRecord {
   urn?: string;
   /** The provider reference (`<provider urn>::<id>`) when one was given (which cluster a Kubernetes object lands in). */
   provider?: string;
+  /**
+   * Per input property, the URNs its value came from (as the engine records them): how a reference
+   * unknown during a preview (an instance's `primaryNetworkInterfaceId`) is still tied to its source.
+   */
+  propertyDependencies?: Record<string, string[]>;
 }
 
 /** The verdict of a target on one packet, and the rule that decided it. */

@@ -46,7 +46,10 @@ async function resourcesOf(extra: (net: AwsSegmentation) => void): Promise<Polic
         props: { ...r.inputs, ...(r.id ? { id: r.id } : {}) },
         opts: {},
         dependencies: [],
-        propertyDependencies: {},
+        // What the engine gives a policy: each property's source resources.
+        propertyDependencies: Object.fromEntries(
+          Object.entries(r.propertyDependencies ?? {}).map(([k, urns]) => [k, urns.map((urn) => ({ urn }))]),
+        ),
       }) as unknown as PolicyResource,
   );
 }
@@ -61,6 +64,27 @@ function validate(policy: ReturnType<typeof deployedStackPolicy>, resources: Pol
 }
 
 describe("policy pack: the deployed stack", () => {
+  it("a group attached to an instance's primary interface (its id unknown in the preview) is tied to the instance through the property's source", async () => {
+    const leaky = await resourcesOf((net) => {
+      const ssh = new aws.ec2.SecurityGroup("ssh", {
+        vpcId: "vpc-1",
+        ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+      });
+      const jump = new aws.ec2.Instance("jump", {
+        ami: "ami-1",
+        instanceType: "t3.micro",
+        vpcSecurityGroupIds: net.securityGroupIdsFor("db"),
+        tags: net.tagsFor("db"),
+      });
+      new aws.ec2.NetworkInterfaceSecurityGroupAttachment("jump-ssh", {
+        networkInterfaceId: jump.primaryNetworkInterfaceId,
+        securityGroupId: ssh.id,
+      });
+    });
+    const violations = validate(deployedStackPolicy({ plan }), leaky);
+    expect(violations).toContainEqual(expect.stringContaining("-> db is open for tcp/22"));
+  });
+
   it("passes a faithful stack; fails one where a second interface of the db carries a group opening ssh to every address", async () => {
     expect(validate(deployedStackPolicy({ plan }), await resourcesOf(() => {}))).toEqual([]);
     const leaky = await resourcesOf((net) => {

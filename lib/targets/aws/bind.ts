@@ -129,7 +129,7 @@ export function awsComputes(records: readonly ResourceRecord[]): AwsCompute[] {
  * `primaryNetworkInterfaceId`, a launch configuration's `name`) is still tied to its resource.
  */
 function sourcesOf(r: ResourceRecord, property: string): readonly string[] {
-  const deps = (r as { propertyDependencies?: Record<string, unknown> }).propertyDependencies?.[property];
+  const deps: unknown = r.propertyDependencies?.[property];
   return Array.isArray(deps) ? deps.filter((d): d is string => typeof d === "string") : [];
 }
 
