@@ -1,5 +1,6 @@
 import { UNKNOWN_VALUE } from "../../verify/binding";
 import type { ResourceRecord } from "../../verify/types";
+import { controllerLabels, type LabelDimension } from "./controller-labels";
 
 /*
  * Which pods a stack really runs, with which labels: the binding contract read from recorded
@@ -38,6 +39,8 @@ export interface PodCompute {
   namespace: string;
   /** The pod labels (user keys, in a Map: never an object built from them). */
   labels: Map<string, string>;
+  /** The labels its controller adds (see `controller-labels.ts`); they replace template labels. */
+  generated: LabelDimension[];
   /** The cluster, when the record says (its provider), else undefined. */
   provider?: string;
   /** A label or the namespace unknown during a preview. */
@@ -85,11 +88,14 @@ export function podCompute(
     unknown
   >;
   const { labels, unknown } = labelsOf(tmeta.labels);
-  const objectName = typeof meta.name === "string" && meta.name !== UNKNOWN_VALUE ? meta.name : name;
+  const known = typeof meta.name === "string" && meta.name !== "" && meta.name !== UNKNOWN_VALUE;
+  const objectName = known ? (meta.name as string) : name;
   const c: PodCompute = {
     resource: `${kind} ${namespace}/${objectName}`,
     namespace,
     labels,
+    // Without a name, Pulumi auto-names the object (a random suffix): the name is unknown.
+    generated: controllerLabels(kind, known ? (meta.name as string) : undefined, object),
     unknown: unknown || ns === UNKNOWN_VALUE,
   };
   if (provider) c.provider = provider;

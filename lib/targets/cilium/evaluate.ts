@@ -20,6 +20,7 @@ import type {
   TargetEvaluator,
 } from "../../verify/types";
 import { POD_TYPES, type PodCompute, podComputes } from "./bind";
+import { podLabelVariants } from "./controller-labels";
 import { labelClasses } from "./label-classes";
 import { clustersOf } from "./selectors";
 import { ciliumUsage } from "./usage";
@@ -825,6 +826,33 @@ export class CiliumEvaluator implements TargetEvaluator {
     const unclaimed = unclaimedAddresses(plan);
     const k8sWorkloads = plan.policy.workloads.filter((w) => w.placements.kubernetes);
 
+    // Every policy's selectors per cluster: they decide which labels matter.
+    const selectorsByCluster = new Map<string, Selector[]>();
+    for (const p of policies) {
+      let list = selectorsByCluster.get(p.cluster);
+      if (!list) selectorsByCluster.set(p.cluster, (list = []));
+      list.push(...selectorsOf(p));
+    }
+    // The values each pod label key is named with (by a selector or a workload's podLabels), per
+    // cluster: what the variants of a pod's controller labels range over (controller-labels.ts).
+    const namedByCluster = new Map<string, Map<string, Set<string>>>();
+    const namedIn = (cluster: string) => {
+      let named = namedByCluster.get(cluster);
+      if (named) return named;
+      namedByCluster.set(cluster, (named = new Map()));
+      const add = (key: string, values: readonly string[]) => {
+        let set = named!.get(key);
+        if (!set) named!.set(key, (set = new Set()));
+        for (const v of values) set.add(v);
+      };
+      for (const sel of selectorsByCluster.get(cluster) ?? [])
+        for (const q of sel) if (q.source === "k8s" || q.source === "any") add(q.key, q.values);
+      for (const w of k8sWorkloads)
+        if (w.placements.kubernetes!.cluster === cluster)
+          for (const [key, v] of Object.entries(w.placements.kubernetes!.podLabels)) add(key, [v]);
+      return named;
+    };
+
     // Pods the stack runs: bound to the workload whose podLabels they carry in their namespace.
     const boundLabels = new Map<string, Array<Map<string, string>>>();
     for (const c of computes) {
@@ -847,51 +875,80 @@ export class CiliumEvaluator implements TargetEvaluator {
         });
         continue;
       }
-      const carriers = k8sWorkloads.filter((w) => {
-        const k = w.placements.kubernetes!;
-        return (
-          k.cluster === cluster &&
-          k.namespace === c.namespace &&
-          Object.entries(k.podLabels).every(([key, v]) => c.labels.get(key) === v)
-        );
-      });
-      // A pod carrying several workloads' podLabels is the most specific of them (the renderer's
-      // selectors exclude it from the others with NotIn); without one, it is ambiguous.
-      const podLabelsOf = (x: Workload) => Object.entries(x.placements.kubernetes!.podLabels);
-      const w = carriers.find((x) =>
-        carriers.every((y) =>
-          podLabelsOf(y).every(([key, v]) => x.placements.kubernetes!.podLabels[key] === v),
-        ),
-      );
-      if (carriers.length > 1 && !w)
+      // Its pods' possible label sets: the template's plus what the controller adds.
+      let variants = podLabelVariants(c.labels, c.generated, namedIn(cluster));
+      if (!variants) {
         finding({
-          kind: "unbound-compute",
+          kind: "unknown",
           severity: "error",
           resource: c.resource,
-          message: `${c.resource}: its pods carry the podLabels of ${carriers.map((x) => `"${x.name}"`).join(" and ")}, none more specific than the others; a pod is one workload: make their podLabels tell them apart`,
+          message: `${c.resource}: the policies name so many values of the labels its controller adds (${c.generated
+            .flatMap((d) => d.labels.map((l) => l.key))
+            .join(
+              ", ",
+            )}) that the proof cannot enumerate its pods' label sets; select its pods by template labels instead`,
         });
-      if (w) {
-        const list = boundLabels.get(w.name) ?? [];
-        const key = [...c.labels].sort().join("\u0000");
-        if (!list.some((l) => [...l].sort().join("\u0000") === key)) list.push(c.labels);
-        boundLabels.set(w.name, list);
-        continue;
+        variants = podLabelVariants(c.labels, c.generated, new Map())!;
       }
-      const party: Party = {
-        kind: "other",
-        name: c.resource,
-        key: `other:cilium:pods:${cluster}:${c.resource}`,
-        addresses: unclaimed,
-        scope: `namespace ${cluster}/${c.namespace}`,
-        targets: ["cilium"],
-      };
-      this.addOther(party, cluster, c.namespace, podLabels(cluster, c.namespace, c.labels));
-      finding({
-        kind: "unbound-compute",
-        severity: "warning",
-        resource: c.resource,
-        message: `${c.resource} (cluster ${cluster}) carries the podLabels of no workload placed in namespace ${c.namespace}; the proof treats its pods as unmodelled endpoints: default deny must hold between them and every workload`,
-      });
+      const generatedKeys = c.generated.flatMap((d) => d.labels.map((l) => l.key));
+      let ambiguous = false;
+      let unbound = false;
+      for (const labels of variants) {
+        const carriers = k8sWorkloads.filter((w) => {
+          const k = w.placements.kubernetes!;
+          return (
+            k.cluster === cluster &&
+            k.namespace === c.namespace &&
+            Object.entries(k.podLabels).every(([key, v]) => labels.get(key) === v)
+          );
+        });
+        // A pod carrying several workloads' podLabels is the most specific of them (the renderer's
+        // selectors exclude it from the others with NotIn); without one, it is ambiguous.
+        const podLabelsOf = (x: Workload) => Object.entries(x.placements.kubernetes!.podLabels);
+        const w = carriers.find((x) =>
+          carriers.every((y) =>
+            podLabelsOf(y).every(([key, v]) => x.placements.kubernetes!.podLabels[key] === v),
+          ),
+        );
+        if (carriers.length > 1 && !w && !ambiguous) {
+          ambiguous = true;
+          finding({
+            kind: "unbound-compute",
+            severity: "error",
+            resource: c.resource,
+            message: `${c.resource}: its pods carry the podLabels of ${carriers.map((x) => `"${x.name}"`).join(" and ")}, none more specific than the others; a pod is one workload: make their podLabels tell them apart`,
+          });
+        }
+        if (w) {
+          const list = boundLabels.get(w.name) ?? [];
+          const key = [...labels].sort().join("\u0000");
+          if (!list.some((l) => [...l].sort().join("\u0000") === key)) list.push(labels);
+          boundLabels.set(w.name, list);
+          continue;
+        }
+        // Variants of one compute are told apart by the controller labels that differ.
+        const shown =
+          variants.length > 1
+            ? ` (pods labelled ${generatedKeys.map((k) => `${k}=${labels.get(k) ?? "<absent>"}`).join(", ")})`
+            : "";
+        const party: Party = {
+          kind: "other",
+          name: `${c.resource}${shown}`,
+          key: `other:cilium:pods:${cluster}:${c.resource}${shown}`,
+          addresses: unclaimed,
+          scope: `namespace ${cluster}/${c.namespace}`,
+          targets: ["cilium"],
+        };
+        this.addOther(party, cluster, c.namespace, podLabels(cluster, c.namespace, labels));
+        unbound = true;
+      }
+      if (unbound)
+        finding({
+          kind: "unbound-compute",
+          severity: "warning",
+          resource: c.resource,
+          message: `${c.resource} (cluster ${cluster}) carries the podLabels of no workload placed in namespace ${c.namespace}; the proof treats its pods as unmodelled endpoints: default deny must hold between them and every workload`,
+        });
     }
 
     for (const w of k8sWorkloads) {
@@ -916,12 +973,6 @@ export class CiliumEvaluator implements TargetEvaluator {
 
     // The pods the model does not name, class by class (see label-classes.ts), in every namespace
     // that holds a workload and in every other namespace of the cluster.
-    const selectorsByCluster = new Map<string, Selector[]>();
-    for (const p of policies) {
-      let list = selectorsByCluster.get(p.cluster);
-      if (!list) selectorsByCluster.set(p.cluster, (list = []));
-      list.push(...selectorsOf(p));
-    }
     for (const cluster of clusters) {
       const selectors = selectorsByCluster.get(cluster) ?? [];
       const modelled = new Set(

@@ -1,0 +1,281 @@
+import * as k8s from "@pulumi/kubernetes";
+import { describe, expect, it } from "vitest";
+import { CiliumSegmentation } from "../../components/cilium";
+import { fails, planOf, reviewProgram, verdict } from "./support";
+
+/*
+ * Kubernetes binding as the cluster really labels pods: the labels controllers add, server-side
+ * apply patches, namespace labels, and what runs pods the proof cannot read.
+ */
+
+/** An agent and a db in two namespaces; corp (10.200.0.0/16) must not reach the db. */
+const forbids = planOf({
+  name: "k",
+  workloads: [
+    {
+      name: "agent",
+      labels: { role: "agent" },
+      placements: { kubernetes: { cluster: "c1", namespace: "agents", podLabels: { app: "ticket" } } },
+    },
+    {
+      name: "db",
+      labels: { role: "db" },
+      placements: { kubernetes: { cluster: "c1", namespace: "data", podLabels: { app: "db" } } },
+    },
+  ],
+  segments: { agents: { matchLabels: { role: "agent" } }, db: { matchLabels: { role: "db" } } },
+  peers: { corp: { cidrs: ["10.200.0.0/16"] } },
+  paths: [
+    {
+      name: "no-agent-to-db",
+      from: "agents",
+      to: "db",
+      verdict: "forbid",
+      mode: "monitor",
+      owner: "o@x",
+      justification: "j",
+    },
+    {
+      name: "no-corp-to-db",
+      from: "corp",
+      to: "db",
+      verdict: "forbid",
+      mode: "monitor",
+      owner: "o@x",
+      justification: "j",
+    },
+  ],
+});
+
+const template = (labels: Record<string, string>) => ({
+  metadata: { labels },
+  spec: { containers: [{ name: "c", image: "nginx" }] },
+});
+
+function deployment(name: string, namespace: string, labels: Record<string, string>) {
+  return new k8s.apps.v1.Deployment(name, {
+    metadata: { name, namespace },
+    spec: { selector: { matchLabels: labels }, template: template(labels) },
+  });
+}
+
+/** The stack every case starts from: the rendered policies and the agent's pods. */
+function base() {
+  new CiliumSegmentation("c1", { cluster: "c1", plan: forbids });
+  deployment("agent", "agents", { app: "ticket" });
+}
+
+/** A NetworkPolicy in `data` admitting corp on tcp/22 to the pods `podSelector` picks. */
+function sshFromCorp(name: string, podSelector: Record<string, unknown>) {
+  new k8s.networking.v1.NetworkPolicy(name, {
+    metadata: { name, namespace: "data" },
+    spec: {
+      podSelector,
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ ipBlock: { cidr: "10.200.0.0/16" } }], ports: [{ protocol: "TCP", port: 22 }] }],
+    },
+  });
+}
+
+async function corpToDb(extra: () => void) {
+  const { review } = await reviewProgram(forbids, () => {
+    base();
+    extra();
+  });
+  return { review, v: verdict(review, "no-corp-to-db", "cilium") };
+}
+
+describe("Kubernetes binding: the labels controllers add to pods", () => {
+  it("a Job's pods carry job-name: a NetworkPolicy selecting job-name=db-backup opens the db's pods", async () => {
+    const { review, v } = await corpToDb(() => {
+      new k8s.batch.v1.Job("db-backup", {
+        metadata: { name: "db-backup", namespace: "data" },
+        spec: {
+          template: {
+            metadata: { labels: { app: "db" } },
+            spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] },
+          },
+        },
+      });
+      sshFromCorp("backup-ssh", { matchLabels: { "job-name": "db-backup" } });
+    });
+    expect(v?.status).toBe("open");
+    expect(v?.by).toContain("backup-ssh");
+    expect(review.unexplained).toContainEqual(
+      expect.objectContaining({ from: "corp", to: "db", services: "tcp/22" }),
+    );
+    expect(fails(review)).toBe(true);
+  });
+
+  it("a StatefulSet's pods carry statefulset.kubernetes.io/pod-name and apps.kubernetes.io/pod-index", async () => {
+    for (const selector of [
+      { "statefulset.kubernetes.io/pod-name": "db-0" },
+      { "apps.kubernetes.io/pod-index": "3" },
+    ]) {
+      const { v } = await corpToDb(() => {
+        new k8s.apps.v1.StatefulSet("db", {
+          metadata: { name: "db", namespace: "data" },
+          spec: {
+            serviceName: "db",
+            selector: { matchLabels: { app: "db" } },
+            template: template({ app: "db" }),
+          },
+        });
+        sshFromCorp("db0-ssh", { matchLabels: selector });
+      });
+      expect(v?.status, JSON.stringify(selector)).toBe("open");
+    }
+  });
+
+  it("a StatefulSet's pod-name is <name>-<ordinal>: another StatefulSet's pod name opens nothing", async () => {
+    const { v } = await corpToDb(() => {
+      new k8s.apps.v1.StatefulSet("db", {
+        metadata: { name: "db", namespace: "data" },
+        spec: {
+          serviceName: "db",
+          ordinals: { start: 1 },
+          selector: { matchLabels: { app: "db" } },
+          template: template({ app: "db" }),
+        },
+      });
+      // db-0 does not exist (ordinals start at 1); dbx-1 is another StatefulSet's pod.
+      sshFromCorp("not-db", {
+        matchExpressions: [
+          { key: "statefulset.kubernetes.io/pod-name", operator: "In", values: ["db-0", "dbx-1"] },
+        ],
+      });
+    });
+    expect(v?.status).toBe("blocked");
+  });
+
+  it("a label whose value is unknown before apply (pod-template-hash, controller-uid) may hold any value: a selector on one value opens the forbid", async () => {
+    for (const [key, make] of [
+      ["pod-template-hash", () => deployment("db", "data", { app: "db" })],
+      [
+        "controller-uid",
+        () =>
+          new k8s.batch.v1.CronJob("db-dump", {
+            metadata: { name: "db-dump", namespace: "data" },
+            spec: {
+              schedule: "0 * * * *",
+              jobTemplate: {
+                spec: {
+                  template: {
+                    metadata: { labels: { app: "db" } },
+                    spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] },
+                  },
+                },
+              },
+            },
+          }),
+      ],
+      [
+        "controller-revision-hash",
+        () =>
+          new k8s.apps.v1.DaemonSet("db", {
+            metadata: { name: "db", namespace: "data" },
+            spec: { selector: { matchLabels: { app: "db" } }, template: template({ app: "db" }) },
+          }),
+      ],
+    ] as const) {
+      const { v } = await corpToDb(() => {
+        make();
+        sshFromCorp("by-hash", { matchLabels: { [key]: "5d8f7c9b4" } });
+      });
+      expect(v?.status, key).toBe("open");
+    }
+  });
+
+  it("a CronJob's Jobs are named <cronjob>-<minutes>: job-name=db-dump-29000000 selects its pods, job-name=db-dump does not", async () => {
+    const cron = () =>
+      new k8s.batch.v1.CronJob("db-dump", {
+        metadata: { name: "db-dump", namespace: "data" },
+        spec: {
+          schedule: "0 * * * *",
+          jobTemplate: {
+            spec: {
+              template: {
+                metadata: { labels: { app: "db" } },
+                spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] },
+              },
+            },
+          },
+        },
+      });
+    const open = await corpToDb(() => {
+      cron();
+      sshFromCorp("dump", { matchLabels: { "batch.kubernetes.io/job-name": "db-dump-29000000" } });
+    });
+    expect(open.v?.status).toBe("open");
+    const closed = await corpToDb(() => {
+      cron();
+      sshFromCorp("dump", { matchLabels: { "job-name": "db-dump" } });
+    });
+    expect(closed.v?.status).toBe("blocked");
+  });
+
+  it("an unknown value never proves an allow: a rule admitting only pods of one pod-template-hash leaves the allow unproven", async () => {
+    const allow = planOf({
+      name: "k",
+      workloads: [
+        {
+          name: "db",
+          labels: { role: "db" },
+          placements: { kubernetes: { cluster: "c1", namespace: "data", podLabels: { app: "db" } } },
+        },
+      ],
+      segments: { db: { matchLabels: { role: "db" } } },
+      peers: { corp: { cidrs: ["10.200.0.0/16"] } },
+      paths: [
+        {
+          name: "corp-to-db",
+          from: "corp",
+          to: "db",
+          services: ["tcp/22"],
+          owner: "o@x",
+          justification: "j",
+        },
+      ],
+    });
+    const { review } = await reviewProgram(allow, () => {
+      deployment("db", "data", { app: "db" });
+      new k8s.networking.v1.NetworkPolicy("deny-all", {
+        metadata: { name: "deny-all", namespace: "data" },
+        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+      });
+      sshFromCorp("one-hash", { matchLabels: { app: "db", "pod-template-hash": "5d8f7c9b4" } });
+    });
+    expect(verdict(review, "corp-to-db", "cilium")?.status).not.toBe("open");
+    expect(fails(review)).toBe(true);
+  });
+
+  it("labels nobody selects change nothing: a Deployment, StatefulSet, DaemonSet and Job of the workloads keep the review clean", async () => {
+    const { review } = await reviewProgram(forbids, () => {
+      base();
+      deployment("db", "data", { app: "db" });
+      new k8s.apps.v1.StatefulSet("db-ss", {
+        metadata: { name: "db-ss", namespace: "data" },
+        spec: {
+          serviceName: "db",
+          selector: { matchLabels: { app: "db" } },
+          template: template({ app: "db" }),
+        },
+      });
+      new k8s.apps.v1.DaemonSet("db-ds", {
+        metadata: { name: "db-ds", namespace: "data" },
+        spec: { selector: { matchLabels: { app: "db" } }, template: template({ app: "db" }) },
+      });
+      new k8s.batch.v1.Job("db-job", {
+        metadata: { namespace: "data" },
+        spec: {
+          template: {
+            metadata: { labels: { app: "db" } },
+            spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] },
+          },
+        },
+      });
+    });
+    expect(review.errors).toEqual([]);
+    expect(verdict(review, "no-corp-to-db", "cilium")?.status).toBe("blocked");
+  });
+});
