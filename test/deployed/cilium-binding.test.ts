@@ -279,3 +279,78 @@ describe("Kubernetes binding: the labels controllers add to pods", () => {
     expect(verdict(review, "no-corp-to-db", "cilium")?.status).toBe("blocked");
   });
 });
+
+describe("Kubernetes binding: server-side apply patches", () => {
+  it("a DeploymentPatch adding a pod template label is applied before binding: a policy selecting that label opens the db", async () => {
+    const { review, v } = await corpToDb(() => {
+      deployment("db", "data", { app: "db" });
+      new k8s.apps.v1.DeploymentPatch("db-patch", {
+        metadata: { name: "db", namespace: "data" },
+        spec: { template: { metadata: { labels: { exposed: "yes" } } } },
+      });
+      sshFromCorp("exposed", { matchLabels: { exposed: "yes" } });
+    });
+    expect(v?.status).toBe("open");
+    expect(v?.by).toContain("exposed");
+    expect(review.errors).toEqual([expect.stringContaining("corp -> db is open for tcp/22")]);
+  });
+
+  it("a CronJobPatch relabels the pods of its Jobs (spec.jobTemplate.spec.template)", async () => {
+    const { v } = await corpToDb(() => {
+      new k8s.batch.v1.CronJob("db-dump", {
+        metadata: { name: "db-dump", namespace: "data" },
+        spec: {
+          schedule: "0 * * * *",
+          jobTemplate: {
+            spec: {
+              template: {
+                metadata: { labels: { app: "db" } },
+                spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] },
+              },
+            },
+          },
+        },
+      });
+      new k8s.batch.v1.CronJobPatch("db-dump-patch", {
+        metadata: { name: "db-dump", namespace: "data" },
+        spec: { jobTemplate: { spec: { template: { metadata: { labels: { exposed: "yes" } } } } } },
+      });
+      sshFromCorp("exposed", { matchLabels: { exposed: "yes" } });
+    });
+    expect(v?.status).toBe("open");
+  });
+
+  it("a patch the proof cannot apply exactly is an unknown error naming it: an object outside the stack, a label set two ways", async () => {
+    const { review } = await reviewProgram(forbids, () => {
+      base();
+      deployment("db", "data", { app: "db" });
+      new k8s.apps.v1.StatefulSetPatch("elsewhere", {
+        metadata: { name: "cache", namespace: "data" },
+        spec: { template: { metadata: { labels: { exposed: "yes" } } } },
+      });
+      new k8s.apps.v1.DeploymentPatch("relabel", {
+        metadata: { name: "db", namespace: "data" },
+        spec: { template: { metadata: { labels: { app: "other" } } } },
+      });
+    });
+    expect(review.findings).toContainEqual(
+      expect.objectContaining({
+        kind: "unknown",
+        severity: "error",
+        resource: 'StatefulSetPatch "elsewhere"',
+        message: expect.stringContaining("patches StatefulSet data/cache, which this stack does not create"),
+      }),
+    );
+    expect(review.findings).toContainEqual(
+      expect.objectContaining({
+        kind: "unknown",
+        severity: "error",
+        resource: 'DeploymentPatch "relabel"',
+        message: expect.stringContaining(
+          'sets spec.template.metadata.labels.app to "other" where another source sets "db"',
+        ),
+      }),
+    );
+    expect(fails(review)).toBe(true);
+  });
+});

@@ -1,6 +1,7 @@
 import { UNKNOWN_VALUE } from "../../verify/binding";
 import type { ResourceRecord } from "../../verify/types";
 import { controllerLabels, type LabelDimension } from "./controller-labels";
+import { applyPatches, type KubernetesProblem, PATCH_SUFFIX, type ReadPaths } from "./patches";
 
 /*
  * Which pods a stack really runs, with which labels: the binding contract read from recorded
@@ -10,26 +11,47 @@ import { controllerLabels, type LabelDimension } from "./controller-labels";
  * every selector of every policy sees them.
  */
 
-/** Kubernetes kinds that run pods, by Pulumi type token, with where their pod labels are. */
-const POD_TEMPLATES: Record<string, { kind: string; template: (i: Record<string, unknown>) => unknown }> = {
-  "kubernetes:core/v1:Pod": { kind: "Pod", template: (i) => i },
-  "kubernetes:apps/v1:Deployment": { kind: "Deployment", template: (i) => spec(i)?.template },
-  "kubernetes:apps/v1:StatefulSet": { kind: "StatefulSet", template: (i) => spec(i)?.template },
-  "kubernetes:apps/v1:DaemonSet": { kind: "DaemonSet", template: (i) => spec(i)?.template },
-  "kubernetes:apps/v1:ReplicaSet": { kind: "ReplicaSet", template: (i) => spec(i)?.template },
-  "kubernetes:batch/v1:Job": { kind: "Job", template: (i) => spec(i)?.template },
-  "kubernetes:batch/v1:CronJob": {
-    kind: "CronJob",
-    template: (i) => spec(spec(i)?.jobTemplate as Record<string, unknown> | undefined)?.template,
-  },
+/** Kubernetes kinds that run pods, by Pulumi type token, with the path of their pod template. */
+const POD_TEMPLATES: Record<string, { kind: string; template: readonly string[] }> = {
+  "kubernetes:core/v1:Pod": { kind: "Pod", template: [] },
+  "kubernetes:apps/v1:Deployment": { kind: "Deployment", template: ["spec", "template"] },
+  "kubernetes:apps/v1:StatefulSet": { kind: "StatefulSet", template: ["spec", "template"] },
+  "kubernetes:apps/v1:DaemonSet": { kind: "DaemonSet", template: ["spec", "template"] },
+  "kubernetes:apps/v1:ReplicaSet": { kind: "ReplicaSet", template: ["spec", "template"] },
+  "kubernetes:batch/v1:Job": { kind: "Job", template: ["spec", "template"] },
+  "kubernetes:batch/v1:CronJob": { kind: "CronJob", template: ["spec", "jobTemplate", "spec", "template"] },
 };
 
 /** The Pulumi type tokens of what runs pods. */
 export const POD_TYPES: ReadonlySet<string> = new Set(Object.keys(POD_TEMPLATES));
 
-function spec(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  const s = o?.spec;
-  return s && typeof s === "object" ? (s as Record<string, unknown>) : undefined;
+/** What the proof reads of an object besides its pod labels (controller-labels.ts). */
+const READ_SPEC = new Set([
+  "spec.ordinals.start",
+  "spec.manualSelector",
+  "spec.completionMode",
+  "spec.jobTemplate.spec.manualSelector",
+  "spec.jobTemplate.spec.completionMode",
+]);
+
+/** Whether the proof reads a field (dot-joined path) of an object of `type`: patches must not race on it. */
+const readPaths: ReadPaths = (type) => {
+  const t = POD_TEMPLATES[type];
+  const labels = [...(t?.template ?? []), "metadata", "labels"].join(".");
+  return (path) =>
+    path === labels || path.startsWith(`${labels}.`) || (t !== undefined && READ_SPEC.has(path));
+};
+
+/** Kinds the proof reads that live in a namespace (pod-running kinds). */
+const namespaced = (type: string) => POD_TYPES.has(type);
+
+/** The Pulumi type tokens of patches the proof applies. */
+export const PATCH_TYPES: ReadonlySet<string> = new Set([...POD_TYPES].map((t) => `${t}${PATCH_SUFFIX}`));
+
+function at(o: unknown, path: readonly string[]): unknown {
+  let v = o;
+  for (const k of path) v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
 }
 
 /** Pods (or the pods of one template) as the stack runs them. */
@@ -40,7 +62,7 @@ export interface PodCompute {
   /** The pod labels (user keys, in a Map: never an object built from them). */
   labels: Map<string, string>;
   /** The labels its controller adds (see `controller-labels.ts`); they replace template labels. */
-  generated: LabelDimension[];
+  generated?: LabelDimension[];
   /** The cluster, when the record says (its provider), else undefined. */
   provider?: string;
   /** A label or the namespace unknown during a preview. */
@@ -58,7 +80,10 @@ function labelsOf(v: unknown): { labels: Map<string, string>; unknown: boolean }
   return { labels, unknown };
 }
 
-/** Every pod-running object of the records, with its namespace and pod labels. */
+/**
+ * Every pod-running object of the records, with its namespace and pod labels, as recorded (patches
+ * are not applied: see `readKubernetes`).
+ */
 export function podComputes(records: readonly ResourceRecord[]): PodCompute[] {
   const out: PodCompute[] = [];
   for (const r of records) {
@@ -67,9 +92,21 @@ export function podComputes(records: readonly ResourceRecord[]): PodCompute[] {
     // What a blastradius component runs itself (the BlueField agent's DaemonSet, on the DPUs) is
     // no application workload.
     if (r.parent?.includes("::blastradius:")) continue;
-    out.push(podCompute(t.kind, r.name, r.inputs, t.template(r.inputs), r.provider));
+    out.push(podCompute(t.kind, r.name, r.inputs, at(r.inputs, t.template), r.provider));
   }
   return out;
+}
+
+/** What the proof reads of a stack's Kubernetes objects, and what it cannot read exactly. */
+export interface KubernetesObjects {
+  pods: PodCompute[];
+  problems: KubernetesProblem[];
+}
+
+/** The stack's pods, with the server-side apply patches of the stack applied (patches.ts). */
+export function readKubernetes(records: readonly ResourceRecord[]): KubernetesObjects {
+  const patched = applyPatches(records, POD_TYPES, readPaths, namespaced);
+  return { pods: podComputes(patched.records), problems: patched.problems };
 }
 
 /** One object from its inputs (or a kubectl item) and its pod template. */

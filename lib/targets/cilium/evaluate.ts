@@ -19,7 +19,7 @@ import type {
   TargetAdapter,
   TargetEvaluator,
 } from "../../verify/types";
-import { POD_TYPES, type PodCompute, podComputes } from "./bind";
+import { PATCH_TYPES, POD_TYPES, type PodCompute, readKubernetes } from "./bind";
 import { podLabelVariants } from "./controller-labels";
 import { labelClasses } from "./label-classes";
 import { clustersOf } from "./selectors";
@@ -35,6 +35,8 @@ export interface CiliumEvaluatorOptions {
   pods?: readonly PodCompute[];
   /** Provider reference → cluster, for objects created with a provider (default: the only cluster). */
   providerClusters?: ReadonlyMap<string, string>;
+  /** Objects the binding could not read exactly (a patch it cannot apply): `unknown` errors. */
+  problems?: ReadonlyArray<{ resource: string; message: string }>;
 }
 
 /**
@@ -826,6 +828,9 @@ export class CiliumEvaluator implements TargetEvaluator {
     const unclaimed = unclaimedAddresses(plan);
     const k8sWorkloads = plan.policy.workloads.filter((w) => w.placements.kubernetes);
 
+    for (const p of options.problems ?? [])
+      finding({ kind: "unknown", severity: "error", resource: p.resource, message: p.message });
+
     // Every policy's selectors per cluster: they decide which labels matter.
     const selectorsByCluster = new Map<string, Selector[]>();
     for (const p of policies) {
@@ -876,21 +881,22 @@ export class CiliumEvaluator implements TargetEvaluator {
         continue;
       }
       // Its pods' possible label sets: the template's plus what the controller adds.
-      let variants = podLabelVariants(c.labels, c.generated, namedIn(cluster));
+      const generated = c.generated ?? [];
+      let variants = podLabelVariants(c.labels, generated, namedIn(cluster));
       if (!variants) {
         finding({
           kind: "unknown",
           severity: "error",
           resource: c.resource,
-          message: `${c.resource}: the policies name so many values of the labels its controller adds (${c.generated
+          message: `${c.resource}: the policies name so many values of the labels its controller adds (${generated
             .flatMap((d) => d.labels.map((l) => l.key))
             .join(
               ", ",
             )}) that the proof cannot enumerate its pods' label sets; select its pods by template labels instead`,
         });
-        variants = podLabelVariants(c.labels, c.generated, new Map())!;
+        variants = podLabelVariants(c.labels, generated, new Map())!;
       }
-      const generatedKeys = c.generated.flatMap((d) => d.labels.map((l) => l.key));
+      const generatedKeys = generated.flatMap((d) => d.labels.map((l) => l.key));
       let ambiguous = false;
       let unbound = false;
       for (const labels of variants) {
@@ -1964,11 +1970,13 @@ function providerClusters(
 export const ciliumAdapter: TargetAdapter = {
   target: "cilium",
   owns: (r) => r.type === CNP_TYPE || r.type === CCNP_TYPE || r.type === NP_TYPE || r.type === COMPONENT_TYPE,
-  reads: (r) => POD_TYPES.has(r.type),
+  reads: (r) => POD_TYPES.has(r.type) || PATCH_TYPES.has(r.type),
   evaluator: (records, plan) => {
     const policies = policiesFromRecords(records, plan);
+    const k8s = readKubernetes(records);
     return new CiliumEvaluator(policies, plan, {
-      pods: podComputes(records),
+      pods: k8s.pods,
+      problems: k8s.problems,
       providerClusters: providerClusters(records, policies),
     });
   },
