@@ -354,3 +354,73 @@ describe("Kubernetes binding: server-side apply patches", () => {
     expect(fails(review)).toBe(true);
   });
 });
+
+describe("Kubernetes binding: the labels of the namespaces the stack creates", () => {
+  /** The db admits namespaces labelled tier=frontend on tcp/5432; no rendered policy holds the agent in. */
+  async function agentToDb(extra: () => void) {
+    const { review } = await reviewProgram(forbids, () => {
+      deployment("agent", "agents", { app: "ticket" });
+      deployment("db", "data", { app: "db" });
+      new k8s.networking.v1.NetworkPolicy("db-from-frontend", {
+        metadata: { name: "db-from-frontend", namespace: "data" },
+        spec: {
+          podSelector: { matchLabels: { app: "db" } },
+          policyTypes: ["Ingress"],
+          ingress: [
+            {
+              from: [{ namespaceSelector: { matchLabels: { tier: "frontend" } } }],
+              ports: [{ protocol: "TCP", port: 5432 }],
+            },
+          ],
+        },
+      });
+      extra();
+    });
+    return { review, v: verdict(review, "no-agent-to-db", "cilium") };
+  }
+
+  it("a Namespace labelled tier=frontend puts its pods under namespaceSelector tier=frontend", async () => {
+    const { review, v } = await agentToDb(() => {
+      new k8s.core.v1.Namespace("agents", { metadata: { name: "agents", labels: { tier: "frontend" } } });
+    });
+    expect(v?.status).toBe("open");
+    expect(v?.by).toContain("db-from-frontend");
+    expect(review.unexplained).toContainEqual(
+      expect.objectContaining({ from: expect.stringContaining("other pods of c1/agents"), to: "db" }),
+    );
+  });
+
+  it("a NamespacePatch adding the label is applied; a Namespace without it keeps the agent out", async () => {
+    const patched = await agentToDb(() => {
+      new k8s.core.v1.Namespace("agents", { metadata: { name: "agents", labels: { tier: "backend" } } });
+      new k8s.core.v1.NamespacePatch("agents-tier", { metadata: { name: "agents", labels: { zone: "a" } } });
+      new k8s.core.v1.NamespacePatch("agents-frontend", {
+        metadata: { name: "agents", labels: { tier: "frontend" } },
+      });
+    });
+    // The second patch sets tier two ways: that is unknown, not applied.
+    expect(patched.review.findings).toContainEqual(
+      expect.objectContaining({ kind: "unknown", resource: 'NamespacePatch "agents-frontend"' }),
+    );
+    expect(patched.v?.status).toBe("blocked");
+    const added = await agentToDb(() => {
+      new k8s.core.v1.Namespace("agents", { metadata: { name: "agents" } });
+      new k8s.core.v1.NamespacePatch("agents-frontend", {
+        metadata: { name: "agents", labels: { tier: "frontend" } },
+      });
+    });
+    expect(added.review.findings.filter((f) => f.kind === "unknown")).toEqual([]);
+    expect(added.v?.status).toBe("open");
+    const without = await agentToDb(() => {
+      new k8s.core.v1.Namespace("agents", { metadata: { name: "agents", labels: { tier: "backend" } } });
+    });
+    expect(without.v?.status).toBe("blocked");
+    // Other namespaces may still carry tier=frontend: the db's opening to them is reported.
+    expect(without.review.unexplained).toContainEqual(
+      expect.objectContaining({
+        from: expect.stringContaining("pods of other namespaces of cluster c1"),
+        to: "db",
+      }),
+    );
+  });
+});

@@ -37,16 +37,23 @@ const READ_SPEC = new Set([
 /** Whether the proof reads a field (dot-joined path) of an object of `type`: patches must not race on it. */
 const readPaths: ReadPaths = (type) => {
   const t = POD_TEMPLATES[type];
+  // A Namespace's own labels; a pod-running object's pod (template) labels.
   const labels = [...(t?.template ?? []), "metadata", "labels"].join(".");
   return (path) =>
     path === labels || path.startsWith(`${labels}.`) || (t !== undefined && READ_SPEC.has(path));
 };
 
+/** Namespaces: their labels are what `namespaceSelector`s match. */
+export const NAMESPACE_TYPE = "kubernetes:core/v1:Namespace";
+
 /** Kinds the proof reads that live in a namespace (pod-running kinds). */
 const namespaced = (type: string) => POD_TYPES.has(type);
 
+/** The Pulumi types whose patches the proof applies. */
+const PATCHABLE: ReadonlySet<string> = new Set([...POD_TYPES, NAMESPACE_TYPE]);
+
 /** The Pulumi type tokens of patches the proof applies. */
-export const PATCH_TYPES: ReadonlySet<string> = new Set([...POD_TYPES].map((t) => `${t}${PATCH_SUFFIX}`));
+export const PATCH_TYPES: ReadonlySet<string> = new Set([...PATCHABLE].map((t) => `${t}${PATCH_SUFFIX}`));
 
 function at(o: unknown, path: readonly string[]): unknown {
   let v = o;
@@ -97,16 +104,50 @@ export function podComputes(records: readonly ResourceRecord[]): PodCompute[] {
   return out;
 }
 
+/** A Namespace the stack creates, with its labels. */
+export interface NamespaceLabels {
+  name: string;
+  /** Its labels (the API server's `kubernetes.io/metadata.name` aside). */
+  labels: Map<string, string>;
+  provider?: string;
+  /** A label unknown during a preview. */
+  unknown: boolean;
+}
+
+/**
+ * The Namespaces of the records with a known name (an auto-named one cannot be told from any other
+ * namespace: the proof's "other namespaces" may carry any labels).
+ */
+export function namespacesOf(records: readonly ResourceRecord[]): NamespaceLabels[] {
+  const out: NamespaceLabels[] = [];
+  for (const r of records) {
+    if (r.type !== NAMESPACE_TYPE) continue;
+    const meta = (r.inputs.metadata ?? {}) as Record<string, unknown>;
+    if (typeof meta.name !== "string" || meta.name === "" || meta.name === UNKNOWN_VALUE) continue;
+    const { labels, unknown } = labelsOf(meta.labels);
+    labels.delete("kubernetes.io/metadata.name");
+    const ns: NamespaceLabels = { name: meta.name, labels, unknown };
+    if (r.provider) ns.provider = r.provider;
+    out.push(ns);
+  }
+  return out;
+}
+
 /** What the proof reads of a stack's Kubernetes objects, and what it cannot read exactly. */
 export interface KubernetesObjects {
   pods: PodCompute[];
+  namespaces: NamespaceLabels[];
   problems: KubernetesProblem[];
 }
 
-/** The stack's pods, with the server-side apply patches of the stack applied (patches.ts). */
+/** The stack's pods and namespaces, with the server-side apply patches of the stack applied (patches.ts). */
 export function readKubernetes(records: readonly ResourceRecord[]): KubernetesObjects {
-  const patched = applyPatches(records, POD_TYPES, readPaths, namespaced);
-  return { pods: podComputes(patched.records), problems: patched.problems };
+  const patched = applyPatches(records, PATCHABLE, readPaths, namespaced);
+  return {
+    pods: podComputes(patched.records),
+    namespaces: namespacesOf(patched.records),
+    problems: patched.problems,
+  };
 }
 
 /** One object from its inputs (or a kubectl item) and its pod template. */

@@ -19,7 +19,14 @@ import type {
   TargetAdapter,
   TargetEvaluator,
 } from "../../verify/types";
-import { PATCH_TYPES, POD_TYPES, type PodCompute, readKubernetes } from "./bind";
+import {
+  NAMESPACE_TYPE,
+  type NamespaceLabels,
+  PATCH_TYPES,
+  POD_TYPES,
+  type PodCompute,
+  readKubernetes,
+} from "./bind";
 import { podLabelVariants } from "./controller-labels";
 import { labelClasses } from "./label-classes";
 import { clustersOf } from "./selectors";
@@ -35,6 +42,11 @@ export interface CiliumEvaluatorOptions {
   pods?: readonly PodCompute[];
   /** Provider reference → cluster, for objects created with a provider (default: the only cluster). */
   providerClusters?: ReadonlyMap<string, string>;
+  /**
+   * The Namespaces the stack creates, with their labels: a namespace recorded here carries exactly
+   * these (and its name); a modelled namespace not recorded is taken to carry only its name.
+   */
+  namespaces?: readonly NamespaceLabels[];
   /** Objects the binding could not read exactly (a patch it cannot apply): `unknown` errors. */
   problems?: ReadonlyArray<{ resource: string; message: string }>;
 }
@@ -581,10 +593,16 @@ function podLabels(
   cluster: string,
   namespace: string,
   pod: Record<string, string> | ReadonlyMap<string, string>,
+  namespaceLabels: ReadonlyMap<string, string> = new Map(),
 ): IdLabel[] {
   const entries = pod instanceof Map ? [...pod] : Object.entries(pod as Record<string, string>);
   return [
     ...entries.map(([key, value]) => ({ source: "k8s", key, value })),
+    ...[...namespaceLabels].map(([key, value]) => ({
+      source: "k8s",
+      key: `${NS_LABELS_PREFIX}${key}`,
+      value,
+    })),
     { source: "k8s", key: NS_KEY, value: namespace },
     { source: "k8s", key: "io.cilium.k8s.policy.cluster", value: cluster },
     { source: "k8s", key: "io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name", value: namespace },
@@ -814,6 +832,8 @@ export class CiliumEvaluator implements TargetEvaluator {
   /** Endpoints the model does not name, by party key, with their parties. */
   private readonly others = new Map<string, { ep: Endpoint; party: Party }>();
   private readonly found: BindingFinding[] = [];
+  /** The labels of the namespaces the stack creates, by `<cluster>/<namespace>`. */
+  private readonly namespaceLabels = new Map<string, ReadonlyMap<string, string>>();
   readonly binding: "bound" | "assumed";
 
   constructor(
@@ -830,6 +850,32 @@ export class CiliumEvaluator implements TargetEvaluator {
 
     for (const p of options.problems ?? [])
       finding({ kind: "unknown", severity: "error", resource: p.resource, message: p.message });
+
+    // The labels of the namespaces the stack creates, per cluster.
+    for (const n of options.namespaces ?? []) {
+      const resource = `Namespace ${n.name}`;
+      const cluster =
+        (n.provider !== undefined ? options.providerClusters?.get(n.provider) : undefined) ??
+        (clusters.length === 1 ? clusters[0] : undefined);
+      if (n.unknown || cluster === undefined) {
+        finding({
+          kind: "unknown",
+          severity: "error",
+          resource,
+          message:
+            cluster === undefined
+              ? `${resource}: cannot tell which cluster it is in (the policy has clusters ${clusters.join(", ")}); create it with the same Kubernetes provider as that cluster's CiliumSegmentation`
+              : `${resource}: its labels are unknown until apply; the proof cannot see which namespaceSelectors match its pods`,
+        });
+        continue;
+      }
+      this.namespaceLabels.set(`${cluster}/${n.name}`, n.labels);
+    }
+    const labelsIn = (
+      cluster: string,
+      namespace: string,
+      pod: Record<string, string> | ReadonlyMap<string, string>,
+    ) => podLabels(cluster, namespace, pod, this.namespaceLabels.get(`${cluster}/${namespace}`));
 
     // Every policy's selectors per cluster: they decide which labels matter.
     const selectorsByCluster = new Map<string, Selector[]>();
@@ -945,7 +991,7 @@ export class CiliumEvaluator implements TargetEvaluator {
           scope: `namespace ${cluster}/${c.namespace}`,
           targets: ["cilium"],
         };
-        this.addOther(party, cluster, c.namespace, podLabels(cluster, c.namespace, labels));
+        this.addOther(party, cluster, c.namespace, labelsIn(cluster, c.namespace, labels));
         unbound = true;
       }
       if (unbound)
@@ -972,7 +1018,7 @@ export class CiliumEvaluator implements TargetEvaluator {
             .join(", ")}); the proof assumes its pods carry exactly those`,
         });
       const list = (sets ?? [new Map(Object.entries(k.podLabels))]).map((labels) =>
-        this.addEndpoint(w, w.name, k.cluster, k.namespace, podLabels(k.cluster, k.namespace, labels)),
+        this.addEndpoint(w, w.name, k.cluster, k.namespace, labelsIn(k.cluster, k.namespace, labels)),
       );
       this.workloadEndpoints.set(w.name, list);
     }
@@ -1011,11 +1057,12 @@ export class CiliumEvaluator implements TargetEvaluator {
       for (const ns of [...namespaces, undefined]) {
         const namespace = ns ?? OTHER_NAMESPACE;
         const fixed = new Map<string, string | undefined>(
-          podLabels(cluster, namespace, {}).map((l) => [l.key, l.value] as const),
+          labelsIn(cluster, namespace, {}).map((l) => [l.key, l.value] as const),
         );
-        // A modelled namespace carries no label beyond its name (what its workloads' pods carry);
-        // another namespace may carry any.
-        if (ns !== undefined && modelled.has(ns)) for (const k of nsLabelKeys) fixed.set(k, undefined);
+        // A namespace the stack creates carries exactly its labels, a modelled one not created here
+        // none beyond its name (what its workloads' pods carry); another namespace may carry any.
+        if (ns !== undefined && (modelled.has(ns) || this.namespaceLabels.has(`${cluster}/${ns}`)))
+          for (const k of nsLabelKeys) if (!fixed.has(k)) fixed.set(k, undefined);
         const excluded = k8sWorkloads
           .filter(
             (w) =>
@@ -1046,7 +1093,7 @@ export class CiliumEvaluator implements TargetEvaluator {
             scope: where,
             targets: ["cilium"],
           };
-          this.addOther(party, cluster, namespace, podLabels(cluster, namespace, c.labels));
+          this.addOther(party, cluster, namespace, labelsIn(cluster, namespace, c.labels));
         }
       }
     }
@@ -1970,12 +2017,13 @@ function providerClusters(
 export const ciliumAdapter: TargetAdapter = {
   target: "cilium",
   owns: (r) => r.type === CNP_TYPE || r.type === CCNP_TYPE || r.type === NP_TYPE || r.type === COMPONENT_TYPE,
-  reads: (r) => POD_TYPES.has(r.type) || PATCH_TYPES.has(r.type),
+  reads: (r) => POD_TYPES.has(r.type) || PATCH_TYPES.has(r.type) || r.type === NAMESPACE_TYPE,
   evaluator: (records, plan) => {
     const policies = policiesFromRecords(records, plan);
     const k8s = readKubernetes(records);
     return new CiliumEvaluator(policies, plan, {
       pods: k8s.pods,
+      namespaces: k8s.namespaces,
       problems: k8s.problems,
       providerClusters: providerClusters(records, policies),
     });
