@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { CiliumSegmentation } from "../../components/cilium";
+import { opaqueObjects } from "../../lib/targets/cilium/bind";
 import { fails, planOf, reviewProgram, verdict } from "./support";
 
 /*
@@ -422,5 +423,87 @@ describe("Kubernetes binding: the labels of the namespaces the stack creates", (
         to: "db",
       }),
     );
+  });
+});
+
+describe("Kubernetes binding: ReplicationControllers, standalone ReplicaSets, Helm", () => {
+  it("the pods of a ReplicationController and of a standalone ReplicaSet are read like a Deployment's", async () => {
+    for (const make of [
+      () =>
+        new k8s.core.v1.ReplicationController("db", {
+          metadata: { name: "db", namespace: "data" },
+          spec: { selector: { app: "db" }, template: template({ app: "db", debug: "true" }) },
+        }),
+      () =>
+        new k8s.apps.v1.ReplicaSet("db", {
+          metadata: { name: "db", namespace: "data" },
+          spec: {
+            selector: { matchLabels: { app: "db" } },
+            template: template({ app: "db", debug: "true" }),
+          },
+        }),
+    ]) {
+      const { review, v } = await corpToDb(() => {
+        make();
+        sshFromCorp("debug-ssh", { matchLabels: { debug: "true" } });
+      });
+      expect(review.binding.cilium).toBe("bound");
+      expect(review.findings.filter((f) => f.kind === "unbound-workload")).toEqual([]);
+      expect(v?.status).toBe("open");
+    }
+  });
+
+  it("a Helm Release, and a chart none of whose objects is recorded, are unknown errors naming them", async () => {
+    const { review } = await reviewProgram(forbids, () => {
+      base();
+      deployment("db", "data", { app: "db" });
+      new k8s.helm.v3.Release("ingress", {
+        chart: "ingress-nginx",
+        namespace: "data",
+        repositoryOpts: { repo: "https://kubernetes.github.io/ingress-nginx" },
+      });
+      new k8s.helm.v3.Chart("redis", {
+        chart: "redis",
+        namespace: "data",
+        fetchOpts: { repo: "https://charts.bitnami.com/bitnami" },
+      });
+    });
+    expect(review.findings).toContainEqual(
+      expect.objectContaining({
+        target: "cilium",
+        kind: "unknown",
+        severity: "error",
+        resource: 'Helm Release "ingress"',
+        message: expect.stringContaining("(chart ingress-nginx, namespace data): Helm creates its objects"),
+      }),
+    );
+    expect(review.findings).toContainEqual(
+      expect.objectContaining({
+        kind: "unknown",
+        severity: "error",
+        resource: 'Helm Chart (v3) "redis"',
+        message: expect.stringContaining("none of its objects is recorded"),
+      }),
+    );
+    expect(fails(review)).toBe(true);
+  });
+});
+
+describe("opaqueObjects", () => {
+  it("a chart whose objects are recorded (the engine rendered it) is read through them, not reported", () => {
+    const chart = {
+      type: "kubernetes:helm.sh/v3:Chart",
+      name: "redis",
+      urn: "urn:pulumi:s::p::kubernetes:helm.sh/v3:Chart::redis",
+      inputs: { chart: "redis" },
+    };
+    const child = {
+      type: "kubernetes:apps/v1:StatefulSet",
+      name: "data/redis-master",
+      parent: chart.urn,
+      inputs: {},
+    };
+    expect(opaqueObjects([chart, child])).toEqual([]);
+    expect(opaqueObjects([chart]).map((p) => p.resource)).toEqual(['Helm Chart (v3) "redis"']);
   });
 });

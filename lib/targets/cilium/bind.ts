@@ -6,7 +6,7 @@ import { applyPatches, type KubernetesProblem, PATCH_SUFFIX, type ReadPaths } fr
 /*
  * Which pods a stack really runs, with which labels: the binding contract read from recorded
  * Kubernetes objects (or `kubectl get pods -A -o json`). A pod (or the pod template of a
- * Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob) is bound to the workload placed
+ * Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job or CronJob) is bound to the workload placed
  * in its cluster and namespace whose `podLabels` its labels carry. Its other labels matter too:
  * every selector of every policy sees them.
  */
@@ -18,6 +18,10 @@ const POD_TEMPLATES: Record<string, { kind: string; template: readonly string[] 
   "kubernetes:apps/v1:StatefulSet": { kind: "StatefulSet", template: ["spec", "template"] },
   "kubernetes:apps/v1:DaemonSet": { kind: "DaemonSet", template: ["spec", "template"] },
   "kubernetes:apps/v1:ReplicaSet": { kind: "ReplicaSet", template: ["spec", "template"] },
+  "kubernetes:core/v1:ReplicationController": {
+    kind: "ReplicationController",
+    template: ["spec", "template"],
+  },
   "kubernetes:batch/v1:Job": { kind: "Job", template: ["spec", "template"] },
   "kubernetes:batch/v1:CronJob": { kind: "CronJob", template: ["spec", "jobTemplate", "spec", "template"] },
 };
@@ -133,6 +137,53 @@ export function namespacesOf(records: readonly ResourceRecord[]): NamespaceLabel
   return out;
 }
 
+/**
+ * What deploys Kubernetes objects the recorded stack may not hold, by Pulumi type: a Helm release
+ * (Helm, not Pulumi, creates its objects: never recorded), and the components that render charts,
+ * manifests or kustomizations into child resources (recorded when the engine ran them, absent when
+ * it did not, as under mocks or when rendering failed).
+ */
+const OPAQUE: Record<string, { what: string; always: boolean }> = {
+  "kubernetes:helm.sh/v3:Release": { what: "Helm Release", always: true },
+  "kubernetes:helm.sh/v3:Chart": { what: "Helm Chart (v3)", always: false },
+  "kubernetes:helm.sh/v4:Chart": { what: "Helm Chart (v4)", always: false },
+  "kubernetes:yaml:ConfigFile": { what: "ConfigFile", always: false },
+  "kubernetes:yaml:ConfigGroup": { what: "ConfigGroup", always: false },
+  "kubernetes:yaml/v2:ConfigFile": { what: "ConfigFile (v2)", always: false },
+  "kubernetes:yaml/v2:ConfigGroup": { what: "ConfigGroup (v2)", always: false },
+  "kubernetes:kustomize:Directory": { what: "kustomize Directory", always: false },
+  "kubernetes:kustomize/v2:Directory": { what: "kustomize Directory (v2)", always: false },
+};
+
+/**
+ * Each Helm release, and each chart, manifest or kustomization component none of whose objects is
+ * recorded: what it deploys can run pods with any labels and create NetworkPolicies and
+ * CiliumNetworkPolicies that open traffic, none of which the proof sees, so it is an `unknown`
+ * error naming it (not a warning: the proof would otherwise pass without knowing).
+ */
+export function opaqueObjects(records: readonly ResourceRecord[]): KubernetesProblem[] {
+  const parents = new Set(records.flatMap((r) => (r.parent ? [r.parent] : [])));
+  const out: KubernetesProblem[] = [];
+  for (const r of records) {
+    const o = OPAQUE[r.type];
+    if (!o || (!o.always && r.urn !== undefined && parents.has(r.urn))) continue;
+    const detail = [
+      typeof r.inputs.chart === "string" && r.inputs.chart !== UNKNOWN_VALUE ? `chart ${r.inputs.chart}` : "",
+      typeof r.inputs.namespace === "string" && r.inputs.namespace !== UNKNOWN_VALUE
+        ? `namespace ${r.inputs.namespace}`
+        : "",
+    ].filter((x) => x !== "");
+    const resource = `${o.what} "${r.name}"`;
+    out.push({
+      resource,
+      message: `${resource}${detail.length > 0 ? ` (${detail.join(", ")})` : ""}: ${
+        o.always ? "Helm creates its objects, not Pulumi" : "none of its objects is recorded"
+      }; the pods it runs and the network policies it creates can open traffic the proof cannot see: deploy them as recorded resources (helm.v3.Chart renders a chart into them) or check the cluster with \`blastradius audit\``,
+    });
+  }
+  return out;
+}
+
 /** What the proof reads of a stack's Kubernetes objects, and what it cannot read exactly. */
 export interface KubernetesObjects {
   pods: PodCompute[];
@@ -146,7 +197,7 @@ export function readKubernetes(records: readonly ResourceRecord[]): KubernetesOb
   return {
     pods: podComputes(patched.records),
     namespaces: namespacesOf(patched.records),
-    problems: patched.problems,
+    problems: [...patched.problems, ...opaqueObjects(records)],
   };
 }
 

@@ -19,14 +19,7 @@ import type {
   TargetAdapter,
   TargetEvaluator,
 } from "../../verify/types";
-import {
-  NAMESPACE_TYPE,
-  type NamespaceLabels,
-  PATCH_TYPES,
-  POD_TYPES,
-  type PodCompute,
-  readKubernetes,
-} from "./bind";
+import { type NamespaceLabels, type PodCompute, readKubernetes } from "./bind";
 import { podLabelVariants } from "./controller-labels";
 import { labelClasses } from "./label-classes";
 import { clustersOf } from "./selectors";
@@ -2017,7 +2010,9 @@ function providerClusters(
 export const ciliumAdapter: TargetAdapter = {
   target: "cilium",
   owns: (r) => r.type === CNP_TYPE || r.type === CCNP_TYPE || r.type === NP_TYPE || r.type === COMPONENT_TYPE,
-  reads: (r) => POD_TYPES.has(r.type) || PATCH_TYPES.has(r.type) || r.type === NAMESPACE_TYPE,
+  // Every Kubernetes object: pods, patches, namespaces, and what deploys objects the stack may not
+  // record (a Helm release; a chart component is opaque only when none of its children is recorded).
+  reads: (r) => r.type.startsWith("kubernetes:"),
   evaluator: (records, plan) => {
     const policies = policiesFromRecords(records, plan);
     const k8s = readKubernetes(records);
