@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { CiliumSegmentation } from "../../components/cilium";
-import { opaqueObjects } from "../../lib/targets/cilium/bind";
+import { opaqueObjects, readKubernetes } from "../../lib/targets/cilium/bind";
 import { fails, planOf, reviewProgram, verdict } from "./support";
 
 /*
@@ -505,5 +505,43 @@ describe("opaqueObjects", () => {
     };
     expect(opaqueObjects([chart, child])).toEqual([]);
     expect(opaqueObjects([chart]).map((p) => p.resource)).toEqual(['Helm Chart (v3) "redis"']);
+  });
+});
+
+describe("Kubernetes binding: limits and hostile keys", () => {
+  it("more label sets than the proof enumerates for one compute is an unknown error naming it", async () => {
+    const hashes = Array.from({ length: 70 }, (_, i) => `h${i}`);
+    const { review } = await corpToDb(() => {
+      deployment("db", "data", { app: "db" });
+      sshFromCorp("many", {
+        matchExpressions: [{ key: "pod-template-hash", operator: "In", values: hashes }],
+      });
+    });
+    expect(review.findings).toContainEqual(
+      expect.objectContaining({
+        kind: "unknown",
+        severity: "error",
+        resource: "Deployment data/db",
+        message: expect.stringContaining("cannot enumerate its pods' label sets"),
+      }),
+    );
+  });
+
+  it("a patch adding a label named __proto__ is merged as a label, not into the object's prototype", () => {
+    const deploymentType = "kubernetes:apps/v1:Deployment";
+    const object = (labels: string) => ({
+      metadata: { name: "db", namespace: "data" },
+      spec: { template: { metadata: { labels: JSON.parse(labels) } } },
+    });
+    // Hand-made records: no Pulumi serialization in between.
+    const { pods, problems } = readKubernetes([
+      { type: deploymentType, name: "db", inputs: object('{"app": "db"}') },
+      { type: `${deploymentType}Patch`, name: "db-patch", inputs: object('{"__proto__": "x"}') },
+    ]);
+    expect(problems).toEqual([]);
+    expect([...pods[0]!.labels]).toEqual([
+      ["app", "db"],
+      ["__proto__", "x"],
+    ]);
   });
 });

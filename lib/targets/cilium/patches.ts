@@ -38,21 +38,24 @@ function merge(
   reads: (path: string) => boolean,
   problems: string[],
 ): Obj {
+  // Keys are hostile (a label named `__proto__`): own properties only, defined, never assigned.
   const out: Obj = { ...target };
+  const set = (k: string, v: unknown) =>
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   for (const [k, v] of Object.entries(patch)) {
     const p = path ? `${path}.${k}` : k;
-    const cur = out[k];
+    const cur = Object.hasOwn(out, k) ? out[k] : undefined;
     if (v === null) {
       if (reads(p)) problems.push(`sets ${p} to null (server-side apply removal is not modelled)`);
       continue;
     }
     if (isObj(v) && (cur === undefined || isObj(cur))) {
-      out[k] = merge(cur ?? {}, v, p, reads, problems);
+      set(k, merge(cur ?? {}, v, p, reads, problems));
       continue;
     }
     if (cur !== undefined && reads(p) && JSON.stringify(cur) !== JSON.stringify(v))
       problems.push(`sets ${p} to ${JSON.stringify(v)} where another source sets ${JSON.stringify(cur)}`);
-    out[k] = v;
+    set(k, v);
   }
   return out;
 }
