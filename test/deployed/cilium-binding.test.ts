@@ -490,6 +490,26 @@ describe("Kubernetes binding: ReplicationControllers, standalone ReplicaSets, He
 });
 
 describe("opaqueObjects", () => {
+  it("a NetworkPolicyPatch or CiliumNetworkPolicy patch (rules the proof does not apply) is an unknown error", async () => {
+    const { review } = await corpToDb(() => {
+      deployment("db", "data", { app: "db" });
+      new k8s.networking.v1.NetworkPolicyPatch("np-patch", {
+        metadata: { name: "k.db", namespace: "data" },
+        spec: { ingress: [{ from: [{ ipBlock: { cidr: "10.200.0.0/16" } }] }] },
+      });
+      new k8s.apiextensions.CustomResourcePatch("cnp-patch", {
+        apiVersion: "cilium.io/v2",
+        kind: "CiliumNetworkPolicy",
+        metadata: { name: "k.db", namespace: "data" },
+        spec: { ingress: [{ fromCIDR: ["10.200.0.0/16"] }] },
+      });
+    });
+    for (const resource of ['NetworkPolicyPatch "np-patch"', 'CiliumNetworkPolicyPatch "cnp-patch"'])
+      expect(review.findings).toContainEqual(
+        expect.objectContaining({ kind: "unknown", severity: "error", resource }),
+      );
+  });
+
   it("a chart whose objects are recorded (the engine rendered it) is read through them, not reported", () => {
     const chart = {
       type: "kubernetes:helm.sh/v3:Chart",

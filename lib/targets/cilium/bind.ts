@@ -156,8 +156,18 @@ const OPAQUE: Record<string, { what: string; always: boolean }> = {
 };
 
 /**
- * Each Helm release, and each chart, manifest or kustomization component none of whose objects is
- * recorded: what it deploys can run pods with any labels and create NetworkPolicies and
+ * Patches of network policies: server-side apply can add rules to a policy, and the proof reads
+ * policies as they are created (policy patches are not applied): each is an `unknown` error.
+ */
+const POLICY_PATCHES: Record<string, string> = {
+  "kubernetes:networking.k8s.io/v1:NetworkPolicyPatch": "NetworkPolicyPatch",
+  "kubernetes:cilium.io/v2:CiliumNetworkPolicyPatch": "CiliumNetworkPolicyPatch",
+  "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicyPatch": "CiliumClusterwideNetworkPolicyPatch",
+};
+
+/**
+ * Each policy patch, Helm release, and chart, manifest or kustomization component none of whose
+ * objects is recorded: what it deploys can run pods with any labels and create NetworkPolicies and
  * CiliumNetworkPolicies that open traffic, none of which the proof sees, so it is an `unknown`
  * error naming it (not a warning: the proof would otherwise pass without knowing).
  */
@@ -165,6 +175,15 @@ export function opaqueObjects(records: readonly ResourceRecord[]): KubernetesPro
   const parents = new Set(records.flatMap((r) => (r.parent ? [r.parent] : [])));
   const out: KubernetesProblem[] = [];
   for (const r of records) {
+    const patch = POLICY_PATCHES[r.type];
+    if (patch) {
+      const resource = `${patch} "${r.name}"`;
+      out.push({
+        resource,
+        message: `${resource}: the proof reads network policies as they are created and does not apply patches to them; a patch can add rules that open traffic: set the rules where the policy is created`,
+      });
+      continue;
+    }
     const o = OPAQUE[r.type];
     if (!o || (!o.always && r.urn !== undefined && parents.has(r.urn))) continue;
     const detail = [
