@@ -525,6 +525,14 @@ describe("opaqueObjects", () => {
     };
     expect(opaqueObjects([chart, child])).toEqual([]);
     expect(opaqueObjects([chart]).map((p) => p.resource)).toEqual(['Helm Chart (v3) "redis"']);
+    // Type tokens are looked up as own keys only.
+    const hostile = ["constructor", "__proto__", "toString"].map((type) => ({
+      type,
+      name: type,
+      inputs: {},
+    }));
+    expect(opaqueObjects(hostile)).toEqual([]);
+    expect(readKubernetes(hostile)).toEqual({ pods: [], namespaces: [], problems: [] });
   });
 });
 

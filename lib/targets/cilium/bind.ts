@@ -26,6 +26,11 @@ const POD_TEMPLATES: Record<string, { kind: string; template: readonly string[] 
   "kubernetes:batch/v1:CronJob": { kind: "CronJob", template: ["spec", "jobTemplate", "spec", "template"] },
 };
 
+/** `table[key]` for own keys only (a type named `constructor` is no entry). */
+function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** The Pulumi type tokens of what runs pods. */
 export const POD_TYPES: ReadonlySet<string> = new Set(Object.keys(POD_TEMPLATES));
 
@@ -40,7 +45,7 @@ const READ_SPEC = new Set([
 
 /** Whether the proof reads a field (dot-joined path) of an object of `type`: patches must not race on it. */
 const readPaths: ReadPaths = (type) => {
-  const t = POD_TEMPLATES[type];
+  const t = own(POD_TEMPLATES, type);
   // A Namespace's own labels; a pod-running object's pod (template) labels.
   const labels = [...(t?.template ?? []), "metadata", "labels"].join(".");
   return (path) =>
@@ -98,7 +103,7 @@ function labelsOf(v: unknown): { labels: Map<string, string>; unknown: boolean }
 export function podComputes(records: readonly ResourceRecord[]): PodCompute[] {
   const out: PodCompute[] = [];
   for (const r of records) {
-    const t = POD_TEMPLATES[r.type];
+    const t = own(POD_TEMPLATES, r.type);
     if (!t) continue;
     // What a blastradius component runs itself (the BlueField agent's DaemonSet, on the DPUs) is
     // no application workload.
@@ -175,7 +180,7 @@ export function opaqueObjects(records: readonly ResourceRecord[]): KubernetesPro
   const parents = new Set(records.flatMap((r) => (r.parent ? [r.parent] : [])));
   const out: KubernetesProblem[] = [];
   for (const r of records) {
-    const patch = POLICY_PATCHES[r.type];
+    const patch = own(POLICY_PATCHES, r.type);
     if (patch) {
       const resource = `${patch} "${r.name}"`;
       out.push({
@@ -184,7 +189,7 @@ export function opaqueObjects(records: readonly ResourceRecord[]): KubernetesPro
       });
       continue;
     }
-    const o = OPAQUE[r.type];
+    const o = own(OPAQUE, r.type);
     if (!o || (!o.always && r.urn !== undefined && parents.has(r.urn))) continue;
     const detail = [
       typeof r.inputs.chart === "string" && r.inputs.chart !== UNKNOWN_VALUE ? `chart ${r.inputs.chart}` : "",
