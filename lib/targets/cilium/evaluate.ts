@@ -19,7 +19,8 @@ import type {
   TargetAdapter,
   TargetEvaluator,
 } from "../../verify/types";
-import { POD_TYPES, type PodCompute, podComputes } from "./bind";
+import { type NamespaceLabels, type PodCompute, readKubernetes } from "./bind";
+import { podLabelVariants } from "./controller-labels";
 import { labelClasses } from "./label-classes";
 import { clustersOf } from "./selectors";
 import { ciliumUsage } from "./usage";
@@ -34,6 +35,13 @@ export interface CiliumEvaluatorOptions {
   pods?: readonly PodCompute[];
   /** Provider reference → cluster, for objects created with a provider (default: the only cluster). */
   providerClusters?: ReadonlyMap<string, string>;
+  /**
+   * The Namespaces the stack creates, with their labels: a namespace recorded here carries exactly
+   * these (and its name); a modelled namespace not recorded is taken to carry only its name.
+   */
+  namespaces?: readonly NamespaceLabels[];
+  /** Objects the binding could not read exactly (a patch it cannot apply): `unknown` errors. */
+  problems?: ReadonlyArray<{ resource: string; message: string }>;
 }
 
 /**
@@ -578,10 +586,16 @@ function podLabels(
   cluster: string,
   namespace: string,
   pod: Record<string, string> | ReadonlyMap<string, string>,
+  namespaceLabels: ReadonlyMap<string, string> = new Map(),
 ): IdLabel[] {
   const entries = pod instanceof Map ? [...pod] : Object.entries(pod as Record<string, string>);
   return [
     ...entries.map(([key, value]) => ({ source: "k8s", key, value })),
+    ...[...namespaceLabels].map(([key, value]) => ({
+      source: "k8s",
+      key: `${NS_LABELS_PREFIX}${key}`,
+      value,
+    })),
     { source: "k8s", key: NS_KEY, value: namespace },
     { source: "k8s", key: "io.cilium.k8s.policy.cluster", value: cluster },
     { source: "k8s", key: "io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name", value: namespace },
@@ -811,6 +825,8 @@ export class CiliumEvaluator implements TargetEvaluator {
   /** Endpoints the model does not name, by party key, with their parties. */
   private readonly others = new Map<string, { ep: Endpoint; party: Party }>();
   private readonly found: BindingFinding[] = [];
+  /** The labels of the namespaces the stack creates, by `<cluster>/<namespace>`. */
+  private readonly namespaceLabels = new Map<string, ReadonlyMap<string, string>>();
   readonly binding: "bound" | "assumed";
 
   constructor(
@@ -824,6 +840,62 @@ export class CiliumEvaluator implements TargetEvaluator {
     const finding = (f: Omit<BindingFinding, "target">) => this.found.push({ target: "cilium", ...f });
     const unclaimed = unclaimedAddresses(plan);
     const k8sWorkloads = plan.policy.workloads.filter((w) => w.placements.kubernetes);
+
+    for (const p of options.problems ?? [])
+      finding({ kind: "unknown", severity: "error", resource: p.resource, message: p.message });
+
+    // The labels of the namespaces the stack creates, per cluster.
+    for (const n of options.namespaces ?? []) {
+      const resource = `Namespace ${n.name}`;
+      const cluster =
+        (n.provider !== undefined ? options.providerClusters?.get(n.provider) : undefined) ??
+        (clusters.length === 1 ? clusters[0] : undefined);
+      if (n.unknown || cluster === undefined) {
+        finding({
+          kind: "unknown",
+          severity: "error",
+          resource,
+          message:
+            cluster === undefined
+              ? `${resource}: cannot tell which cluster it is in (the policy has clusters ${clusters.join(", ")}); create it with the same Kubernetes provider as that cluster's CiliumSegmentation`
+              : `${resource}: its labels are unknown until apply; the proof cannot see which namespaceSelectors match its pods`,
+        });
+        continue;
+      }
+      this.namespaceLabels.set(`${cluster}/${n.name}`, n.labels);
+    }
+    const labelsIn = (
+      cluster: string,
+      namespace: string,
+      pod: Record<string, string> | ReadonlyMap<string, string>,
+    ) => podLabels(cluster, namespace, pod, this.namespaceLabels.get(`${cluster}/${namespace}`));
+
+    // Every policy's selectors per cluster: they decide which labels matter.
+    const selectorsByCluster = new Map<string, Selector[]>();
+    for (const p of policies) {
+      let list = selectorsByCluster.get(p.cluster);
+      if (!list) selectorsByCluster.set(p.cluster, (list = []));
+      list.push(...selectorsOf(p));
+    }
+    // The values each pod label key is named with (by a selector or a workload's podLabels), per
+    // cluster: what the variants of a pod's controller labels range over (controller-labels.ts).
+    const namedByCluster = new Map<string, Map<string, Set<string>>>();
+    const namedIn = (cluster: string) => {
+      let named = namedByCluster.get(cluster);
+      if (named) return named;
+      namedByCluster.set(cluster, (named = new Map()));
+      const add = (key: string, values: readonly string[]) => {
+        let set = named!.get(key);
+        if (!set) named!.set(key, (set = new Set()));
+        for (const v of values) set.add(v);
+      };
+      for (const sel of selectorsByCluster.get(cluster) ?? [])
+        for (const q of sel) if (q.source === "k8s" || q.source === "any") add(q.key, q.values);
+      for (const w of k8sWorkloads)
+        if (w.placements.kubernetes!.cluster === cluster)
+          for (const [key, v] of Object.entries(w.placements.kubernetes!.podLabels)) add(key, [v]);
+      return named;
+    };
 
     // Pods the stack runs: bound to the workload whose podLabels they carry in their namespace.
     const boundLabels = new Map<string, Array<Map<string, string>>>();
@@ -847,51 +919,81 @@ export class CiliumEvaluator implements TargetEvaluator {
         });
         continue;
       }
-      const carriers = k8sWorkloads.filter((w) => {
-        const k = w.placements.kubernetes!;
-        return (
-          k.cluster === cluster &&
-          k.namespace === c.namespace &&
-          Object.entries(k.podLabels).every(([key, v]) => c.labels.get(key) === v)
-        );
-      });
-      // A pod carrying several workloads' podLabels is the most specific of them (the renderer's
-      // selectors exclude it from the others with NotIn); without one, it is ambiguous.
-      const podLabelsOf = (x: Workload) => Object.entries(x.placements.kubernetes!.podLabels);
-      const w = carriers.find((x) =>
-        carriers.every((y) =>
-          podLabelsOf(y).every(([key, v]) => x.placements.kubernetes!.podLabels[key] === v),
-        ),
-      );
-      if (carriers.length > 1 && !w)
+      // Its pods' possible label sets: the template's plus what the controller adds.
+      const generated = c.generated ?? [];
+      let variants = podLabelVariants(c.labels, generated, namedIn(cluster));
+      if (!variants) {
         finding({
-          kind: "unbound-compute",
+          kind: "unknown",
           severity: "error",
           resource: c.resource,
-          message: `${c.resource}: its pods carry the podLabels of ${carriers.map((x) => `"${x.name}"`).join(" and ")}, none more specific than the others; a pod is one workload: make their podLabels tell them apart`,
+          message: `${c.resource}: the policies name so many values of the labels its controller adds (${generated
+            .flatMap((d) => d.labels.map((l) => l.key))
+            .join(
+              ", ",
+            )}) that the proof cannot enumerate its pods' label sets; select its pods by template labels instead`,
         });
-      if (w) {
-        const list = boundLabels.get(w.name) ?? [];
-        const key = [...c.labels].sort().join("\u0000");
-        if (!list.some((l) => [...l].sort().join("\u0000") === key)) list.push(c.labels);
-        boundLabels.set(w.name, list);
-        continue;
+        variants = podLabelVariants(c.labels, generated, new Map())!;
       }
-      const party: Party = {
-        kind: "other",
-        name: c.resource,
-        key: `other:cilium:pods:${cluster}:${c.resource}`,
-        addresses: unclaimed,
-        scope: `namespace ${cluster}/${c.namespace}`,
-        targets: ["cilium"],
-      };
-      this.addOther(party, cluster, c.namespace, podLabels(cluster, c.namespace, c.labels));
-      finding({
-        kind: "unbound-compute",
-        severity: "warning",
-        resource: c.resource,
-        message: `${c.resource} (cluster ${cluster}) carries the podLabels of no workload placed in namespace ${c.namespace}; the proof treats its pods as unmodelled endpoints: default deny must hold between them and every workload`,
-      });
+      const generatedKeys = generated.flatMap((d) => d.labels.map((l) => l.key));
+      let ambiguous = false;
+      let unbound = false;
+      for (const labels of variants) {
+        const carriers = k8sWorkloads.filter((w) => {
+          const k = w.placements.kubernetes!;
+          return (
+            k.cluster === cluster &&
+            k.namespace === c.namespace &&
+            Object.entries(k.podLabels).every(([key, v]) => labels.get(key) === v)
+          );
+        });
+        // A pod carrying several workloads' podLabels is the most specific of them (the renderer's
+        // selectors exclude it from the others with NotIn); without one, it is ambiguous.
+        const podLabelsOf = (x: Workload) => Object.entries(x.placements.kubernetes!.podLabels);
+        const w = carriers.find((x) =>
+          carriers.every((y) =>
+            podLabelsOf(y).every(([key, v]) => x.placements.kubernetes!.podLabels[key] === v),
+          ),
+        );
+        if (carriers.length > 1 && !w && !ambiguous) {
+          ambiguous = true;
+          finding({
+            kind: "unbound-compute",
+            severity: "error",
+            resource: c.resource,
+            message: `${c.resource}: its pods carry the podLabels of ${carriers.map((x) => `"${x.name}"`).join(" and ")}, none more specific than the others; a pod is one workload: make their podLabels tell them apart`,
+          });
+        }
+        if (w) {
+          const list = boundLabels.get(w.name) ?? [];
+          const key = [...labels].sort().join("\u0000");
+          if (!list.some((l) => [...l].sort().join("\u0000") === key)) list.push(labels);
+          boundLabels.set(w.name, list);
+          continue;
+        }
+        // Variants of one compute are told apart by the controller labels that differ.
+        const shown =
+          variants.length > 1
+            ? ` (pods labelled ${generatedKeys.map((k) => `${k}=${labels.get(k) ?? "<absent>"}`).join(", ")})`
+            : "";
+        const party: Party = {
+          kind: "other",
+          name: `${c.resource}${shown}`,
+          key: `other:cilium:pods:${cluster}:${c.resource}${shown}`,
+          addresses: unclaimed,
+          scope: `namespace ${cluster}/${c.namespace}`,
+          targets: ["cilium"],
+        };
+        this.addOther(party, cluster, c.namespace, labelsIn(cluster, c.namespace, labels));
+        unbound = true;
+      }
+      if (unbound)
+        finding({
+          kind: "unbound-compute",
+          severity: "warning",
+          resource: c.resource,
+          message: `${c.resource} (cluster ${cluster}) carries the podLabels of no workload placed in namespace ${c.namespace}; the proof treats its pods as unmodelled endpoints: default deny must hold between them and every workload`,
+        });
     }
 
     for (const w of k8sWorkloads) {
@@ -909,19 +1011,13 @@ export class CiliumEvaluator implements TargetEvaluator {
             .join(", ")}); the proof assumes its pods carry exactly those`,
         });
       const list = (sets ?? [new Map(Object.entries(k.podLabels))]).map((labels) =>
-        this.addEndpoint(w, w.name, k.cluster, k.namespace, podLabels(k.cluster, k.namespace, labels)),
+        this.addEndpoint(w, w.name, k.cluster, k.namespace, labelsIn(k.cluster, k.namespace, labels)),
       );
       this.workloadEndpoints.set(w.name, list);
     }
 
     // The pods the model does not name, class by class (see label-classes.ts), in every namespace
     // that holds a workload and in every other namespace of the cluster.
-    const selectorsByCluster = new Map<string, Selector[]>();
-    for (const p of policies) {
-      let list = selectorsByCluster.get(p.cluster);
-      if (!list) selectorsByCluster.set(p.cluster, (list = []));
-      list.push(...selectorsOf(p));
-    }
     for (const cluster of clusters) {
       const selectors = selectorsByCluster.get(cluster) ?? [];
       const modelled = new Set(
@@ -954,11 +1050,12 @@ export class CiliumEvaluator implements TargetEvaluator {
       for (const ns of [...namespaces, undefined]) {
         const namespace = ns ?? OTHER_NAMESPACE;
         const fixed = new Map<string, string | undefined>(
-          podLabels(cluster, namespace, {}).map((l) => [l.key, l.value] as const),
+          labelsIn(cluster, namespace, {}).map((l) => [l.key, l.value] as const),
         );
-        // A modelled namespace carries no label beyond its name (what its workloads' pods carry);
-        // another namespace may carry any.
-        if (ns !== undefined && modelled.has(ns)) for (const k of nsLabelKeys) fixed.set(k, undefined);
+        // A namespace the stack creates carries exactly its labels, a modelled one not created here
+        // none beyond its name (what its workloads' pods carry); another namespace may carry any.
+        if (ns !== undefined && (modelled.has(ns) || this.namespaceLabels.has(`${cluster}/${ns}`)))
+          for (const k of nsLabelKeys) if (!fixed.has(k)) fixed.set(k, undefined);
         const excluded = k8sWorkloads
           .filter(
             (w) =>
@@ -989,7 +1086,7 @@ export class CiliumEvaluator implements TargetEvaluator {
             scope: where,
             targets: ["cilium"],
           };
-          this.addOther(party, cluster, namespace, podLabels(cluster, namespace, c.labels));
+          this.addOther(party, cluster, namespace, labelsIn(cluster, namespace, c.labels));
         }
       }
     }
@@ -1913,11 +2010,16 @@ function providerClusters(
 export const ciliumAdapter: TargetAdapter = {
   target: "cilium",
   owns: (r) => r.type === CNP_TYPE || r.type === CCNP_TYPE || r.type === NP_TYPE || r.type === COMPONENT_TYPE,
-  reads: (r) => POD_TYPES.has(r.type),
+  // Every Kubernetes object: pods, patches, namespaces, and what deploys objects the stack may not
+  // record (a Helm release; a chart component is opaque only when none of its children is recorded).
+  reads: (r) => r.type.startsWith("kubernetes:"),
   evaluator: (records, plan) => {
     const policies = policiesFromRecords(records, plan);
+    const k8s = readKubernetes(records);
     return new CiliumEvaluator(policies, plan, {
-      pods: podComputes(records),
+      pods: k8s.pods,
+      namespaces: k8s.namespaces,
+      problems: k8s.problems,
       providerClusters: providerClusters(records, policies),
     });
   },
