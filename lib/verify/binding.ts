@@ -1,10 +1,12 @@
 /**
- * The binding contract (public: README and docs/design.md): how compute in a stack says which
- * workload it is. AWS instances, launch templates and network interfaces, and Azure network
- * interfaces, carry the tag `blastradius:workload = <workload name>`; GCP instances and instance
- * templates are bound by the service account they run as; Kubernetes pods (and the pod templates of
- * Deployments, StatefulSets, DaemonSets, Jobs and CronJobs) by namespace and labels against a
- * workload's `podLabels`.
+ * The binding contract (public: README and docs/deployed-stack.md): how compute in a stack says
+ * which workload it is. AWS compute (instances, spot requests, launch templates and configurations,
+ * Auto Scaling groups, fleets, network interfaces) and Azure network interfaces (and the inline
+ * ones of VMs and scale sets) carry the tag `blastradius:workload = <workload name>`; GCP instances,
+ * instance templates and instances from templates are bound by the service account they run as;
+ * Kubernetes pods (and the pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets,
+ * ReplicationControllers, Jobs and CronJobs) by namespace and labels against a workload's
+ * `podLabels`.
  */
 export const WORKLOAD_TAG = "blastradius:workload";
 
