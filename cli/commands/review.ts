@@ -140,12 +140,13 @@ export async function loadReviewInput(
 ): Promise<ReviewInput> {
   if (!existsSync(input)) throw new InvalidInput(`${input}: no such file or directory`);
   const raised = quotaOptions(options.quota);
+  // Checked whatever the input: a bad value is an error, never silently ignored.
+  const timeoutMs = timeoutOf(options.timeout);
   if (statSync(input).isDirectory()) {
     if (!existsSync(join(input, "Pulumi.yaml")))
       throw new InvalidInput(
         `${input}: not a Pulumi project (no Pulumi.yaml); pass a stack directory or a policy file`,
       );
-    const timeoutMs = timeoutOf(options.timeout);
     let run: Awaited<ReturnType<typeof runStackDir>>;
     let limits: QuotaLimits;
     try {
@@ -181,6 +182,14 @@ export async function loadReviewInput(
       );
     return { plan, resources: run.resources, limits };
   }
+  for (const [flag, given] of [
+    ["--stack", options.stack],
+    ["--policy", options.policy],
+  ] as const)
+    if (given !== undefined)
+      throw new InvalidInput(
+        `${flag} is for a stack directory; ${input} is a policy file (it is the policy)`,
+      );
   const plan = requirePlan(checkPolicyFile(input), input, io);
   if (options.offline ?? plan.policy.workloads.length > OFFLINE_REVIEW_WORKLOADS) {
     try {

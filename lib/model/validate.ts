@@ -130,6 +130,14 @@ function validateWorkload(sink: DiagnosticSink, raw: RawWorkload, index: number)
     );
   if (p.bluefield) {
     named(["bluefield", "port"], p.bluefield.port, "bluefield.port", TARGET_NAME_RULES.bluefieldPort);
+    // p0/p1 are the DPU's uplinks: traffic entering there is ingress to the hosts, and the anti-spoof
+    // table drops what a host port sends from another address, so a workload there is broken.
+    need(
+      !/^p[01]$/.test(p.bluefield.port),
+      ["bluefield", "port"],
+      `bluefield.port "${p.bluefield.port}" is an uplink of the DPU, not a host representor`,
+      "use the host's representor port (e.g. pf0hpf, pf1hpf, or a VF representor pf0vf0)",
+    );
     p.bluefield.hosts.forEach((h, i) => {
       named(["bluefield", "hosts", i], h, "bluefield host", TARGET_NAME_RULES.bluefieldHost);
     });

@@ -104,6 +104,21 @@ describe("blastradius review <policy file>", () => {
   });
 });
 
+describe("blastradius review <policy file>: options that do not apply are refused, not ignored", () => {
+  it("a bad --timeout, and --stack or --policy given with a policy file, exit 2 naming them", async () => {
+    for (const [args, message] of [
+      [["--timeout", "abc"], /--timeout abc: expected a positive whole number/],
+      [["--timeout", "0"], /--timeout 0: expected a positive whole number/],
+      [["--policy", "other.yaml"], /--policy is for a stack directory/],
+      [["--stack", "dev"], /--stack is for a stack directory/],
+    ] as const) {
+      const io = captureIo();
+      expect(await run(["review", FLAGSHIP, ...args], io), io.text()).toBe(2);
+      expect(io.stderr.join("\n")).toMatch(message);
+    }
+  });
+});
+
 describe("blastradius review <stack dir>", () => {
   it("runs the Pulumi program with the stack's config and emits what it registered", async () => {
     const dir = tmp();

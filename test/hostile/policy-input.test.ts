@@ -331,3 +331,20 @@ paths:
     expect(io.text()).toContain("OK:");
   });
 });
+
+describe("a BlueField workload on an uplink port", () => {
+  it("p0 and p1 are refused by check (review used to report the workload's allows broken by the anti-spoof drop)", async () => {
+    for (const port of ["p0", "p1"])
+      await refused(
+        policy({ placements: `      bluefield: { hosts: [h1], port: ${port}, addresses: [10.0.0.0/24] }` }),
+        `bluefield.port "${port}" is an uplink of the DPU`,
+      );
+    expect(
+      (
+        await check(
+          policy({ placements: "      bluefield: { hosts: [h1], port: pf0hpf, addresses: [10.0.0.0/24] }" }),
+        )
+      ).code,
+    ).toBe(0);
+  });
+});
