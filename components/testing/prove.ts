@@ -49,8 +49,16 @@ export function failuresOf(review: ReviewJson, placed: readonly string[] = []): 
   const out: string[] = [];
   for (const t of review.unproven)
     out.push(`${t}: the policy places workloads there but no rules of it could be proven`);
+  // A review of records says so itself (an `unrendered` error, in `errors` below): not twice.
+  const unrendered = new Set(
+    (review.findings ?? []).filter((f) => f.kind === "unrendered").map((f) => f.target),
+  );
   for (const t of placed)
-    if (!review.unproven.includes(t as never) && !review.resources[t as keyof ReviewJson["resources"]])
+    if (
+      !review.unproven.includes(t as never) &&
+      !unrendered.has(t as never) &&
+      !review.resources[t as keyof ReviewJson["resources"]]
+    )
       out.push(`${t}: the policy places workloads there but the program created no resources for it`);
   for (const f of review.forbidden)
     if (f.mode === "enforce" && f.status === "open")
