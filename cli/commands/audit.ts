@@ -73,7 +73,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  * blocked. An export that holds nothing to prove is refused too: the audit would be about nothing.
  */
 function shaped(file: string, what: string, ok: boolean, expected: string): void {
-  if (!ok) throw new InvalidInput(`${file}: not a ${what} export: expected ${expected}`);
+  if (!ok) throw new InvalidInput(`${file}: not a usable ${what} export: expected ${expected}`);
 }
 
 function awsGroupsOf(file: string, json: unknown): Array<Record<string, unknown>> {

@@ -74,14 +74,14 @@ describe("blastradius audit", () => {
   it("refuses a file of another shape (it read as an export with no rules and proved every forbid blocked)", async () => {
     const dir = tmp();
     const cases: Array<[string, unknown, RegExp]> = [
-      ["--aws", {}, /not a aws export: expected the output of `aws ec2 describe-security-groups`/],
-      ["--aws", { Reservations: [] }, /not a aws export/],
-      ["--aws", { SecurityGroups: "x" }, /not a aws export/],
+      ["--aws", {}, /not a usable aws export: expected the output of `aws ec2 describe-security-groups`/],
+      ["--aws", { Reservations: [] }, /not a usable aws export/],
+      ["--aws", { SecurityGroups: "x" }, /not a usable aws export/],
       ["--aws", { SecurityGroups: [] }, /holds no security group: nothing to audit/],
-      ["--azure", { value: [] }, /not a azure export/],
+      ["--azure", { value: [] }, /not a usable azure export/],
       ["--azure", [], /holds no network security group/],
-      ["--cilium", {}, /not a cilium export/],
-      ["--cilium", { items: [{ kind: "Pod" }] }, /not a cilium export/],
+      ["--cilium", {}, /not a usable cilium export/],
+      ["--cilium", { items: [{ kind: "Pod" }] }, /not a usable cilium export/],
     ];
     for (const [flag, json, message] of cases) {
       const f = join(dir, `${flag.slice(2)}-${Math.random().toString(36).slice(2)}.json`);
