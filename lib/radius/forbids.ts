@@ -21,12 +21,19 @@ export interface ChainResult {
    * it (`path: null`), the live rules that do (`decidedBy`).
    */
   cut?: HopJson[];
-  /** When the cut was not computed (too many hops to weigh), why. */
+  /** When the cut was left out (too many hops to weigh, or to show), why. */
   cutSkipped?: string;
 }
 
 /** Hops weighed for a cut at most; beyond, the cut is skipped and the result says so. */
 export const CUT_EDGE_LIMIT = 500_000;
+
+/**
+ * Hops a suggested cut shows at most. A larger minimum cut is no fix a person applies hop by hop
+ * (a ring of 1,000 workloads cut between two tiers takes tens of thousands), and explaining each
+ * hop costs a decision per enforcing target: the cut is left out, saying how large it is.
+ */
+export const CUT_SHOWN_LIMIT = 200;
 
 interface ForbidEnds {
   starts: number[];
@@ -202,9 +209,14 @@ function minimumCut(
         }
       }
   }
-  const labels = net.minCut(0, 1) ?? [];
+  const labels = (net.minCut(0, 1) ?? []).sort((a, b) => a - b);
+  const pairs = new Set(labels.map((label) => hops[label]!.x * n + hops[label]!.y));
+  if (pairs.size > CUT_SHOWN_LIMIT)
+    return {
+      skipped: `the smallest cut has ${pairs.size} hops, more than ${CUT_SHOWN_LIMIT} to show; narrow the allow paths of the chain shown and review again`,
+    };
   const cut = new Map<number, HopJson>();
-  for (const label of labels.sort((a, b) => a - b)) {
+  for (const label of labels) {
     const { x, y, final } = hops[label]!;
     if (cut.has(x * n + y)) continue;
     cut.set(x * n + y, explainHop(g, x, y, withinOf(e, x, y, r.dist[2 * x] === 0, final))!);

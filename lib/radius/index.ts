@@ -14,7 +14,7 @@ import { radiusParties } from "./parties";
 
 export { type BlastRadius, blastRadii, type CrownJewel, crownJewels } from "./blast";
 export { explainHop, type HopJson, type HopWithin } from "./explain";
-export { type ChainResult, CUT_EDGE_LIMIT, proveChains } from "./forbids";
+export { type ChainResult, CUT_EDGE_LIMIT, CUT_SHOWN_LIMIT, proveChains } from "./forbids";
 export {
   chainNames,
   describeHop,
