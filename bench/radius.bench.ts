@@ -11,7 +11,10 @@
  * - one `radius --from` query: the shortest chain to everything reached, every hop explained
  *   (witness packet, deciding rule per target, allow path), then its JSON text.
  * Then what `review` adds after its proofs (the paths' and the deployed stack's, which warm the evaluators):
- * the hop graph built again (the first dropped, as review holds one) and the radii.
+ * the hop graph built again (the first dropped, as review holds one) and the radii. With
+ * `BENCH_CHAINS=1`, three monitored `reach: any` forbids are added and proven last over that graph
+ * (`proveChains`: shortest chain, minimum cut), one of them between parties of one tier (its from
+ * and to share every party).
  *
  * The generated policy's allow paths run from each segment to the next twenty, around a ring of
  * segments: every workload reaches every other, in up to 50 hops, which is the worst case for the
@@ -28,6 +31,7 @@ import {
   HopGraph,
   type HopGraphStats,
   prove,
+  proveChains,
   proveDeployment,
   radius,
   radiusParties,
@@ -54,12 +58,41 @@ interface RunReport {
   maxHops: number;
   jsonMib: number;
   largest: number;
+  /** Each reach: any forbid's verdict, chain and cut (or why the cut was left out). */
+  chains: string[];
 }
 
 const memory = () => ({
   peakRss: (process.resourceUsage().maxRSS * 1024) / MiB,
   heap: process.memoryUsage().heapUsed / MiB,
 });
+
+const CHAINS = process.env.BENCH_CHAINS === "1";
+
+/**
+ * One tier to itself (its from and to share every party), one tier to the other, one segment to a
+ * tier; monitored: the ring of allow paths reaches everything, which an enforce forbid would make
+ * `check` refuse.
+ */
+function addChainForbids(doc: { segments: Record<string, unknown>; paths: unknown[] }): void {
+  doc.segments.front = { matchLabels: { tier: "front" } };
+  doc.segments.back = { matchLabels: { tier: "back" } };
+  const forbid = (name: string, from: string, to: string) => ({
+    name,
+    from,
+    to,
+    verdict: "forbid",
+    mode: "monitor",
+    reach: "any",
+    owner: "secops@example.com",
+    justification: "bench: chains of allow paths",
+  });
+  doc.paths.push(
+    forbid("chains-front-front", "front", "front"),
+    forbid("chains-front-back", "front", "back"),
+    forbid("chains-s0-front", "s0", "front"),
+  );
+}
 
 function run(workloads: number): RunReport {
   const stages: Stage[] = [];
@@ -69,7 +102,15 @@ function run(workloads: number): RunReport {
     stages.push({ stage, ms: performance.now() - start, ...memory() });
     return out;
   };
-  const text = JSON.stringify(generatePolicy({ workloads, segments: Math.round(workloads / 10) }));
+  const doc = generatePolicy({ workloads, segments: Math.round(workloads / 10) }) as {
+    segments: Record<string, unknown>;
+    paths: unknown[];
+  };
+  // With BENCH_CHAINS=1, three monitored reach: any forbids for proveChains (see addChainForbids).
+  // Off by default: the tiers' segments change the classes of parties, so the other figures would
+  // not compare with earlier runs.
+  if (CHAINS) addChainForbids(doc);
+  const text = JSON.stringify(doc);
   const plan = timed("compile (prerequisite)", () => checkPolicyText(text).plan!);
   const evaluators = timed("render + evaluators (prerequisite)", () => {
     const out: TargetEvaluator[] = [];
@@ -103,6 +144,12 @@ function run(workloads: number): RunReport {
   const warm = timed("hop graph again (warm evaluators, as in review)", () =>
     HopGraph.build(plan, evaluators),
   );
+  const chains = (
+    CHAINS ? timed("reach: any forbids (3, chains and cuts)", () => proveChains(warm)) : []
+  ).map(
+    (c) =>
+      `${c.path}: ${c.status}${c.chain ? `, chain of ${c.chain.length}` : ""}${c.cut ? `, cut of ${c.cut.length}` : ""}${c.cutSkipped ? `, cut left out (${c.cutSkipped.split(";")[0]})` : ""}`,
+  );
   return {
     workloads,
     stages,
@@ -112,6 +159,7 @@ function run(workloads: number): RunReport {
     maxHops,
     jsonMib,
     largest: radii.reduce((a, b) => Math.max(a, b.reaches), 0),
+    chains,
   };
 }
 
@@ -146,6 +194,8 @@ function print(r: RunReport, runs: RunReport[]) {
     .filter((s) => s.stage.startsWith("hop graph again") || s.stage.startsWith("blast radius"))
     .reduce((a, s) => a + s.ms, 0);
   console.log(`\nwhat review adds after its proof (graph again + radii): ${fmt(review)} ms`);
+  const chainStage = r.stages.find((s) => s.stage.startsWith("reach: any forbids"));
+  if (chainStage) console.log(`\nreach: any forbids: ${fmt(chainStage.ms)} ms; ${r.chains.join("; ")}`);
   console.log(
     `\nevery blast radius (graph + radii): **${fmt(allOf(r))} ms** (runs: ${runs.map((x) => fmt(allOf(x))).join(", ")}); ` +
       `one query: **${fmt(queryOf(r))} ms** (runs: ${runs.map((x) => fmt(queryOf(x))).join(", ")}) + its JSON ${fmt(jsonStage.ms)} ms; ` +
