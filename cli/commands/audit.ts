@@ -289,6 +289,7 @@ export function auditCommand(policyFile: string, options: AuditOptions, io: Io):
   const review = reviewJson(plan, proof, built.rules, {
     deployment,
     binding,
+    kubeDns: plan.targets.includes("cilium") && options.cilium !== undefined,
     radius: radiusReview(plan, built.evaluators),
   });
   // Live rules are all "outside the library": every opening any pair of parties has beyond the

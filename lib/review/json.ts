@@ -110,6 +110,11 @@ export interface ReviewOptions {
   deployment?: DeploymentProof;
   /** Per target, how the binding was known (`TargetEvaluator.binding`). */
   binding?: Partial<Record<TargetName, "bound" | "assumed">>;
+  /**
+   * Whether to warn about Kubernetes workloads cut off from kube-dns (default: when the policy
+   * places workloads on Kubernetes); an audit without a Cilium export says nothing of those rules.
+   */
+  kubeDns?: boolean;
 }
 
 /** One line for an unexplained opening, as the review's errors list it. */
@@ -177,7 +182,7 @@ export function reviewJson(
     ...(options.deployment?.findings ?? [])
       .filter((f) => f.severity === "warning")
       .map((f) => `${f.target}: ${f.message}`),
-    ...(plan.targets.includes("cilium") ? kubeDnsWarnings(plan) : []),
+    ...((options.kubeDns ?? plan.targets.includes("cilium")) ? kubeDnsWarnings(plan) : []),
     ...(options.radius?.chains ?? [])
       .filter((c) => c.cutSkipped)
       .map((c) => `forbid "${c.path}" (reach: any): no cut suggested: ${c.cutSkipped}`),

@@ -21,6 +21,8 @@ describe("blastradius audit", () => {
       /no-workstation-to-training\s+enforce\s+aws\s+OPEN\s+sg-0aa11bb22cc33dd44 IpPermissions\[0\] 10\.200\.7\.0\/24/,
     );
     expect(out).toContain("NOT audited (no export given): gcp, azure, cilium, bluefield");
+    // Nothing is said of the Cilium rules' DNS: they were not audited.
+    expect(out).not.toContain("kube-dns");
     const audit = JSON.parse(readFileSync(join(dir, "a.json"), "utf8"));
     expect(audit.unexplained).toContainEqual({
       target: "aws",
