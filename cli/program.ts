@@ -79,7 +79,7 @@ async function runCommands(args: readonly string[], io: Io): Promise<number> {
     .option("--policy <file>", "the stack's policy file (default: policy.yaml beside Pulumi.yaml)")
     .option("--json <file>", "write the review JSON")
     .option("--markdown <file>", "write the review as Markdown")
-    .option("--emit <file>", "write every recorded resource as JSON [{type, name, inputs}]")
+    .option("--emit <file>", "write every recorded resource as JSON [{type, name, id, inputs}]")
     .option(
       "--quota <id=n...>",
       "a raised provider limit, e.g. aws.rulesPerSecurityGroup=200 (default: documented defaults)",
