@@ -47,13 +47,20 @@ export function resolveName(g: HopGraph, text: string, flag = "--from"): number[
     }
   }
   if (found.length === 0) {
-    const names = [
-      ...g.plan.policy.workloads.map((w) => w.name),
-      ...g.plan.policy.peers.map((p) => p.name),
-      ...g.plan.policy.segments.map((s) => s.name),
-    ];
+    const byKind = {
+      workload: g.plan.policy.workloads.map((w) => w.name),
+      peer: g.plan.policy.peers.map((p) => p.name),
+      segment: g.plan.policy.segments.map((s) => s.name),
+    };
+    // `workload:training` where training is a segment: say what it is, not "did you mean training".
+    const other = prefixed ? KINDS.filter((k) => k !== kinds[0] && byKind[k].includes(name)) : [];
+    if (other.length > 0)
+      throw new RadiusNameError(
+        `${flag} ${text}: "${name}" is ${other.map((k) => `a ${k}`).join(" and ")} of policy "${g.plan.policy.name}", not a ${kinds[0]}; write ${other.map((k) => `${k}:${name}`).join(" or ")}`,
+      );
+    const names = [...new Set([...byKind.workload, ...byKind.peer, ...byKind.segment])];
     throw new RadiusNameError(
-      `${flag} ${text}: no workload, peer or segment of policy "${g.plan.policy.name}" is named "${name}"; ${suggestion(name, names, "names")}`,
+      `${flag} ${text}: no ${prefixed ? kinds[0] : "workload, peer or segment"} of policy "${g.plan.policy.name}" is named "${name}"; ${suggestion(name, names, "names")}`,
     );
   }
   const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -193,6 +193,11 @@ describe("radius queries", () => {
     expect(radius(clash.graph, { from: "workload:jump-host" }).reached.map((x) => x.name)).toEqual([
       "backup-console",
     ]);
+    // A prefix naming the wrong kind says what the name is (it suggested the very name given).
+    expect(() => radius(graph, { from: "workload:admins" })).toThrow(
+      /--from workload:admins: "admins" is a segment of policy "[^"]+", not a workload; write segment:admins$/,
+    );
+    expect(() => radius(graph, { from: "peer:jump-hots" })).toThrow(/no peer of policy .* did you mean/);
   });
 });
 
