@@ -3,76 +3,17 @@ import * as network from "@pulumi/azure-native/network";
 import type { Input } from "@pulumi/pulumi";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { AzureSegmentation } from "../../components/azure";
-import { fails, planOf, reviewProgram, verdict } from "./support";
+import type { AzureSegmentation } from "../../components/azure";
+import { plan, RG, stack } from "./azure-hub";
+import { fails, reviewProgram, verdict } from "./support";
 
 /*
  * Azure binding: what the proof cannot see of a workload's compute (its subnet, compute built
  * without a NetworkInterface resource) is an error, never a silent "blocked".
  */
 
-const plan = planOf({
-  name: "deployed-azure",
-  workloads: [
-    {
-      name: "portal",
-      labels: { tier: "portal" },
-      placements: { azure: { vnet: "hub", cidrs: ["10.30.1.0/24"] } },
-    },
-    {
-      name: "reports",
-      labels: { tier: "reports" },
-      placements: { azure: { vnet: "hub", cidrs: ["10.30.2.0/24"] } },
-    },
-  ],
-  segments: { portal: { matchLabels: { tier: "portal" } }, reports: { matchLabels: { tier: "reports" } } },
-  peers: { corp: { cidrs: ["10.200.0.0/16"] } },
-  paths: [
-    {
-      name: "portal-reads-reports",
-      from: "portal",
-      to: "reports",
-      services: ["tcp/443"],
-      owner: "o@x",
-      justification: "j",
-    },
-    {
-      name: "no-corp-to-reports",
-      from: "corp",
-      to: "reports",
-      verdict: "forbid",
-      owner: "o@x",
-      justification: "j",
-    },
-  ],
-});
-
-const RG = "rg-hub";
 const VNET_ID =
   "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub-prod";
-
-/** The VNet, the component with the workloads' subnets, and whatever the test adds. */
-function stack(more: (net: AzureSegmentation) => void) {
-  return () => {
-    const vnet = new network.VirtualNetwork("hub", {
-      resourceGroupName: RG,
-      virtualNetworkName: "vnet-hub-prod",
-      addressSpace: { addressPrefixes: ["10.30.0.0/16"] },
-    });
-    const net = new AzureSegmentation("hub", {
-      vnet: "hub",
-      plan,
-      resourceGroupName: RG,
-      location: "westeurope",
-      virtualNetworkName: vnet.name,
-      subnets: [
-        { name: "portal", addressPrefixes: ["10.30.1.0/24"] },
-        { name: "reports", addressPrefixes: ["10.30.2.0/24"] },
-      ],
-    });
-    more(net);
-  };
-}
 
 const nic = (net: AzureSegmentation, workload: string, subnet: Input<string>) =>
   new network.NetworkInterface(`${workload}-nic`, {

@@ -1,73 +1,14 @@
 import * as network from "@pulumi/azure-native/network";
 import { describe, expect, it } from "vitest";
 import { AzureSegmentation } from "../../components/azure";
-import { fails, planOf, reviewProgram, verdict } from "./support";
+import { plan, RG, stack } from "./azure-hub";
+import { fails, reviewProgram, verdict } from "./support";
 
 /*
  * Azure: network interfaces are bound to workloads by the `blastradius:workload` tag; their ASG
  * membership, their own NSG and their subnet are read from the stack; the placement VNet is mapped
  * to the Azure VNet the subnets live in.
  */
-
-const plan = planOf({
-  name: "deployed-azure",
-  workloads: [
-    {
-      name: "portal",
-      labels: { tier: "portal" },
-      placements: { azure: { vnet: "hub", cidrs: ["10.30.1.0/24"] } },
-    },
-    {
-      name: "reports",
-      labels: { tier: "reports" },
-      placements: { azure: { vnet: "hub", cidrs: ["10.30.2.0/24"] } },
-    },
-  ],
-  segments: { portal: { matchLabels: { tier: "portal" } }, reports: { matchLabels: { tier: "reports" } } },
-  peers: { corp: { cidrs: ["10.200.0.0/16"] } },
-  paths: [
-    {
-      name: "portal-reads-reports",
-      from: "portal",
-      to: "reports",
-      services: ["tcp/443"],
-      owner: "o@x",
-      justification: "j",
-    },
-    {
-      name: "no-corp-to-reports",
-      from: "corp",
-      to: "reports",
-      verdict: "forbid",
-      owner: "o@x",
-      justification: "j",
-    },
-  ],
-});
-
-const RG = "rg-hub";
-
-function stack(nics: (net: AzureSegmentation) => void) {
-  return () => {
-    const vnet = new network.VirtualNetwork("hub", {
-      resourceGroupName: RG,
-      virtualNetworkName: "vnet-hub-prod",
-      addressSpace: { addressPrefixes: ["10.30.0.0/16"] },
-    });
-    const net = new AzureSegmentation("hub", {
-      vnet: "hub",
-      plan,
-      resourceGroupName: RG,
-      location: "westeurope",
-      virtualNetworkName: vnet.name,
-      subnets: [
-        { name: "portal", addressPrefixes: ["10.30.1.0/24"] },
-        { name: "reports", addressPrefixes: ["10.30.2.0/24"] },
-      ],
-    });
-    nics(net);
-  };
-}
 
 function nic(
   net: AzureSegmentation,

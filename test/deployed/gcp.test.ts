@@ -1,52 +1,12 @@
 import * as gcp from "@pulumi/gcp";
 import { describe, expect, it } from "vitest";
-import { GcpSegmentation } from "../../components/gcp";
-import { fails, planOf, reviewProgram, verdict } from "./support";
+import { DB, NETWORK, plan, segmentation, vm, WEB } from "./gcp-data";
+import { fails, reviewProgram, verdict } from "./support";
 
 /*
  * GCP: VMs are bound to workloads by the service account they run as; every firewall rule of the
  * network is read, whoever created it; other VMs of the network are parties too.
  */
-
-const WEB = "web@corp.iam.gserviceaccount.com";
-const DB = "db@corp.iam.gserviceaccount.com";
-const plan = planOf({
-  name: "deployed-gcp",
-  workloads: [
-    {
-      name: "web",
-      labels: { role: "web" },
-      placements: { gcp: { network: "data", serviceAccount: WEB, cidrs: ["10.1.0.0/24"] } },
-    },
-    {
-      name: "db",
-      labels: { role: "db" },
-      placements: { gcp: { network: "data", serviceAccount: DB, cidrs: ["10.2.0.0/24"] } },
-    },
-  ],
-  segments: { web: { matchLabels: { role: "web" } }, db: { matchLabels: { role: "db" } } },
-  peers: { corp: { cidrs: ["10.200.0.0/16"] } },
-  paths: [
-    { name: "web-to-db", from: "web", to: "db", services: ["tcp/5432"], owner: "o@x", justification: "j" },
-    { name: "no-corp-to-db", from: "corp", to: "db", verdict: "forbid", owner: "o@x", justification: "j" },
-  ],
-});
-
-const NETWORK = "projects/corp/global/networks/data";
-
-function vm(name: string, serviceAccount: string | undefined, extra: Partial<gcp.compute.InstanceArgs> = {}) {
-  return new gcp.compute.Instance(name, {
-    machineType: "e2-small",
-    zone: "europe-west1-b",
-    bootDisk: { initializeParams: { image: "debian-cloud/debian-12" } },
-    networkInterfaces: [{ network: NETWORK }],
-    ...(serviceAccount ? { serviceAccount: { email: serviceAccount, scopes: ["cloud-platform"] } } : {}),
-    ...extra,
-  });
-}
-
-const segmentation = () =>
-  new GcpSegmentation("data", { network: "data", networkId: NETWORK, project: "corp", plan });
 
 describe("GCP: the proof reads which account each VM runs as, and every rule of the network", () => {
   it("VMs running as their workloads' accounts: proven, nothing unexplained", async () => {
