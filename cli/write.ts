@@ -11,7 +11,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { InvalidInput } from "./io";
+import { InvalidInput, type Io } from "./io";
 
 /** A file to write: where, and its whole content. */
 export interface OutputFile {
@@ -130,6 +130,21 @@ export function writeFilesAtomically(files: readonly OutputFile[]): void {
     } catch (e) {
       throw writeFailure(f.path, e);
     }
+}
+
+/**
+ * A command's output files (`--json`, `--markdown`, `--emit`, `--out`), written atomically; a
+ * failure is said on stderr in one line and the command exits 2 (false here).
+ */
+export function writeOutputs(files: readonly OutputFile[], io: Pick<Io, "err">): boolean {
+  try {
+    writeFilesAtomically(files);
+    return true;
+  } catch (e) {
+    if (!(e instanceof InvalidInput)) throw e;
+    io.err(e.message);
+    return false;
+  }
 }
 
 /** One file, atomically (see writeFilesAtomically). */

@@ -17,7 +17,7 @@ import {
   unexplainedOpenings,
 } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
-import { writeFileAtomically } from "../write";
+import { writeOutputs } from "../write";
 
 /** Live exports, one option per target (as the targets' CLIs print them). */
 export interface AuditOptions {
@@ -304,15 +304,13 @@ export function auditCommand(policyFile: string, options: AuditOptions, io: Io):
   io.out("");
   io.out(formatUnexplained(unexplained));
   if (options.json) {
-    try {
-      writeFileAtomically(options.json, `${JSON.stringify({ ...review, unexplained }, null, 2)}\n`);
-    } catch (e) {
-      if (e instanceof InvalidInput) {
-        io.err(e.message);
-        return EXIT.INVALID;
-      }
-      throw e;
-    }
+    if (
+      !writeOutputs(
+        [{ path: options.json, content: `${JSON.stringify({ ...review, unexplained }, null, 2)}\n` }],
+        io,
+      )
+    )
+      return EXIT.INVALID;
   }
   return review.ok && unexplained.length === 0 && review.errors.length === 0 ? EXIT.OK : EXIT.PROOF_FAILED;
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { diffReviews, formatDiff, formatDiffMarkdown, type ReviewDiff, type ReviewJson } from "../../lib";
-import { EXIT, InvalidInput, type Io } from "../io";
-import { type OutputFile, writeFilesAtomically } from "../write";
+import { EXIT, type Io } from "../io";
+import { type OutputFile, writeOutputs } from "../write";
 
 /**
  * What the diff reads of a review JSON, checked before it is read: a hand-edited or truncated
@@ -153,15 +153,7 @@ export function diffCommand(
   const files: OutputFile[] = [];
   if (options.markdown) files.push({ path: options.markdown, content: formatDiffMarkdown(d) });
   if (options.json) files.push({ path: options.json, content: `${JSON.stringify(d, null, 2)}\n` });
-  try {
-    writeFilesAtomically(files);
-  } catch (e) {
-    if (e instanceof InvalidInput) {
-      io.err(e.message);
-      return EXIT.INVALID;
-    }
-    throw e;
-  }
+  if (!writeOutputs(files, io)) return EXIT.INVALID;
   const failures = diffFailures(d, failOn);
   if (failures.length === 0) return EXIT.OK;
   io.err(

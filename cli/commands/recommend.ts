@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { recommend, recommendationYaml } from "../../lib/flows";
-import { EXIT, InvalidInput, type Io } from "../io";
-import { writeFileAtomically } from "../write";
+import { EXIT, type Io } from "../io";
+import { writeOutputs } from "../write";
 import { type FlowInputOptions, loadPlan, replayFlows } from "./simulate";
 
 export interface RecommendOptions extends FlowInputOptions {
@@ -65,15 +65,7 @@ export async function recommendCommand(opts: RecommendOptions, io: Io): Promise<
     "  the drafts have empty owner and justification: `blastradius check` fails until a human fills them in",
   );
   if (opts.out) {
-    try {
-      writeFileAtomically(opts.out, yaml);
-    } catch (e) {
-      if (e instanceof InvalidInput) {
-        io.err(e.message);
-        return EXIT.INVALID;
-      }
-      throw e;
-    }
+    if (!writeOutputs([{ path: opts.out, content: yaml }], io)) return EXIT.INVALID;
     io.out(`wrote ${opts.out}`);
   } else {
     for (const line of yaml.replace(/\n$/, "").split("\n")) io.out(line);

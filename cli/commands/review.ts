@@ -30,7 +30,7 @@ import {
   type TargetUsage,
 } from "../../lib";
 import { EXIT, InvalidInput, type Io } from "../io";
-import { type OutputFile, writeFilesAtomically } from "../write";
+import { type OutputFile, writeOutputs } from "../write";
 
 export interface ReviewOptions {
   stack?: string;
@@ -291,14 +291,6 @@ export async function reviewCommand(input: string, options: ReviewOptions, io: I
         2,
       )}\n`,
     });
-  try {
-    writeFilesAtomically(files);
-  } catch (e) {
-    if (e instanceof InvalidInput) {
-      io.err(e.message);
-      return EXIT.INVALID;
-    }
-    throw e;
-  }
+  if (!writeOutputs(files, io)) return EXIT.INVALID;
   return review.ok && review.errors.length === 0 ? EXIT.OK : EXIT.PROOF_FAILED;
 }
