@@ -474,7 +474,6 @@ export function gcpEvaluator(
     }
   }
 
-  /** The identities of a party's VMs (several: its VMs differ in tags; none: GCP does not govern it). */
   // Parties are immutable: their identities are read once per party object (a class representative
   // is an object of its own).
   const identityMemo = new WeakMap<Party, Identity[]>();
@@ -483,6 +482,7 @@ export function gcpEvaluator(
     if (!ids) identityMemo.set(p, (ids = readIdentities(p)));
     return ids;
   };
+  /** The identities of a party's VMs (several: its VMs differ in tags; none: GCP does not govern it). */
   const readIdentities = (p: Party): Identity[] => {
     if (p.kind === "other") {
       const o = others.get(p.key);
