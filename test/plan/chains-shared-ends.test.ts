@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkPolicyDocument, formatDiagnostic } from "../../lib";
+import { aws, cutPolicy, ORDERS, type Order, OWNER, tenants } from "../support/chain-policies";
 
 /*
  * `check` against `reach: any` forbids whose `from` and `to` share parties: a chain of allow paths
@@ -8,49 +9,11 @@ import { checkPolicyDocument, formatDiagnostic } from "../../lib";
  * reached it first, in workload order). Each case runs with the workloads in both orders.
  */
 
-const OWNER = { owner: "x@example.com", justification: "test" };
-const ORDERS = ["a-first", "b-first"] as const;
-type Order = (typeof ORDERS)[number];
-
-const aws = (name: string, labels: Record<string, string>, cidr: string) => ({
-  name,
-  labels,
-  placements: { aws: { vpc: "main", cidrs: [cidr] } },
-});
-
 function check(doc: unknown) {
   const r = checkPolicyDocument(doc, "policy.json");
   return {
     errors: r.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic),
     warnings: r.diagnostics.filter((d) => d.severity === "warning").map(formatDiagnostic),
-  };
-}
-
-/** tenant-a and tenant-b both use `shared`, which calls tenant-a. */
-function tenants(order: Order, tenantsUseShared = "tenants") {
-  const a = aws("tenant-a", { tenant: "yes", name: "a" }, "10.0.1.0/24");
-  const b = aws("tenant-b", { tenant: "yes", name: "b" }, "10.0.2.0/24");
-  const shared = aws("shared", { role: "shared" }, "10.0.3.0/24");
-  return {
-    name: "tenants",
-    workloads: order === "a-first" ? [a, b, shared] : [b, a, shared],
-    segments: {
-      tenants: { matchLabels: { tenant: "yes" } },
-      a: { matchLabels: { name: "a" } },
-      shared: { matchLabels: { role: "shared" } },
-    },
-    paths: [
-      { name: "tenants-use-shared", from: tenantsUseShared, to: "shared", services: ["tcp/443"], ...OWNER },
-      { name: "shared-calls-a", from: "shared", to: "a", services: ["tcp/8080"], ...OWNER },
-      {
-        name: "no-tenant-to-tenant",
-        from: "tenants",
-        to: "tenants",
-        verdict: "forbid",
-        reach: "any",
-        ...OWNER,
-      },
-    ],
   };
 }
 
@@ -75,37 +38,6 @@ function overlapping(order: Order) {
       { name: "b-to-x", from: "sb", to: "sx", services: ["tcp/443"], ...OWNER },
       { name: "x-to-a", from: "sx", to: "sa", services: ["tcp/443"], ...OWNER },
       { name: "no-s-to-t", from: "s", to: "t", verdict: "forbid", reach: "any", ...OWNER },
-    ],
-  };
-}
-
-/** Sources {a, b} reach s, s reaches a (monitored): b → s → a. */
-function monitored(order: Order) {
-  const a = aws("a", { src: "y", dst: "y", name: "a" }, "10.0.1.0/24");
-  const b = aws("b", { src: "y" }, "10.0.2.0/24");
-  const c = aws("c", { dst: "y", name: "c" }, "10.0.4.0/24");
-  const s = aws("s", { role: "s" }, "10.0.3.0/24");
-  return {
-    name: "cut-after",
-    workloads: order === "a-first" ? [a, b, c, s] : [b, a, c, s],
-    segments: {
-      srcs: { matchLabels: { src: "y" } },
-      dsts: { matchLabels: { dst: "y" } },
-      sa: { matchLabels: { name: "a" } },
-      s: { matchLabels: { role: "s" } },
-    },
-    paths: [
-      { name: "srcs-to-s", from: "srcs", to: "s", services: ["tcp/443"], ...OWNER },
-      { name: "s-to-a", from: "s", to: "sa", services: ["tcp/8080"], ...OWNER },
-      {
-        name: "no-src-to-dst",
-        from: "srcs",
-        to: "dsts",
-        verdict: "forbid",
-        mode: "monitor",
-        reach: "any",
-        ...OWNER,
-      },
     ],
   };
 }
@@ -150,7 +82,7 @@ describe("check: chains for reach: any forbids whose from and to share parties",
   });
 
   it.each(ORDERS)("a chain only back to its own start is not one (%s)", (order) => {
-    expect(check(tenants(order, "a"))).toEqual({ errors: [], warnings: [] });
+    expect(check(tenants(order, { tenantsUseShared: "a" }))).toEqual({ errors: [], warnings: [] });
   });
 
   it.each(ORDERS)("overlapping segments s = {a, b}, t = {a, c}: b → x → a is an error (%s)", (order) => {
@@ -163,7 +95,7 @@ describe("check: chains for reach: any forbids whose from and to share parties",
   });
 
   it.each(ORDERS)("a monitored forbid: b → s → a is a warning (%s)", (order) => {
-    const { errors, warnings } = check(monitored(order));
+    const { errors, warnings } = check(cutPolicy(order, false));
     expect(errors).toEqual([]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(

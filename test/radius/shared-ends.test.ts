@@ -10,6 +10,7 @@ import {
   ServiceSet,
   type TargetEvaluator,
 } from "../../lib";
+import { cutPolicy, ORDERS, tenants } from "../support/chain-policies";
 import { evaluatorsFor, planOf } from "../support/random-policy";
 
 /*
@@ -20,85 +21,11 @@ import { evaluatorsFor, planOf } from "../support/random-policy";
  * start reached it first, in workload order).
  */
 
-const OWNER = { owner: "x@example.com", justification: "test" };
-
-type Workload = { name: string; labels: Record<string, string>; placements: unknown };
-const aws = (name: string, labels: Record<string, string>, cidr: string): Workload => ({
-  name,
-  labels,
-  placements: { aws: { vpc: "main", cidrs: [cidr] } },
-});
-
 /** The plan of a policy document (chains of allow paths reaching an enforce forbid are left to the proof). */
 function planFrom(doc: unknown): Plan {
   const plan = planOf(doc);
   if (!plan) throw new Error("invalid test policy");
   return plan;
-}
-
-/** tenant-a and tenant-b both use `shared`, which calls tenant-a: tenant-b → shared → tenant-a. */
-function tenants(order: "a-first" | "b-first", mode: "enforce" | "monitor" = "enforce") {
-  const a = aws("tenant-a", { tenant: "yes", name: "a" }, "10.0.1.0/24");
-  const b = aws("tenant-b", { tenant: "yes", name: "b" }, "10.0.2.0/24");
-  const shared = aws("shared", { role: "shared" }, "10.0.3.0/24");
-  return {
-    name: "tenants",
-    workloads: order === "a-first" ? [a, b, shared] : [b, a, shared],
-    segments: {
-      tenants: { matchLabels: { tenant: "yes" } },
-      a: { matchLabels: { name: "a" } },
-      shared: { matchLabels: { role: "shared" } },
-    },
-    paths: [
-      { name: "tenants-use-shared", from: "tenants", to: "shared", services: ["tcp/443"], ...OWNER },
-      { name: "shared-calls-a", from: "shared", to: "a", services: ["tcp/8080"], ...OWNER },
-      {
-        name: "no-tenant-to-tenant",
-        from: "tenants",
-        to: "tenants",
-        verdict: "forbid",
-        mode,
-        reach: "any",
-        ...OWNER,
-      },
-    ],
-  };
-}
-
-/**
- * a and b reach s; s reaches a and c. Sources {a, b}, destinations {a, c}: the chains are
- * a → s → c, b → s → a and b → s → c (a → s → a goes back to its start).
- */
-function cutPolicy(order: "a-first" | "b-first", withSToC = true) {
-  const a = aws("a", { src: "y", dst: "y", name: "a" }, "10.0.1.0/24");
-  const b = aws("b", { src: "y" }, "10.0.2.0/24");
-  const c = aws("c", { dst: "y", name: "c" }, "10.0.4.0/24");
-  const s = aws("s", { role: "s" }, "10.0.3.0/24");
-  return {
-    name: "cut",
-    workloads: order === "a-first" ? [a, b, c, s] : [b, a, c, s],
-    segments: {
-      srcs: { matchLabels: { src: "y" } },
-      dsts: { matchLabels: { dst: "y" } },
-      sa: { matchLabels: { name: "a" } },
-      sc: { matchLabels: { name: "c" } },
-      s: { matchLabels: { role: "s" } },
-    },
-    paths: [
-      { name: "srcs-to-s", from: "srcs", to: "s", services: ["tcp/443"], ...OWNER },
-      { name: "s-to-a", from: "s", to: "sa", services: ["tcp/8080"], ...OWNER },
-      ...(withSToC ? [{ name: "s-to-c", from: "s", to: "sc", services: ["tcp/8080"], ...OWNER }] : []),
-      {
-        name: "no-src-to-dst",
-        from: "srcs",
-        to: "dsts",
-        verdict: "forbid",
-        mode: "monitor",
-        reach: "any",
-        ...OWNER,
-      },
-    ],
-  };
 }
 
 /** The evaluators with the hops between the named pairs of parties closed (a cut applied). */
@@ -115,8 +42,6 @@ function closing(evaluators: readonly TargetEvaluator[], pairs: ReadonlyArray<re
     }),
   );
 }
-
-const ORDERS = ["a-first", "b-first"] as const;
 
 describe("reach: any forbids whose from and to share parties (over what is rendered)", () => {
   it.each(ORDERS)("tenants → tenants is open by tenant-b → shared → tenant-a (%s)", (order) => {
